@@ -1,0 +1,74 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildModel, ConfigError, parseStackConfig } from './model.ts';
+
+const valid = {
+  domain: 'demo.example',
+  scope: 'stocks/read',
+  users: [
+    { email: 'john.doe@demo.example', region: 'USA' },
+    { email: 'jane.test@demo.example', region: 'Europe' },
+  ],
+};
+
+test('derives origins, issuer, audiences and clients from the domain', () => {
+  const model = buildModel(parseStackConfig(valid));
+  assert.equal(model.origins.mcp, 'https://mcp.demo.example');
+  assert.equal(model.issuer, 'https://login.demo.example/oauth/v2/oauth-anonymous');
+  assert.equal(model.mcpResource, 'https://mcp.demo.example/');
+  assert.equal(model.apiAudience, 'https://api.demo.example');
+  assert.equal(model.endpoints.jwks, `${model.issuer}/jwks`);
+  assert.equal(model.config.authorizationServer, 'builtin');
+  assert.equal(model.accessTokenTtlSeconds, 900);
+});
+
+test('another domain and scheme change every derived value', () => {
+  const model = buildModel(parseStackConfig({ ...valid, domain: 'Acme.Test', scheme: 'http' }));
+  assert.equal(model.hosts.login, 'login.acme.test');
+  assert.equal(model.mcpResource, 'http://mcp.acme.test/');
+});
+
+test('local origins replace public ones', () => {
+  const model = buildModel(parseStackConfig(valid), { origins: { mcp: 'http://localhost:9001', login: 'http://localhost:9003' } });
+  assert.equal(model.mcpResource, 'http://localhost:9001/');
+  assert.equal(model.issuer, 'http://localhost:9003/oauth/v2/oauth-anonymous');
+});
+
+test('accepts namespaced keys and JSON strings as Pulumi stores them', () => {
+  const config = parseStackConfig({
+    'mcp-secured-api:domain': 'demo.example',
+    'mcp-secured-api:scope': 'stocks/read',
+    'mcp-secured-api:users': JSON.stringify(valid.users),
+    'mcp-secured-api:accessTokenTtlSeconds': '300',
+  });
+  assert.equal(config.accessTokenTtlSeconds, 300);
+  assert.equal(config.users.length, 2);
+});
+
+for (const [name, change, key, fragment] of [
+  ['a domain with a scheme', { domain: 'https://demo.example' }, 'domain', 'without a scheme'],
+  ['an empty scope', { scope: '' }, 'scope', 'must not be empty'],
+  ['a scope with spaces', { scope: 'a b' }, 'scope', 'one OAuth scope token'],
+  ['a user without a valid email', { users: [{ email: 'john', region: 'USA' }] }, 'users[0.email]', 'email address'],
+  ['no users', { users: [] }, 'users', 'at least one'],
+  ['a negative TTL', { accessTokenTtlSeconds: -5 }, 'accessTokenTtlSeconds', 'at least 30'],
+  ['an unknown key', { domian: 'x' }, 'domian', 'not a known key'],
+  ['a CORS origin with a path', { corsOrigins: ['http://localhost:6274/x'] }, 'corsOrigins[0]', 'origin'],
+  ['curity without a licence', { authorizationServer: 'curity' }, 'authorizationServer', 'curityLicenseKey'],
+] as const) {
+  test(`refuses ${name} naming the key`, () => {
+    assert.throws(
+      () => parseStackConfig({ ...valid, ...change }),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.match(err.message, new RegExp(`mcp-secured-api:${key.replace(/[[\].]/g, '\\$&')} `));
+        assert.ok(err.message.includes(fragment), err.message);
+        return true;
+      },
+    );
+  });
+}
+
+test('a licence makes curity the default', () => {
+  assert.equal(parseStackConfig({ ...valid, curityLicenseKey: 'k' }).authorizationServer, 'curity');
+});

@@ -1,0 +1,15 @@
+/**
+ * Every pinned version of the deployment, in one place. Change a version here and both
+ * targets (Docker and the local stack) follow.
+ */
+export const IMAGES = {
+  /** Kong OSS, DB-less; Curity's phantom-token plugin is installed on top (infra/kong/Dockerfile). */
+  kong: 'kong:3.9.1',
+  /** Curity's published Kong plugin, from LuaRocks. */
+  kongPhantomTokenPlugin: '2.0.0',
+  curity: 'curity.azurecr.io/curity/idsvr:10.5.0',
+  /** The npm package in devDependencies is pinned to the same version: one mail API everywhere. */
+  maildev: 'maildev/maildev:2.2.1',
+  /** Base image of the services built from this repository. */
+  node: 'node:22.21.1-bookworm-slim',
+} as const;
