@@ -1,0 +1,92 @@
+/**
+ * `npm start`: runs the whole stack on this machine from a stack's configuration file
+ * (Pulumi.dev.yaml by default), prints its URLs and test users, and a `ready <json>` line.
+ */
+import { parseArgs } from 'node:util';
+import { DEFAULT_BASE_PORT, startLocalStack, type LocalStack } from './stack.ts';
+import { readStackFile } from './stack-file.ts';
+
+const USAGE = `Usage: npm start -- [--stack NAME] [--base-port PORT] [--quiet]
+
+  --stack NAME       read Pulumi.NAME.yaml (default: dev)
+  --base-port PORT   first port of the layout (default: ${DEFAULT_BASE_PORT}, or LOCAL_BASE_PORT)
+  --quiet            do not print the services' own log lines`;
+
+async function main(): Promise<void> {
+  let args;
+  try {
+    args = parseArgs({
+      options: {
+        stack: { type: 'string', default: 'dev' },
+        'base-port': { type: 'string' },
+        quiet: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }).values;
+  } catch (err) {
+    fail(`${(err as Error).message}\n\n${USAGE}`);
+  }
+  if (args.help) {
+    console.log(USAGE);
+    return;
+  }
+  const basePortText = args['base-port'] ?? process.env.LOCAL_BASE_PORT ?? String(DEFAULT_BASE_PORT);
+  const basePort = Number(basePortText);
+  if (!Number.isInteger(basePort) || basePort < 1024 || basePort > 65_000) {
+    fail(`The base port must be a whole number from 1024 to 65000; got "${basePortText}".`);
+  }
+
+  const config = await readStackFile(args.stack!).catch((err: Error) => fail(err.message));
+  console.log(`Starting the local stack of "${args.stack}" (domain ${config.domain}, built-in authorization server)…`);
+  const quiet = args.quiet;
+  let stack: LocalStack | undefined;
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping…`);
+    await stack?.stop();
+    console.log('Stopped.');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+  try {
+    stack = await startLocalStack({
+      config,
+      basePort,
+      log: quiet ? undefined : (part, line) => console.log(`[${part}] ${line}`),
+    });
+  } catch (err) {
+    fail(`The local stack did not start.\n${(err as Error).message}`);
+  }
+  if (stopping) return;
+  printSummary(stack);
+}
+
+function printSummary(stack: LocalStack): void {
+  const { info, model } = stack;
+  const rows: [string, string][] = [
+    ['MCP server (connect agents here)', `${info.mcp}/`],
+    ['Protected-resource metadata', `${info.mcp}/.well-known/oauth-protected-resource`],
+    ['Stocks API', `${info.api}/stocks`],
+    ['Authorization server metadata', model.endpoints.metadata],
+    ['Dynamic client registration', model.endpoints.registration],
+    ['Mail inbox (one-time codes)', `${info.mail}/`],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  console.log('\nThe stack is ready.\n');
+  for (const [k, v] of rows) console.log(`  ${k.padEnd(width)}  ${v}`);
+  console.log('\nUsers who may sign in (the one-time code arrives in the mail inbox):\n');
+  for (const u of stack.users) console.log(`  ${u.email.padEnd(width)}  region ${u.region}`);
+  console.log(`\nConnect a client: npm run client -- ${info.mcp}/\nStop with Ctrl-C.\n`);
+  console.log(`ready ${JSON.stringify(info)}`);
+}
+
+function fail(message: string): never {
+  console.error(message);
+  process.exit(1);
+}
+
+await main();
