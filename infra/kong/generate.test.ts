@@ -1,0 +1,141 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parse } from 'yaml';
+import { buildModel, parseStackConfig, type StackConfigInput } from '../model.ts';
+import { generateKongConfig, KongConfigError, kongConfigYaml, type KongUpstreams } from './generate.ts';
+import type { KongConfig, KongPlugin } from './types.ts';
+
+const base: StackConfigInput = {
+  domain: 'demo.example',
+  scope: 'stocks/read',
+  users: [{ email: 'john.doe@demo.example', region: 'USA' }],
+};
+const upstreams: KongUpstreams = {
+  api: 'http://stocks-api:3000',
+  mcp: 'http://mcp-server:3000',
+  login: 'http://authorization-server:8443',
+  mail: 'http://maildev:1080',
+};
+const secrets = { gatewayClientSecret: 'gateway-secret-value' };
+const model = (change: Partial<StackConfigInput> = {}) => buildModel(parseStackConfig({ ...base, ...change }));
+const curityModel = () => model({ curityLicenseKey: 'licence' });
+
+/** route name → [hosts, paths, plugin names] */
+function routeTable(config: KongConfig) {
+  return Object.fromEntries(
+    config.services.flatMap((s) =>
+      s.routes.map((r) => [r.name, { service: s.name, url: s.url, hosts: r.hosts, paths: r.paths, plugins: (r.plugins ?? []).map((p) => p.name) }]),
+    ),
+  );
+}
+const plugin = <N extends KongPlugin['name']>(config: KongConfig, route: string, name: N) =>
+  config.services.flatMap((s) => s.routes).find((r) => r.name === route)?.plugins?.find((p) => p.name === name) as
+    | Extract<KongPlugin, { name: N }>
+    | undefined;
+
+test('the built-in authorization server gets exactly the api, mcp, login and mail routes', () => {
+  const config = generateKongConfig(model(), upstreams, secrets);
+  assert.equal(config._format_version, '3.0');
+  assert.equal(config._transform, true);
+  assert.deepEqual(routeTable(config), {
+    'stocks-api': { service: 'stocks-api', url: upstreams.api, hosts: ['api.demo.example'], paths: ['/stocks'], plugins: ['phantom-token', 'cors'] },
+    'mcp-server': { service: 'mcp-server', url: upstreams.mcp, hosts: ['mcp.demo.example'], paths: ['/'], plugins: ['phantom-token', 'cors'] },
+    'mcp-server-resource-metadata': {
+      service: 'mcp-server',
+      url: upstreams.mcp,
+      hosts: ['mcp.demo.example'],
+      paths: ['/.well-known/oauth-protected-resource'],
+      plugins: ['cors'],
+    },
+    'authorization-server': {
+      service: 'authorization-server',
+      url: upstreams.login,
+      hosts: ['login.demo.example'],
+      paths: ['/'],
+      plugins: ['cors'],
+    },
+    mail: { service: 'mail', url: upstreams.mail, hosts: ['mail.demo.example'], paths: ['/'], plugins: [] },
+  });
+});
+
+test('routes keep the public host and the whole path', () => {
+  const routes = generateKongConfig(model(), upstreams, secrets).services.flatMap((s) => s.routes);
+  for (const route of routes) assert.equal(route.strip_path, false, route.name);
+  for (const name of ['mcp-server', 'mcp-server-resource-metadata', 'authorization-server']) {
+    assert.equal(routes.find((r) => r.name === name)?.preserve_host, true, name);
+  }
+});
+
+test('phantom-token introspects at the internal address with the gateway client', () => {
+  const m = model();
+  const config = generateKongConfig(m, upstreams, secrets);
+  for (const route of ['stocks-api', 'mcp-server']) {
+    assert.deepEqual(plugin(config, route, 'phantom-token')?.config, {
+      introspection_endpoint: 'http://authorization-server:8443/oauth/v2/oauth-introspect',
+      client_id: m.clients.gateway.id,
+      client_secret: 'gateway-secret-value',
+      token_cache_seconds: m.tokenCacheSeconds,
+    });
+  }
+});
+
+test('Curity adds the admin host and rewrites registration requests', () => {
+  const config = generateKongConfig(curityModel(), { ...upstreams, login: 'http://curity:8443', admin: 'http://curity:6749' }, secrets);
+  const table = routeTable(config);
+  assert.deepEqual(table['admin'], { service: 'admin', url: 'http://curity:6749', hosts: ['admin.demo.example'], paths: ['/'], plugins: [] });
+  assert.deepEqual(table['authorization-server-registration'], {
+    service: 'authorization-server',
+    url: 'http://curity:8443',
+    hosts: ['login.demo.example'],
+    paths: ['/oauth/v2/oauth-registration'],
+    plugins: ['cors', 'request-transformer'],
+  });
+  assert.deepEqual(plugin(config, 'authorization-server-registration', 'request-transformer')?.config, { remove: { body: ['client_uri'] } });
+  assert.equal(Object.keys(table).length, 7);
+});
+
+test('the local stack can run the built-in server even when the configuration names Curity', () => {
+  const config = generateKongConfig(curityModel(), upstreams, secrets, { authorizationServer: 'builtin' });
+  const names = Object.keys(routeTable(config));
+  assert.ok(!names.includes('admin'));
+  assert.ok(!names.includes('authorization-server-registration'));
+});
+
+test('CORS allows exactly the configured origins, and no plugin at all without any', () => {
+  const config = generateKongConfig(model({ corsOrigins: ['http://localhost:6274', 'https://inspector.demo.example'] }), upstreams, secrets);
+  const cors = plugin(config, 'mcp-server', 'cors')?.config;
+  assert.deepEqual(cors?.origins, ['http://localhost:6274', 'https://inspector.demo.example']);
+  assert.equal(cors?.credentials, false);
+  assert.ok(cors?.headers?.includes('Authorization'));
+  assert.ok(cors?.exposed_headers?.includes('WWW-Authenticate'));
+
+  const none = generateKongConfig(model({ corsOrigins: [] }), upstreams, secrets);
+  assert.ok(none.services.flatMap((s) => s.routes).every((r) => !r.plugins?.some((p) => p.name === 'cors')));
+});
+
+test('another domain changes every host and leaves no trace of the old one', () => {
+  const text = kongConfigYaml(model({ domain: 'acme.test' }), upstreams, secrets);
+  assert.ok(!text.includes('demo.example'));
+  const hosts = generateKongConfig(model({ domain: 'acme.test' }), upstreams, secrets).services.flatMap((s) => s.routes.flatMap((r) => r.hosts));
+  assert.deepEqual([...new Set(hosts)].sort(), ['api.acme.test', 'login.acme.test', 'mail.acme.test', 'mcp.acme.test']);
+});
+
+test('the YAML text parses to the generated configuration', () => {
+  const args = [curityModel(), { ...upstreams, admin: 'http://curity:6749' }, secrets] as const;
+  const text = kongConfigYaml(...args);
+  assert.match(text, /^# Generated from the deployment model/);
+  assert.match(text, /^_format_version: "3.0"$/m);
+  assert.deepEqual(parse(text), generateKongConfig(...args));
+});
+
+test('upstreams must be origins, and Curity needs its admin upstream', () => {
+  for (const bad of ['stocks-api:3000', 'http://stocks-api:3000/', 'http://stocks-api:3000/stocks', 'ftp://stocks-api']) {
+    assert.throws(() => generateKongConfig(model(), { ...upstreams, api: bad }, secrets), (e: unknown) => {
+      assert.ok(e instanceof KongConfigError);
+      assert.match(e.message, /Upstream "api" must be an origin/);
+      return true;
+    });
+  }
+  assert.throws(() => generateKongConfig(curityModel(), upstreams, secrets), /Upstream "admin" is missing/);
+  assert.throws(() => generateKongConfig(model(), upstreams, { gatewayClientSecret: '' }), /client secret is empty/);
+});

@@ -1,0 +1,162 @@
+/**
+ * Generates Kong's declarative configuration from the model: one service per public host, the
+ * phantom-token plugin in front of the API and the MCP server, CORS for the configured origins.
+ *
+ * Pure: upstream addresses are a parameter, so the Docker target (container hostnames) and the
+ * local stack (localhost ports) share this function.
+ */
+import { Document } from 'yaml';
+import { AS_PATHS, type Model, type Secrets } from '../model.ts';
+import type { CorsConfig, KongConfig, KongPlugin, KongRoute, KongService } from './types.ts';
+
+/** Where Kong forwards each public host: origins such as `http://stocks-api:3000`. */
+export interface KongUpstreams {
+  api: string;
+  mcp: string;
+  /** The authorization server; also where the gateway introspects tokens. */
+  login: string;
+  mail: string;
+  /** Curity's admin UI; required when Curity runs. */
+  admin?: string;
+}
+
+export interface KongOptions {
+  /** Which authorization server runs behind `login`; defaults to the model's. */
+  authorizationServer?: Model['config']['authorizationServer'];
+}
+
+export class KongConfigError extends Error {
+  override name = 'KongConfigError';
+}
+
+/** The paths the MCP server serves without a token (RFC 9728 protected-resource metadata). */
+export const RESOURCE_METADATA_PATH = '/.well-known/oauth-protected-resource';
+
+export function generateKongConfig(
+  model: Model,
+  upstreams: KongUpstreams,
+  secrets: Pick<Secrets, 'gatewayClientSecret'>,
+  options: KongOptions = {},
+): KongConfig {
+  const curity = (options.authorizationServer ?? model.config.authorizationServer) === 'curity';
+  for (const [host, url] of Object.entries(upstreams)) checkOrigin(host, url);
+  if (curity && !upstreams.admin) {
+    throw new KongConfigError('Upstream "admin" is missing: Curity runs, so its admin UI needs an address such as http://curity:6749');
+  }
+  if (!secrets.gatewayClientSecret) {
+    throw new KongConfigError("The gateway's client secret is empty: the phantom-token plugin could not authenticate to introspect");
+  }
+
+  const cors = corsPlugin(model.config.corsOrigins);
+  // The gateway does not check the scope (no `scope` option): the API and the MCP server answer a
+  // missing scope with 403 insufficient_scope naming the scope needed, which MCP clients act on.
+  const phantomToken: KongPlugin = {
+    name: 'phantom-token',
+    config: {
+      introspection_endpoint: `${upstreams.login}${AS_PATHS.introspect}`,
+      client_id: model.clients.gateway.id,
+      client_secret: secrets.gatewayClientSecret,
+      token_cache_seconds: model.tokenCacheSeconds,
+    },
+  };
+  const plugins = (...list: (KongPlugin | undefined)[]) => list.filter((p): p is KongPlugin => p !== undefined);
+  // Hosts and Origin headers stay public so the services can check them (DNS rebinding), and
+  // paths stay whole so each service serves the same paths behind the gateway and directly.
+  const publicRoute = (name: string, host: string, paths: string[], routePlugins: KongPlugin[]): KongRoute => ({
+    name,
+    hosts: [host],
+    paths,
+    strip_path: false,
+    preserve_host: true,
+    ...(routePlugins.length ? { plugins: routePlugins } : {}),
+  });
+
+  const services: KongService[] = [
+    {
+      name: 'stocks-api',
+      url: upstreams.api,
+      routes: [publicRoute('stocks-api', model.hosts.api, ['/stocks'], plugins(phantomToken, cors))],
+    },
+    {
+      name: 'mcp-server',
+      url: upstreams.mcp,
+      routes: [
+        publicRoute('mcp-server', model.hosts.mcp, ['/'], plugins(phantomToken, cors)),
+        // Clients read the metadata before they have a token; the longer prefix wins over `/`.
+        publicRoute('mcp-server-resource-metadata', model.hosts.mcp, [RESOURCE_METADATA_PATH], plugins(cors)),
+      ],
+    },
+    {
+      name: 'authorization-server',
+      url: upstreams.login,
+      routes: [
+        publicRoute('authorization-server', model.hosts.login, ['/'], plugins(cors)),
+        ...(curity
+          ? [
+              // Curity requires every URI in a dynamically registered client's metadata to share the
+              // origin of its redirect URIs (against client impersonation). MCP clients register
+              // loopback redirect URIs together with a public `client_uri`, so Curity would refuse
+              // them: the gateway drops `client_uri` from registration requests. The built-in
+              // server accepts such registrations and needs no rewriting.
+              publicRoute('authorization-server-registration', model.hosts.login, [AS_PATHS.registration], plugins(cors, {
+                name: 'request-transformer',
+                config: { remove: { body: ['client_uri'] } },
+              })),
+            ]
+          : []),
+      ],
+    },
+    {
+      name: 'mail',
+      url: upstreams.mail,
+      routes: [{ name: 'mail', hosts: [model.hosts.mail], paths: ['/'], strip_path: false }],
+    },
+  ];
+  if (curity) {
+    services.push({
+      name: 'admin',
+      url: upstreams.admin!,
+      routes: [{ name: 'admin', hosts: [model.hosts.admin], paths: ['/'], strip_path: false }],
+    });
+  }
+  return { _format_version: '3.0', _transform: true, services };
+}
+
+/** The same configuration as YAML text, as Kong's `KONG_DECLARATIVE_CONFIG` file expects. */
+export function kongConfigYaml(...args: Parameters<typeof generateKongConfig>): string {
+  const doc = new Document(generateKongConfig(...args));
+  doc.commentBefore = ' Generated from the deployment model. Do not edit: change the stack configuration instead.';
+  return doc.toString();
+}
+
+/**
+ * CORS for the browser origins the user configured (MCP Inspector). Without any, no plugin at all:
+ * Kong's CORS plugin with an empty origin list would allow every origin.
+ */
+function corsPlugin(origins: string[]): KongPlugin | undefined {
+  if (origins.length === 0) return undefined;
+  const config: CorsConfig = {
+    origins,
+    methods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
+    headers: ['Accept', 'Authorization', 'Content-Type', 'Mcp-Protocol-Version', 'Mcp-Session-Id', 'Last-Event-ID'],
+    exposed_headers: ['WWW-Authenticate', 'Mcp-Protocol-Version', 'Mcp-Session-Id'],
+    max_age: 600,
+    credentials: false,
+  };
+  return { name: 'cors', config };
+}
+
+function checkOrigin(host: string, url: string | undefined): void {
+  if (url === undefined) return;
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // reported below
+  }
+  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.origin !== url) {
+    throw new KongConfigError(
+      `Upstream "${host}" must be an origin such as http://stocks-api:3000 (scheme, host and port; no path or trailing slash), got "${url}"`,
+    );
+  }
+}
