@@ -1,0 +1,62 @@
+/**
+ * Reading a service's configuration from the environment with zod, failing with one message that
+ * names every missing or bad variable. Also the variables both resource servers share for JWT
+ * validation (see infra/environments.ts).
+ */
+import { z } from 'zod';
+
+export class EnvironmentError extends Error {
+  override name = 'EnvironmentError';
+  constructor(
+    service: string,
+    readonly problems: { variable: string; message: string }[],
+  ) {
+    super(`${service}: invalid environment:\n${problems.map((p) => `  - ${p.variable} ${p.message}`).join('\n')}`);
+  }
+}
+
+export function readEnvironment<S extends z.ZodObject>(service: string, schema: S, env: Record<string, string | undefined>): z.output<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  throw new EnvironmentError(
+    service,
+    result.error.issues.map((issue) => ({
+      variable: String(issue.path[0] ?? '(environment)'),
+      message: issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message,
+    })),
+  );
+}
+
+export const httpUrl = (example: string) =>
+  z.url({ protocol: /^https?$/, message: `must be an http(s) URL such as ${example}` });
+
+export const origin = (example: string) =>
+  httpUrl(example).refine((v) => new URL(v).origin === v, { message: `must be an origin (no path or trailing slash) such as ${example}` });
+
+export const port = z.coerce
+  .number({ message: 'must be a port number' })
+  .int({ message: 'must be a whole number' })
+  .min(0, { message: 'must be between 0 and 65535' })
+  .max(65_535, { message: 'must be between 0 and 65535' });
+
+const list = z
+  .string()
+  .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
+
+/** The JWT validation settings both resource servers read. */
+export const jwtEnvironment = {
+  ISSUER: httpUrl('https://login.demo.example/oauth/v2/oauth-anonymous'),
+  JWKS_URI: httpUrl('http://login-server:8443/oauth/v2/oauth-anonymous/jwks'),
+  REQUIRED_SCOPE: z
+    .string()
+    .regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, { message: 'must be one OAuth scope such as stocks/read' }),
+  JWT_ALGORITHMS: list.refine((algs) => algs.length > 0 && algs.every((a) => /^(PS|RS|ES)(256|384|512)$|^EdDSA$|^Ed25519$/.test(a)), {
+    message: 'must be a comma-separated list of asymmetric JWS algorithms such as PS256',
+  }),
+  JWT_TYP: z.string().min(1, { message: 'must name the access-token type such as at+jwt' }),
+};
+
+/** A comma-separated list of origins (may be empty). */
+export const originList = list.pipe(
+  z.array(origin('http://localhost:6274'), { message: 'must be a comma-separated list of origins' }),
+);

@@ -1,0 +1,165 @@
+/**
+ * Verifies a JWT access token (RFC 9068 profile) with `jose` against the authorization server's
+ * keys. Everything that can be prepared is prepared once, when the verifier is created: the JWKS
+ * getter (which caches keys, refetches on an unknown `kid` at most once per cool-down, and times
+ * out) and the verification options.
+ */
+import { createRemoteJWKSet, errors, jwtVerify } from 'jose';
+import type { JWTPayload, JWTVerifyGetKey, JWTVerifyOptions } from 'jose';
+import { InvalidTokenError, KeySetUnavailableError } from './errors.ts';
+
+/** The claims of an access token this product's authorization server issues. */
+export interface AccessTokenClaims extends JWTPayload {
+  iss: string;
+  sub: string;
+  aud: string | string[];
+  exp: number;
+  iat: number;
+  scope?: string;
+  client_id?: string;
+  /** The user's region: which data they may see. */
+  region?: string;
+  /** AI context: what kind of client the user authorised (e.g. `mcp`). */
+  client_type?: string;
+  client_assurance_level?: number;
+  /** After a token exchange (RFC 8693 §4.1): the party acting for the subject. */
+  act?: { sub: string; [claim: string]: unknown };
+}
+
+export interface AccessTokenVerifierOptions {
+  issuer: string;
+  /** The audience this resource server accepts (its resource identifier). */
+  audience: string;
+  /** The JWKS URL, or a key getter such as `createLocalJWKSet(...)` when keys are known in advance. */
+  jwks: string | URL | JWTVerifyGetKey;
+  /** Allowed signature algorithms. Default: PS256. */
+  algorithms?: string[];
+  /** The `typ` header tokens must carry. Default: at+jwt (RFC 9068). */
+  typ?: string;
+  /** Tolerance for `exp`, `nbf` and `iat`, in seconds. Default: 30. */
+  clockToleranceSeconds?: number;
+  /** Oldest acceptable `iat`, in seconds (tokens issued in the future are refused too). Default: one day. */
+  maxTokenAgeSeconds?: number;
+  /** Longest token accepted, in characters. Default: 8192. */
+  maxTokenLength?: number;
+  /** JWKS fetch time-out in milliseconds. Default: 5000. */
+  jwksTimeoutMs?: number;
+  /** Least time between two JWKS fetches triggered by unknown `kid`s, in milliseconds. Default: 30000. */
+  jwksCooldownMs?: number;
+  /** How long fetched keys are used before they are fetched again, in milliseconds. Default: 600000. */
+  jwksCacheMaxAgeMs?: number;
+}
+
+export type AccessTokenVerifier = (token: string) => Promise<AccessTokenClaims>;
+
+// A compact JWS: three base64url segments. A compact JWE has five.
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+const COMPACT_JWE = /^[A-Za-z0-9_-]*(\.[A-Za-z0-9_-]*){4}$/;
+// Headers that point at keys chosen by the token's author: never followed (RFC 8725 §3.10).
+const KEY_POINTING_HEADERS = ['jwk', 'jku', 'x5u', 'x5c'] as const;
+
+export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): AccessTokenVerifier {
+  const algorithms = options.algorithms ?? ['PS256'];
+  if (algorithms.length === 0) throw new TypeError('algorithms must name at least one signature algorithm, such as PS256');
+  for (const alg of algorithms) {
+    if (alg.toLowerCase() === 'none' || alg.startsWith('HS')) {
+      throw new TypeError(`algorithm ${alg} cannot be allowed: access tokens must be signed with the authorization server's private key`);
+    }
+  }
+  if (!options.issuer) throw new TypeError('issuer is required');
+  if (!options.audience) throw new TypeError('audience is required');
+  const maxTokenLength = options.maxTokenLength ?? 8192;
+
+  const keys =
+    typeof options.jwks === 'function'
+      ? options.jwks
+      : createRemoteJWKSet(new URL(options.jwks), {
+          timeoutDuration: options.jwksTimeoutMs ?? 5000,
+          cooldownDuration: options.jwksCooldownMs ?? 30_000,
+          cacheMaxAge: options.jwksCacheMaxAgeMs ?? 600_000,
+        });
+
+  const getKey: JWTVerifyGetKey = async (header, token) => {
+    const pointer = KEY_POINTING_HEADERS.find((name) => name in header);
+    if (pointer) {
+      throw new InvalidTokenError(`The access token's "${pointer}" header is not accepted: keys come only from the authorization server.`, 'ERR_TOKEN_HEADER_FORBIDDEN', pointer);
+    }
+    try {
+      return await keys(header, token);
+    } catch (err) {
+      // An unknown or ambiguous key is the token's fault; anything else is the key set's.
+      if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys || err instanceof errors.JOSENotSupported) throw err;
+      throw new KeySetUnavailableError({ cause: err });
+    }
+  };
+
+  const verifyOptions: JWTVerifyOptions = {
+    algorithms,
+    issuer: options.issuer,
+    audience: options.audience,
+    typ: options.typ ?? 'at+jwt',
+    clockTolerance: options.clockToleranceSeconds ?? 30,
+    maxTokenAge: options.maxTokenAgeSeconds ?? 86_400,
+    requiredClaims: ['exp', 'iat', 'sub'],
+  };
+
+  return async function verifyAccessToken(token: string): Promise<AccessTokenClaims> {
+    if (token.length > maxTokenLength) {
+      throw new InvalidTokenError(`The access token is longer than ${maxTokenLength} characters.`, 'ERR_TOKEN_TOO_LARGE');
+    }
+    if (!COMPACT_JWS.test(token)) {
+      if (COMPACT_JWE.test(token)) {
+        throw new InvalidTokenError('The access token is encrypted (JWE); a signed JWT is expected.', 'ERR_TOKEN_ENCRYPTED');
+      }
+      throw new InvalidTokenError('The access token is not a JWT (three base64url segments separated by dots).', 'ERR_TOKEN_MALFORMED');
+    }
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, getKey, verifyOptions));
+    } catch (err) {
+      throw toResourceServerError(err);
+    }
+    return checkClaimTypes(payload);
+  };
+}
+
+function toResourceServerError(err: unknown): Error {
+  if (err instanceof InvalidTokenError || err instanceof KeySetUnavailableError) return err;
+  if (err instanceof errors.JOSEError) {
+    const claim = err instanceof errors.JWTClaimValidationFailed || err instanceof errors.JWTExpired ? err.claim : undefined;
+    return new InvalidTokenError(describe(err.code, claim), err.code, claim);
+  }
+  // Not a token problem jose recognises (e.g. a key it cannot use): still refuse the token.
+  return new InvalidTokenError('The access token could not be verified.', 'ERR_TOKEN_UNVERIFIABLE');
+}
+
+function describe(code: string, claim: string | undefined): string {
+  switch (code) {
+    case 'ERR_JWT_EXPIRED':
+      return claim === 'iat' ? 'The access token was issued too long ago; obtain a new one.' : 'The access token has expired; obtain a new one.';
+    case 'ERR_JWT_CLAIM_VALIDATION_FAILED':
+      return claim === 'typ'
+        ? 'The access token has the wrong "typ" header.'
+        : `The access token's "${claim}" claim is missing or not acceptable at this resource.`;
+    case 'ERR_JOSE_ALG_NOT_ALLOWED':
+      return 'The access token is signed with an algorithm this resource does not accept.';
+    case 'ERR_JWKS_NO_MATCHING_KEY':
+      return 'The access token is signed with a key the authorization server does not publish.';
+    case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
+      return 'The access token signature is not valid.';
+    default:
+      return 'The access token is malformed.';
+  }
+}
+
+function checkClaimTypes(payload: JWTPayload): AccessTokenClaims {
+  const bad = (claim: string) =>
+    new InvalidTokenError(`The access token's "${claim}" claim has the wrong type.`, 'ERR_TOKEN_CLAIMS', claim);
+  if (typeof payload.sub !== 'string' || payload.sub === '') throw bad('sub');
+  if (payload.scope !== undefined && typeof payload.scope !== 'string') throw bad('scope');
+  if (payload.region !== undefined && typeof payload.region !== 'string') throw bad('region');
+  if (payload.client_type !== undefined && typeof payload.client_type !== 'string') throw bad('client_type');
+  const act = payload.act as { sub?: unknown } | undefined;
+  if (act !== undefined && (typeof act !== 'object' || act === null || typeof act.sub !== 'string')) throw bad('act');
+  return payload as AccessTokenClaims;
+}
