@@ -1,0 +1,66 @@
+/**
+ * How the parts find each other on the Docker network: each container's alias and ports, and from
+ * them the gateway's upstreams and the services' internal addresses. Pure, so it is tested alone.
+ */
+import type { InternalAddresses } from '../environments.ts';
+import type { KongUpstreams } from '../kong/generate.ts';
+import { HOST_NAMES, type HostName, type Model } from '../model.ts';
+
+/** Network aliases: the hostnames containers use for each other. */
+export const ALIASES = {
+  gateway: 'api-gateway',
+  stocksApi: 'stocks-api',
+  mcpServer: 'mcp-server',
+  authorizationServer: 'authorization-server',
+  maildev: 'maildev',
+} as const;
+
+/** Ports inside the containers. */
+export const PORTS = {
+  stocksApi: 3000,
+  mcpServer: 3000,
+  authorizationServer: 8443,
+  maildevWeb: 1080,
+  maildevSmtp: 1025,
+  /** Kong runs as a non-root user, so it listens on high ports; the host maps 443 or 80 to them. */
+  kongHttps: 8443,
+  kongHttp: 8000,
+} as const;
+
+/** Where the authorization server runs: the built-in one's fixed address, or Curity's outputs. */
+export interface AuthorizationServerAddresses {
+  runtime: string;
+  admin?: string;
+}
+
+export const BUILTIN_AUTHORIZATION_SERVER: AuthorizationServerAddresses = {
+  runtime: `http://${ALIASES.authorizationServer}:${PORTS.authorizationServer}`,
+};
+
+export function dockerUpstreams(as: AuthorizationServerAddresses): KongUpstreams {
+  return {
+    api: `http://${ALIASES.stocksApi}:${PORTS.stocksApi}`,
+    mcp: `http://${ALIASES.mcpServer}:${PORTS.mcpServer}`,
+    login: as.runtime,
+    mail: `http://${ALIASES.maildev}:${PORTS.maildevWeb}`,
+    ...(as.admin ? { admin: as.admin } : {}),
+  };
+}
+
+export function dockerInternalAddresses(as: AuthorizationServerAddresses): InternalAddresses {
+  return {
+    authorizationServer: as.runtime,
+    stocksApi: `http://${ALIASES.stocksApi}:${PORTS.stocksApi}`,
+    smtp: { host: ALIASES.maildev, port: PORTS.maildevSmtp },
+  };
+}
+
+/** The public hosts the gateway serves: the admin UI only when Curity runs. */
+export function servedHosts(model: Model): HostName[] {
+  return HOST_NAMES.filter((h) => h !== 'admin' || model.config.authorizationServer === 'curity');
+}
+
+/** The line users add to /etc/hosts so the public hosts reach the gateway on this machine. */
+export function etcHostsLine(model: Model): string {
+  return `127.0.0.1 ${servedHosts(model).map((h) => model.hosts[h]).join(' ')}`;
+}
