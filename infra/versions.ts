@@ -7,7 +7,8 @@ export const IMAGES = {
   kong: 'kong:3.9.1',
   /** Curity's published Kong plugin, from LuaRocks. */
   kongPhantomTokenPlugin: '2.0.0',
-  curity: 'curity.azurecr.io/curity/idsvr:10.5.0',
+  /** Curity's tags are the plain release version; 11.x supports Client ID Metadata Documents (ephemeral clients). */
+  curity: 'curity.azurecr.io/curity/idsvr:11.3.1',
   /** The npm package in devDependencies is pinned to the same version: one mail API everywhere. */
   maildev: 'maildev/maildev:2.2.1',
   /** Base image of the services built from this repository. */
