@@ -1,0 +1,29 @@
+/** Starts a fetch handler (a Hono app) on an ephemeral loopback port, for tests. */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+
+export interface Listening {
+  /** e.g. http://127.0.0.1:54321 */
+  url: string;
+  port: number;
+  /** Stops listening and drops kept-alive connections, so no handle stays open. */
+  close(): Promise<void>;
+}
+
+export function listen(app: { fetch: (request: Request) => Response | Promise<Response> }): Promise<Listening> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => {
+      resolve({
+        url: `http://127.0.0.1:${info.port}`,
+        port: info.port,
+        close: () =>
+          new Promise<void>((done) => {
+            (server as Server).close(() => done());
+            (server as Server).closeAllConnections();
+          }),
+      });
+    }) as Server;
+    server.once('error', reject);
+  });
+}

@@ -1,0 +1,191 @@
+/**
+ * A small authorization server for tests, speaking the real protocols: PS256 keys generated with
+ * `jose`, a JWKS endpoint at `<issuer>/jwks` and a token endpoint at `/oauth/v2/oauth-token` that
+ * performs RFC 8693 token exchange for a confidential client. It issues access tokens shaped like
+ * the product's authorization server's (RFC 9068, `typ: at+jwt`). Its behaviour can be degraded to
+ * test how callers cope (slow or failing exchange, unavailable JWKS).
+ */
+import { randomUUID } from 'node:crypto';
+import { Hono } from 'hono';
+import { SignJWT, exportJWK, generateKeyPair, jwtVerify } from 'jose';
+import type { CryptoKey, JWK, JWTPayload } from 'jose';
+import { listen } from './listen.ts';
+
+export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
+export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+
+export interface TestUser {
+  email: string;
+  region: string;
+}
+
+export interface TestIssuerOptions {
+  /** The MCP server's resource identifier: the audience of tokens users bring. */
+  mcpResource: string;
+  /** The API audience tokens are exchanged for. */
+  apiAudience: string;
+  scope?: string;
+  /** The confidential client allowed to exchange tokens. */
+  client?: { id: string; secret: string };
+  accessTokenTtlSeconds?: number;
+}
+
+export interface IssueOptions {
+  audience?: string;
+  scope?: string;
+  /** Seconds from now; negative for an expired token. */
+  expiresIn?: number;
+  /** Extra or overriding claims (set a claim to undefined to leave it out). */
+  claims?: Record<string, unknown>;
+  /** Extra or overriding protected-header parameters. */
+  header?: Record<string, unknown>;
+  /** Sign with another key (e.g. one the JWKS does not publish). */
+  key?: CryptoKey;
+}
+
+/** One request the token endpoint received, as it arrived (for assertions). */
+export interface ExchangeRecord {
+  form: Record<string, string>;
+  authorization: string | undefined;
+  status: number;
+}
+
+export interface TestIssuer {
+  origin: string;
+  issuer: string;
+  jwksUri: string;
+  tokenEndpoint: string;
+  kid: string;
+  privateKey: CryptoKey;
+  publicJwk: JWK;
+  client: { id: string; secret: string };
+  scope: string;
+  /** Signs an access token for `user` (audience: the MCP resource unless told otherwise). */
+  issue(user: TestUser, options?: IssueOptions): Promise<string>;
+  exchanges: ExchangeRecord[];
+  jwksRequests: number;
+  /** Change to degrade the server; reset by assigning the defaults back. */
+  behaviour: {
+    /** Delay before the token endpoint answers, in milliseconds. */
+    exchangeDelayMs: number;
+    /** Answer every exchange with this status and an OAuth error instead of a token. */
+    exchangeFailureStatus: number | undefined;
+    /** Audience of exchanged tokens, to provoke a refusal by the API. */
+    exchangedAudience: string | undefined;
+    /** Answer JWKS requests with 500. */
+    jwksDown: boolean;
+  };
+  close(): Promise<void>;
+}
+
+export async function startTestIssuer(options: TestIssuerOptions): Promise<TestIssuer> {
+  const { privateKey, publicKey } = await generateKeyPair('PS256', { extractable: true });
+  const kid = randomUUID();
+  const publicJwk: JWK = { ...(await exportJWK(publicKey)), kid, alg: 'PS256', use: 'sig' };
+  const client = options.client ?? { id: 'mcp-server-client', secret: 'test-secret with spaces & symbols=+/' };
+  const scope = options.scope ?? 'stocks/read';
+  const ttl = options.accessTokenTtlSeconds ?? 900;
+
+  const app = new Hono();
+  const listening = await listen(app);
+  const origin = listening.url;
+  const issuer = `${origin}/oauth/v2/oauth-anonymous`;
+
+  const sign = (payload: JWTPayload, header: Record<string, unknown> = {}, key: CryptoKey = privateKey) =>
+    new SignJWT(payload).setProtectedHeader({ alg: 'PS256', typ: 'at+jwt', kid, ...header }).sign(key);
+
+  const state: TestIssuer = {
+    origin,
+    issuer,
+    jwksUri: `${issuer}/jwks`,
+    tokenEndpoint: `${origin}/oauth/v2/oauth-token`,
+    kid,
+    privateKey,
+    publicJwk,
+    client,
+    scope,
+    exchanges: [],
+    jwksRequests: 0,
+    behaviour: { exchangeDelayMs: 0, exchangeFailureStatus: undefined, exchangedAudience: undefined, jwksDown: false },
+    async issue(user, issueOptions = {}) {
+      const now = Math.floor(Date.now() / 1000);
+      const payload: Record<string, unknown> = {
+        iss: issuer,
+        sub: user.email,
+        aud: issueOptions.audience ?? options.mcpResource,
+        scope: issueOptions.scope ?? scope,
+        iat: now,
+        nbf: now,
+        exp: now + (issueOptions.expiresIn ?? ttl),
+        jti: randomUUID(),
+        client_id: 'agent-client',
+        region: user.region,
+        client_type: 'mcp',
+        client_assurance_level: 1,
+        ...issueOptions.claims,
+      };
+      for (const [k, v] of Object.entries(payload)) if (v === undefined) delete payload[k];
+      return sign(payload as JWTPayload, issueOptions.header, issueOptions.key);
+    },
+    close: () => listening.close(),
+  };
+
+  app.get('/oauth/v2/oauth-anonymous/jwks', (c) => {
+    state.jwksRequests++;
+    if (state.behaviour.jwksDown) return c.text('unavailable', 500);
+    return c.json({ keys: [publicJwk] });
+  });
+
+  app.post('/oauth/v2/oauth-token', async (c) => {
+    const form = Object.fromEntries(new URLSearchParams(await c.req.text())) as Record<string, string>;
+    const authorization = c.req.header('authorization');
+    const answer = (status: number, body: object) => {
+      state.exchanges.push({ form, authorization, status });
+      c.header('cache-control', 'no-store');
+      return c.json(body, status as 200);
+    };
+    if (state.behaviour.exchangeDelayMs) await new Promise((r) => setTimeout(r, state.behaviour.exchangeDelayMs));
+    if (state.behaviour.exchangeFailureStatus) {
+      return answer(state.behaviour.exchangeFailureStatus, { error: 'server_error', error_description: 'degraded for a test' });
+    }
+    if (!isClient(authorization, client)) return answer(401, { error: 'invalid_client' });
+    if (form.grant_type !== TOKEN_EXCHANGE_GRANT) return answer(400, { error: 'unsupported_grant_type' });
+    if (form.subject_token_type !== ACCESS_TOKEN_TYPE || !form.subject_token) return answer(400, { error: 'invalid_request' });
+    if (form.audience !== options.apiAudience) return answer(400, { error: 'invalid_target' });
+    let subject: JWTPayload;
+    try {
+      ({ payload: subject } = await jwtVerify(form.subject_token, publicKey, {
+        issuer,
+        audience: options.mcpResource,
+        typ: 'at+jwt',
+        algorithms: ['PS256'],
+      }));
+    } catch {
+      return answer(400, { error: 'invalid_grant', error_description: 'the subject token is not valid' });
+    }
+    const now = Math.floor(Date.now() / 1000);
+    const exp = subject.exp!; // never longer than the subject token
+    const accessToken = await sign({
+      ...subject,
+      aud: state.behaviour.exchangedAudience ?? options.apiAudience,
+      iat: now,
+      nbf: now,
+      exp,
+      jti: randomUUID(),
+      act: { sub: client.id },
+    });
+    return answer(200, { access_token: accessToken, issued_token_type: ACCESS_TOKEN_TYPE, token_type: 'Bearer', expires_in: exp - now, scope: subject.scope });
+  });
+
+  return state;
+}
+
+// client_secret_basic: id and secret are form-encoded before base64 (RFC 6749 §2.3.1).
+function isClient(authorization: string | undefined, client: { id: string; secret: string }): boolean {
+  if (!authorization?.startsWith('Basic ')) return false;
+  const decoded = Buffer.from(authorization.slice(6), 'base64').toString();
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return false;
+  const decode = (s: string) => decodeURIComponent(s.replace(/\+/g, ' '));
+  return decode(decoded.slice(0, colon)) === client.id && decode(decoded.slice(colon + 1)) === client.secret;
+}
