@@ -70,7 +70,7 @@ export async function negativeTokenCorpus(issuer: TestIssuer, options: CorpusOpt
     bad('not a JWT', 'ERR_TOKEN_MALFORMED', 'not-a-jwt'),
     bad('characters outside base64url', 'ERR_TOKEN_MALFORMED', `${valid.slice(0, 20)}$${valid.slice(21)}`),
     bad('payload that is not JSON', 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED', `${validHeader}.${base64url.encode('not json')}.${validSignature}`),
-    bad('tampered payload', 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED', `${validHeader}.${b64json({ ...decodeJson(validPayload!), region: 'Europe' })}.${validSignature}`),
+    bad('tampered payload', 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED', `${validHeader}.${b64json({ ...decodeJson(validPayload!), sub: 'someone.else@demo.example' })}.${validSignature}`),
     bad('oversized', 'ERR_TOKEN_TOO_LARGE', `${valid}${'A'.repeat(10_000)}`),
     { name: 'two credentials', authorization: `Bearer ${valid} ${valid}`, status: 400, error: 'invalid_request' },
     { name: 'scope missing', authorization: `Bearer ${await ok({ scope: 'openid profile' })}`, status: 403, error: 'insufficient_scope' },
