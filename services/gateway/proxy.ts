@@ -1,0 +1,128 @@
+/**
+ * The last step of every route: send the request to the service and stream the answer back.
+ * Bodies stream both ways; connections are kept alive per service; the service's connect, write
+ * and read time-outs apply as in Kong (504), a refused or broken connection is a 502, and a
+ * request body beyond the cap is a 413.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { Readable, Transform } from 'node:stream';
+import type { KongService } from './config.ts';
+import { endToEndFromRaw } from './http-headers.ts';
+import { KONG_MESSAGES, kongError } from './kong-errors.ts';
+import { PayloadTooLargeError, type ProxyRequest } from './pipeline.ts';
+import type { Upstream } from './router.ts';
+
+export interface UpstreamTarget {
+  upstream: Upstream;
+  service: KongService;
+  agent: http.Agent;
+}
+
+class UpstreamTimeoutError extends Error {
+  override name = 'UpstreamTimeoutError';
+  readonly code = 'UPSTREAM_TIMEOUT';
+}
+
+// nginx retries only idempotent requests on another try, and only when nothing was received.
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+
+export function createAgent(upstream: Upstream): http.Agent {
+  const options = { keepAlive: true, maxSockets: 256, maxFreeSockets: 64, scheduling: 'lifo' as const };
+  return upstream.protocol === 'https:' ? new https.Agent(options) : new http.Agent(options);
+}
+
+export async function forward(req: ProxyRequest, target: UpstreamTarget, maxBodyBytes: number, log: (e: Record<string, unknown>) => void): Promise<Response> {
+  const replayable = req.body === null || req.body instanceof Uint8Array;
+  const attempts = replayable && IDEMPOTENT.has(req.method) ? target.service.retries + 1 : 1;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await send(req, target, maxBodyBytes);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      if (err instanceof PayloadTooLargeError) return kongError(413, KONG_MESSAGES.payloadTooLarge);
+      if (attempt < attempts && RETRYABLE.has(err.code ?? '')) continue;
+      log({ event: 'upstream_failed', service: target.service.name, reason: err.code ?? err.message, attempts: attempt });
+      if (err instanceof UpstreamTimeoutError) return kongError(504, KONG_MESSAGES.gatewayTimeout);
+      return kongError(502, KONG_MESSAGES.badGateway);
+    }
+  }
+}
+
+function send(req: ProxyRequest, target: UpstreamTarget, maxBodyBytes: number): Promise<Response> {
+  const { upstream, service } = target;
+  const headers: http.OutgoingHttpHeaders = {};
+  req.headers.forEach((value, name) => {
+    headers[name] = value;
+  });
+  headers.host = req.host;
+
+  return new Promise<Response>((resolve, reject) => {
+    const client = (upstream.protocol === 'https:' ? https : http).request({
+      protocol: upstream.protocol,
+      hostname: upstream.hostname.replace(/^\[|\]$/g, ''),
+      port: upstream.port,
+      method: req.method,
+      path: req.path + req.search,
+      headers,
+      agent: target.agent,
+      // Responses pass through as the service sent them, compressed or not.
+      insecureHTTPParser: false,
+    });
+    let settled = false;
+    const fail = (err: Error) => {
+      if (!settled) {
+        settled = true;
+        reject(err);
+      }
+      client.destroy(err);
+    };
+    client.on('error', fail);
+
+    client.on('socket', (socket) => {
+      if (!socket.connecting) return;
+      const timer = setTimeout(() => fail(new UpstreamTimeoutError(`no connection within ${service.connect_timeout} ms`)), service.connect_timeout);
+      socket.once('connect', () => clearTimeout(timer));
+      socket.once('close', () => clearTimeout(timer));
+    });
+    // nginx's proxy time-outs are the longest pause between two writes, then between two reads.
+    client.setTimeout(service.write_timeout, () => fail(new UpstreamTimeoutError('upstream time-out')));
+    client.on('finish', () => client.setTimeout(service.read_timeout));
+
+    client.on('response', (res) => {
+      settled = true;
+      const status = res.statusCode ?? 502;
+      const headers = endToEndFromRaw(res.rawHeaders);
+      const noBody = req.method === 'HEAD' || status === 204 || status === 304 || status < 200;
+      if (noBody) res.resume();
+      const body = noBody ? null : (Readable.toWeb(res) as ReadableStream<Uint8Array>);
+      resolve(new Response(body, { status, statusText: res.statusMessage, headers }));
+    });
+
+    writeBody(req.body, client, maxBodyBytes, fail);
+  });
+}
+
+function writeBody(body: ProxyRequest['body'], client: http.ClientRequest, maxBodyBytes: number, fail: (e: Error) => void): void {
+  if (body === null) {
+    client.end();
+    return;
+  }
+  if (body instanceof Uint8Array) {
+    client.end(body);
+    return;
+  }
+  let size = 0;
+  const cap = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      size += chunk.length;
+      if (size > maxBodyBytes) done(new PayloadTooLargeError(maxBodyBytes));
+      else done(null, chunk);
+    },
+  });
+  const source = Readable.fromWeb(body as import('node:stream/web').ReadableStream<Uint8Array>);
+  source.on('error', fail);
+  cap.on('error', fail);
+  source.pipe(cap).pipe(client);
+}
