@@ -20,10 +20,10 @@ export function readEnvironment<S extends z.ZodObject>(service: string, schema: 
   if (result.success) return result.data;
   throw new EnvironmentError(
     service,
-    result.error.issues.map((issue) => ({
-      variable: String(issue.path[0] ?? '(environment)'),
-      message: issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message,
-    })),
+    result.error.issues.map((issue) => {
+      const variable = String(issue.path[0] ?? '(environment)');
+      return { variable, message: env[variable] === undefined ? 'is required' : issue.message };
+    }),
   );
 }
 

@@ -1,0 +1,27 @@
+/** The stocks API's configuration from the environment (the names of infra/environments.ts). */
+import { z } from 'zod';
+import { jwtEnvironment, port, readEnvironment } from '../security/env.ts';
+import type { StocksApiConfig } from './app.ts';
+
+const schema = z.object({
+  PORT: port,
+  AUDIENCE: z.string().min(1, { message: 'must be the API audience such as https://api.demo.example' }),
+  ...jwtEnvironment,
+});
+
+export function stocksApiConfigFromEnvironment(env: Record<string, string | undefined>): { port: number; config: StocksApiConfig } {
+  const e = readEnvironment('stocks-api', schema, env);
+  return {
+    port: e.PORT,
+    config: {
+      jwt: {
+        issuer: e.ISSUER,
+        audience: e.AUDIENCE,
+        jwks: e.JWKS_URI,
+        algorithms: e.JWT_ALGORITHMS,
+        typ: e.JWT_TYP,
+        requiredScope: e.REQUIRED_SCOPE,
+      },
+    },
+  };
+}
