@@ -147,7 +147,7 @@ function authenticationProfile(signingKeyId: string, algorithm: string) {
   };
 }
 
-function tokenProfile(model: Model, signingKeyId: string) {
+function tokenProfile(model: Model, signingKeyId: string, algorithm: string) {
   const { gateway, mcpServer } = model.clients;
   const ttl = String(model.agentPolicy.accessTokenTtlSeconds);
   return {
@@ -217,7 +217,7 @@ function tokenProfile(model: Model, signingKeyId: string) {
       },
       'token-service-registration': { 'pre-processing-procedure': PROCEDURE_IDS.agentRegistration },
     }),
-    'token-issuers': tokenIssuers(signingKeyId, model.jwt.algorithms[0] ?? 'PS256'),
+    'token-issuers': tokenIssuers(signingKeyId, algorithm),
   };
 }
 
@@ -301,7 +301,7 @@ export function generateCurityXml(model: Model, options: CurityOptions): string 
     environments: environments(model),
     profiles: {
       '@xmlns': NS.base,
-      profile: [authenticationProfile(signingKeyId, algorithm), tokenProfile(model, signingKeyId)],
+      profile: [authenticationProfile(signingKeyId, algorithm), tokenProfile(model, signingKeyId, algorithm)],
     },
     facilities: facilities(model, options),
     processing: processing(),

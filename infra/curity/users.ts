@@ -8,7 +8,8 @@ import { create } from 'xmlbuilder2';
 import type { Model } from '../model.ts';
 
 export const USERS_CHANGELOG_DIR = '/opt/idsvr/etc/liquibase';
-export const USERS_CHANGELOG_PATH = `${USERS_CHANGELOG_DIR}/model-users.xml`;
+export const USERS_CHANGELOG_FILE = 'model-users.xml';
+export const USERS_CHANGELOG_PATH = `${USERS_CHANGELOG_DIR}/${USERS_CHANGELOG_FILE}`;
 
 /** The embedded HSQLDB shipped in the image, for the server and for the seeding command. */
 export const EMBEDDED_DB = {

@@ -7,7 +7,7 @@ import * as docker from '@pulumi/docker';
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
 import { CURITY_PARAMETERS, clearTextSecret, generateCurityConfig } from '../curity/config.ts';
-import { EMBEDDED_DB, USERS_CHANGELOG_DIR, USERS_CHANGELOG_PATH } from '../curity/users.ts';
+import { EMBEDDED_DB, USERS_CHANGELOG_DIR, USERS_CHANGELOG_FILE } from '../curity/users.ts';
 import type { Model } from '../model.ts';
 import { onNetwork, RUNNING } from './container.ts';
 
@@ -35,7 +35,7 @@ export const CURITY_PORTS = { runtime: 8443, admin: 6749, status: 4465 } as cons
 export const CURITY_COMMAND = [
   'sh',
   '-c',
-  `cd ${USERS_CHANGELOG_DIR} && idsvr -I && idsvr -L ./${USERS_CHANGELOG_PATH.slice(USERS_CHANGELOG_DIR.length + 1)} && exec idsvr`,
+  `cd ${USERS_CHANGELOG_DIR} && idsvr -I && idsvr -L ./${USERS_CHANGELOG_FILE} && exec idsvr`,
 ];
 
 /** The image has neither curl nor wget: bash asks the status port directly. */
