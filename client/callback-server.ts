@@ -5,6 +5,7 @@
  */
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export type AuthorizationResponseErrorCode = 'issuer_mismatch' | 'issuer_missing' | 'authorization_denied' | 'code_missing' | 'timeout';
@@ -123,7 +124,11 @@ export async function startCallbackServer(options: CallbackServerOptions): Promi
     },
     async close() {
       settle({ error: new AuthorizationResponseError('timeout', 'The client stopped waiting for the sign-in.') });
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Idle keep-alive connections (a browser's, or fetch's in http mode) must not hold the process.
+        (server as Server).closeAllConnections();
+      });
     },
   };
 }

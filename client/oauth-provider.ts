@@ -42,9 +42,6 @@ export class TooManySignInsError extends Error {
   }
 }
 
-/** Treat a token as expired this long before the server would, so a request does not race it. */
-const EXPIRY_MARGIN_MS = 5_000;
-
 export class ConsoleOAuthProvider implements OAuthClientProvider {
   private client?: OAuthClientInformationMixed;
   private stored?: { tokens: OAuthTokens; expiresAt?: number };
@@ -101,7 +98,7 @@ export class ConsoleOAuthProvider implements OAuthClientProvider {
 
   tokens(): OAuthTokens | undefined {
     if (!this.stored) return undefined;
-    if (this.stored.expiresAt !== undefined && this.now() >= this.stored.expiresAt - EXPIRY_MARGIN_MS) {
+    if (this.stored.expiresAt !== undefined && this.now() >= this.stored.expiresAt) {
       this.stored = undefined;
       this.options.progress('The access token has expired; signing in again.');
       return undefined;
