@@ -58,6 +58,8 @@ export async function startUpstream(name: string) {
   let releaseSse: () => void = () => {};
   const sseGate = new Promise<void>((r) => (releaseSse = r));
   const app = new Hono();
+  // A request the gateway cut off (body over the cap) is expected here, not an error to print.
+  app.onError((err, c) => c.text(err.message, 500));
   app.get('/slow', async (c) => {
     await new Promise((r) => setTimeout(r, Number(c.req.query('ms') ?? 2000)));
     return c.text('late');
