@@ -30,7 +30,10 @@ export function authorizer(mode: AuthorizeMode, redirectUrl: string, progress: P
         }
       };
     case 'http':
-      return (url) => followOverHttp(url, redirectUrl);
+      return async (url) => {
+        progress('Following the sign-in URL over HTTP…');
+        await followOverHttp(url, redirectUrl);
+      };
   }
 }
 
@@ -48,5 +51,6 @@ export async function followOverHttp(authorizationUrl: URL, redirectUrl: string)
         'this authorization server needs a person to sign in. Use --authorize browser or --authorize print.',
     );
   }
-  if (!response.ok) throw new Error(`The sign-in was refused: ${body}`);
+  // The callback page says why it refused the response (state, issuer, or the server's error).
+  if (!response.ok) throw new Error(body.trim());
 }
