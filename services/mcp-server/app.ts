@@ -1,0 +1,149 @@
+/**
+ * The MCP server: stateless Streamable HTTP (the SDK's web-standard transport) on Hono. It
+ * validates the JWT the gateway forwards (audience: this MCP resource), exchanges it for an API
+ * token (RFC 8693) and calls the stocks API. Security is the middleware at the top: DNS-rebinding
+ * protection, then bearer authentication, then a body cap.
+ */
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
+import { Hono } from 'hono';
+import type { MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import { errorResponse } from '../security/challenge.ts';
+import { dnsRebindingProtection } from '../security/dns-rebinding.ts';
+import { InsufficientScopeError, InvalidTokenError } from '../security/errors.ts';
+import { bearerAuth } from '../security/middleware.ts';
+import type { AuthEnv } from '../security/middleware.ts';
+import { protectedResourceMetadata, protectedResourceMetadataUrl, WELL_KNOWN_PROTECTED_RESOURCE } from '../security/protected-resource-metadata.ts';
+import type { AccessTokenVerifierOptions } from '../security/verify-access-token.ts';
+import { createStocksClient } from './stocks-client.ts';
+import { createTokenExchanger } from './token-exchange.ts';
+import type { ApiTokenProvider, TokenExchangeOptions } from './token-exchange.ts';
+import { createStockTools } from './tools.ts';
+import type { CallContext } from './tools.ts';
+
+export const SERVER_INFO = { name: 'stocks-mcp-server', version: '0.1.0' } as const;
+
+export type McpServerConfig = {
+  /** The public origin clients and the gateway use, e.g. https://mcp.demo.example (Host is checked against it). */
+  publicOrigin: string;
+  /** Further origins browsers may call from (e.g. MCP Inspector). */
+  allowedOrigins?: string[];
+  /** The MCP resource identifier, e.g. https://mcp.demo.example/ (the audience of accepted tokens). */
+  resource: string;
+  resourceName: string;
+  /** The authorization server's issuer, advertised in the protected-resource metadata. */
+  issuer: string;
+  requiredScope: string;
+  apiBaseUrl: string;
+  /** Time-out of one API call in milliseconds. Default: 5000. */
+  apiTimeoutMs?: number;
+  /** Largest accepted request body in bytes. Default: 100 KiB. */
+  maxBodyBytes?: number;
+  /** Receives a line per failed upstream call (never a token). Default: standard error. */
+  log?: (line: string) => void;
+} & (
+  | { /** Validation of incoming JWTs (the audience is `resource`). */ jwt: Omit<AccessTokenVerifierOptions, 'audience'> }
+  | { /** A ready middleware that sets `claims` and `accessToken` (benchmarks compose the app without security). */ authenticate: MiddlewareHandler<AuthEnv> }
+) &
+  (
+    | { /** How to exchange incoming tokens for API tokens. */ tokenExchange: TokenExchangeOptions }
+    | { /** Another source of API tokens (benchmarks). */ apiTokenProvider: ApiTokenProvider }
+  );
+
+export function createMcpServer(config: McpServerConfig): Hono<AuthEnv> {
+  const resource = new URL(config.resource);
+  if (resource.origin !== new URL(config.publicOrigin).origin) {
+    throw new TypeError(`resource ${config.resource} must be on the public origin ${config.publicOrigin}`);
+  }
+  const mcpPath = resource.pathname.length > 1 ? resource.pathname.replace(/\/$/, '') : '/';
+  const metadataUrl = protectedResourceMetadataUrl(config.resource);
+  const challenge = { resourceMetadata: metadataUrl.href, scope: config.requiredScope };
+  const metadata = protectedResourceMetadata({
+    resource: config.resource,
+    issuer: config.issuer,
+    scope: config.requiredScope,
+    resourceName: config.resourceName,
+  });
+  const log = config.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const authenticate =
+    'authenticate' in config
+      ? config.authenticate
+      : bearerAuth({ ...config.jwt, audience: config.resource, requiredScope: config.requiredScope, resourceMetadata: metadataUrl.href });
+  const apiTokens = 'apiTokenProvider' in config ? config.apiTokenProvider : createTokenExchanger(config.tokenExchange);
+  const registerTools = createStockTools({
+    stocks: createStocksClient({ baseUrl: config.apiBaseUrl, timeoutMs: config.apiTimeoutMs }),
+    apiTokens,
+    log,
+  });
+  const maxBodyBytes = config.maxBodyBytes ?? 100 * 1024;
+
+  const app = new Hono<AuthEnv>();
+
+  app.get('/health', (c) => c.json({ status: 'ok' }));
+
+  app.use('*', dnsRebindingProtection({ publicOrigin: config.publicOrigin, allowedOrigins: config.allowedOrigins }));
+
+  // RFC 9728: at the well-known path, and in the path-inserted form when the resource has a path.
+  for (const path of new Set([WELL_KNOWN_PROTECTED_RESOURCE, metadataUrl.pathname])) {
+    app.get(path, (c) => c.json(metadata));
+  }
+
+  app.use(
+    mcpPath,
+    authenticate,
+    bodyLimit({
+      maxSize: maxBodyBytes,
+      onError: (c) => c.json(jsonRpcError(-32600, `Request body larger than ${maxBodyBytes} bytes.`), 413),
+    }),
+  );
+
+  app.post(mcpPath, async (c) => {
+    const call: CallContext = { subject: { token: c.get('accessToken'), claims: c.get('claims') } };
+    // A new server and transport per request: nothing of one caller can reach another (CVE-2026-25536).
+    const server = new McpServer(SERVER_INFO, { capabilities: { tools: {} } });
+    registerTools(server, call);
+    const transport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: undefined,
+      enableJsonResponse: true,
+      maxRequestBodySize: maxBodyBytes,
+    });
+    try {
+      await server.connect(transport);
+      const response = await transport.handleRequest(c.req.raw);
+      // The API refused the exchanged token: answer as the MCP authorization spec says, so that the
+      // client re-authorises (401) or asks for the missing scope (403).
+      const refusal = call.apiAuthorizationError;
+      if (refusal) {
+        await response.body?.cancel();
+        const error =
+          refusal.status === 403
+            ? new InsufficientScopeError(config.requiredScope)
+            : new InvalidTokenError(refusal.message, 'ERR_API_REFUSED_TOKEN');
+        return errorResponse(error, challenge);
+      }
+      return response;
+    } finally {
+      await server.close();
+    }
+  });
+
+  // Stateless: no SSE stream to open (GET) and no session to end (DELETE).
+  app.all(mcpPath, (c) => {
+    c.header('allow', 'POST');
+    return c.json(jsonRpcError(-32000, 'Method not allowed: this stateless MCP server accepts POST only.'), 405);
+  });
+
+  app.notFound((c) => c.json({ error: 'not_found' }, 404));
+  app.onError((err, c) => {
+    if (err instanceof HTTPException) return err.getResponse();
+    log(JSON.stringify({ error: 'unexpected', method: c.req.method, path: c.req.path, message: err.message }));
+    return c.json(jsonRpcError(-32603, 'Internal error.'), 500);
+  });
+  return app;
+}
+
+function jsonRpcError(code: number, message: string) {
+  return { jsonrpc: '2.0', error: { code, message }, id: null };
+}

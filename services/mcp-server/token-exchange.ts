@@ -1,0 +1,170 @@
+/**
+ * RFC 8693 token exchange: the MCP server trades the token it received (audience: the MCP
+ * resource) for one whose audience is the API, authenticating as its own confidential client. The
+ * received token is never sent to the API.
+ *
+ * Exchanged tokens are cached per subject token, keyed by its SHA-256 (never the raw token),
+ * bounded in number and dropped before they expire; concurrent misses for one subject token share
+ * one exchange; failures are not cached.
+ */
+import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import { z } from 'zod';
+import type { AccessTokenClaims } from '../security/verify-access-token.ts';
+
+export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
+export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+
+/** Who the MCP server acts for: the verified token it received and its claims. */
+export interface Subject {
+  token: string;
+  claims: AccessTokenClaims;
+}
+
+/** Gives the token to call the API with on behalf of a subject. */
+export interface ApiTokenProvider {
+  /** The token for the API's `Authorization` header, or undefined to send none. */
+  tokenFor(subject: Subject): Promise<string | undefined>;
+  /** The API refused the token: do not hand it out again. */
+  invalidate?(subject: Subject): void;
+}
+
+export interface TokenExchangeOptions {
+  tokenEndpoint: string;
+  clientId: string;
+  clientSecret: string;
+  /** The API's audience. */
+  audience: string;
+  /** Time-out of one exchange, in milliseconds. Default: 5000. */
+  timeoutMs?: number;
+  /** Most exchanged tokens kept. 0 turns caching (and the sharing of concurrent exchanges) off. Default: 1000. */
+  cacheMaxEntries?: number;
+  /** A cached token is no longer used this many seconds before it expires. Default: 30. */
+  expiryMarginSeconds?: number;
+}
+
+export type TokenExchangeErrorCode =
+  | 'ERR_EXCHANGE_TIMEOUT'
+  | 'ERR_EXCHANGE_UNREACHABLE'
+  | 'ERR_EXCHANGE_REFUSED'
+  | 'ERR_EXCHANGE_FAILED'
+  | 'ERR_EXCHANGE_RESPONSE';
+
+/** The exchange did not produce a token; the message tells an agent what to do. */
+export class TokenExchangeError extends Error {
+  override name = 'TokenExchangeError';
+  constructor(
+    readonly code: TokenExchangeErrorCode,
+    message: string,
+    readonly details: { status?: number; oauthError?: string; cause?: unknown } = {},
+  ) {
+    super(message, { cause: details.cause });
+  }
+}
+
+const tokenResponse = z.object({
+  access_token: z.string().min(1),
+  token_type: z.string().refine((t) => t.toLowerCase() === 'bearer', { message: 'must be Bearer' }),
+  expires_in: z.number().positive().optional(),
+});
+const errorResponse = z.object({ error: z.string() }).partial();
+
+export function createTokenExchanger(options: TokenExchangeOptions): Required<ApiTokenProvider> {
+  const endpoint = new URL(options.tokenEndpoint);
+  const timeoutMs = options.timeoutMs ?? 5000;
+  const maxEntries = options.cacheMaxEntries ?? 1000;
+  if (!Number.isInteger(maxEntries) || maxEntries < 0) throw new TypeError('cacheMaxEntries must be a whole number, 0 to disable the cache');
+  const marginMs = (options.expiryMarginSeconds ?? 30) * 1000;
+  // RFC 6749 §2.3.1: id and secret are form-encoded before they are joined and base64-encoded.
+  const authorization = `Basic ${Buffer.from(`${formEncode(options.clientId)}:${formEncode(options.clientSecret)}`).toString('base64')}`;
+  const seconds = Math.round(timeoutMs / 100) / 10;
+
+  async function exchange(subjectToken: string): Promise<{ token: string; expiresInMs?: number }> {
+    const body = new URLSearchParams({
+      grant_type: TOKEN_EXCHANGE_GRANT,
+      subject_token: subjectToken,
+      subject_token_type: ACCESS_TOKEN_TYPE,
+      requested_token_type: ACCESS_TOKEN_TYPE,
+      audience: options.audience,
+    });
+    let response: Response;
+    let json: unknown;
+    try {
+      response = await fetch(endpoint, {
+        method: 'POST',
+        headers: { authorization, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+        body,
+        redirect: 'error',
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      json = await response.json().catch(() => undefined);
+    } catch (cause) {
+      if (cause instanceof Error && cause.name === 'TimeoutError') {
+        throw new TokenExchangeError('ERR_EXCHANGE_TIMEOUT', `The authorization server did not answer the token exchange within ${seconds} s; try again in a moment.`, { cause });
+      }
+      throw new TokenExchangeError('ERR_EXCHANGE_UNREACHABLE', 'The authorization server cannot be reached for the token exchange; try again later.', { cause });
+    }
+    if (!response.ok) {
+      const oauthError = errorResponse.safeParse(json).data?.error;
+      if (response.status === 400 || response.status === 401 || response.status === 403) {
+        throw new TokenExchangeError(
+          'ERR_EXCHANGE_REFUSED',
+          `The authorization server refused the token exchange (${oauthError ?? response.status}); sign in again to get a new access token.`,
+          { status: response.status, oauthError },
+        );
+      }
+      throw new TokenExchangeError('ERR_EXCHANGE_FAILED', `The authorization server failed the token exchange (HTTP ${response.status}); try again later.`, {
+        status: response.status,
+        oauthError,
+      });
+    }
+    const parsed = tokenResponse.safeParse(json);
+    if (!parsed.success) {
+      throw new TokenExchangeError('ERR_EXCHANGE_RESPONSE', 'The authorization server answered the token exchange with an unusable response; try again later.');
+    }
+    return { token: parsed.data.access_token, expiresInMs: parsed.data.expires_in && parsed.data.expires_in * 1000 };
+  }
+
+  if (maxEntries === 0) {
+    return {
+      tokenFor: async (subject) => (await exchange(subject.token)).token,
+      invalidate: () => {},
+    };
+  }
+
+  const cache = new LRUCache<string, string>({ max: maxEntries });
+  const pending = new Map<string, Promise<string>>();
+
+  return {
+    async tokenFor(subject) {
+      const key = hash(subject.token);
+      const cached = cache.get(key);
+      if (cached !== undefined) return cached;
+      let inFlight = pending.get(key);
+      if (!inFlight) {
+        inFlight = exchange(subject.token)
+          .then(({ token, expiresInMs }) => {
+            // Never beyond the exchanged token's or the subject token's expiry, less a margin.
+            const now = Date.now();
+            const expiresAt = Math.min(now + (expiresInMs ?? Infinity), subject.claims.exp * 1000) - marginMs;
+            if (expiresAt > now) cache.set(key, token, { ttl: expiresAt - now });
+            return token;
+          })
+          .finally(() => pending.delete(key));
+        pending.set(key, inFlight);
+      }
+      return inFlight;
+    },
+    invalidate(subject) {
+      cache.delete(hash(subject.token));
+    },
+  };
+}
+
+function hash(token: string): string {
+  return createHash('sha256').update(token).digest('base64url');
+}
+
+function formEncode(value: string): string {
+  return new URLSearchParams([['', value]]).toString().slice(1);
+}
