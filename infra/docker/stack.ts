@@ -64,55 +64,52 @@ export class McpSecuredApiStack extends pulumi.ComponentResource {
     const { model } = args;
     const parent = { parent: this };
 
-    const network = new StackNetwork(`${name}-network`, parent);
+    const networkName = new StackNetwork(`${name}-network`, parent).name;
     const secrets = new StackSecrets(`${name}-secrets`, parent).values;
-    const maildev = new Maildev(`${name}-maildev`, { model, networkName: network.name }, parent);
+    const maildev = new Maildev(`${name}-maildev`, { model, networkName }, parent);
 
-    let authorizationServer: pulumi.Output<AuthorizationServerAddresses>;
-    let authorizationServerComponent: pulumi.Resource;
+    let curity: CurityServer | undefined;
     if (model.config.authorizationServer === 'curity') {
       if (!args.curityLicenseKey) throw new Error('McpSecuredApiStack: Curity runs but no licence was given');
-      const curity = new CurityServer(
+      curity = new CurityServer(
         `${name}-curity`,
-        { model, networkName: network.name, secrets, licenseKey: args.curityLicenseKey, smtp: maildev.smtp },
+        { model, networkName, secrets, licenseKey: args.curityLicenseKey, smtp: maildev.smtp },
         parent,
       );
-      authorizationServerComponent = curity;
-      authorizationServer = pulumi.all([curity.runtimeUrl, curity.adminUrl]).apply(([runtime, admin]) => ({ runtime, admin }));
-    } else {
-      const internal = pulumi.output(dockerInternalAddresses(BUILTIN_AUTHORIZATION_SERVER));
-      authorizationServerComponent = new BuiltinAuthorizationServer(`${name}-authorization-server`, { model, networkName: network.name, internal, secrets }, parent);
-      authorizationServer = pulumi.output(BUILTIN_AUTHORIZATION_SERVER);
     }
-
-    const internal = authorizationServer.apply(dockerInternalAddresses);
-    const stocksApi = new StocksApi(`${name}-stocks-api`, { model, networkName: network.name, internal }, parent);
-    const mcpServer = new McpServer(`${name}-mcp-server`, { model, networkName: network.name, internal, secrets }, parent);
+    const authorizationServerAddresses: pulumi.Output<AuthorizationServerAddresses> = curity
+      ? pulumi.all([curity.runtimeUrl, curity.adminUrl]).apply(([runtime, admin]) => ({ runtime, admin }))
+      : pulumi.output(BUILTIN_AUTHORIZATION_SERVER);
+    const internal = authorizationServerAddresses.apply(dockerInternalAddresses);
+    const authorizationServer =
+      curity ?? new BuiltinAuthorizationServer(`${name}-authorization-server`, { model, networkName, internal, secrets }, parent);
+    const stocksApi = new StocksApi(`${name}-stocks-api`, { model, networkName, internal }, parent);
+    const mcpServer = new McpServer(`${name}-mcp-server`, { model, networkName, internal, secrets }, parent);
 
     const certificate =
       model.config.scheme === 'https'
         ? new PublicCertificate(`${name}-tls`, { domain: model.config.domain, hosts: servedHosts(model).map((h) => model.hosts[h]) }, parent)
         : undefined;
     const configYaml = pulumi
-      .all([authorizationServer, secrets.gatewayClientSecret])
+      .all([authorizationServerAddresses, secrets.gatewayClientSecret])
       .apply(([as, gatewayClientSecret]) => kongConfigYaml(model, dockerUpstreams(as), { gatewayClientSecret }));
     new KongGateway(
       `${name}-gateway`,
       {
         model,
-        networkName: network.name,
+        networkName,
         configYaml: pulumi.secret(configYaml),
         ...(certificate ? { tls: { certificatePem: certificate.certificatePem, privateKeyPem: certificate.privateKeyPem } } : {}),
       },
       // Started last, so the first requests find the services ready.
-      { parent: this, dependsOn: [authorizationServerComponent, stocksApi, mcpServer, maildev] },
+      { parent: this, dependsOn: [authorizationServer, stocksApi, mcpServer, maildev] },
     );
 
     this.endpoints = publicEndpoints(model);
     this.hostsLine = etcHostsLine(model);
     this.caCertificate = certificate ? certificate.caCertificatePem : pulumi.output(undefined);
     this.adminPassword = secrets.adminPassword;
-    this.networkName = network.name;
+    this.networkName = networkName;
     this.registerOutputs({
       endpoints: this.endpoints,
       hostsLine: this.hostsLine,
