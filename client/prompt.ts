@@ -49,6 +49,8 @@ export async function runPrompt(session: ToolSession, io: PromptIO): Promise<voi
     completer,
     prompt: 'mcp> ',
   });
+  // Ctrl+C leaves like quit (readline would otherwise only pause the input).
+  rl.on('SIGINT', () => rl.close());
   const print = (text: string): void => {
     io.output.write(`${text}\n`);
   };
