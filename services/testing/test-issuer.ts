@@ -70,8 +70,8 @@ export interface TestIssuer {
     exchangeDelayMs: number;
     /** Answer every exchange with this status and an OAuth error instead of a token. */
     exchangeFailureStatus: number | undefined;
-    /** Audience of exchanged tokens, to provoke a refusal by the API. */
-    exchangedAudience: string | undefined;
+    /** Claims overriding those of exchanged tokens (e.g. another `aud` or `scope`, to provoke a refusal by the API). */
+    exchangedClaims: Record<string, unknown> | undefined;
     /** Answer JWKS requests with 500. */
     jwksDown: boolean;
   };
@@ -106,7 +106,7 @@ export async function startTestIssuer(options: TestIssuerOptions): Promise<TestI
     scope,
     exchanges: [],
     jwksRequests: 0,
-    behaviour: { exchangeDelayMs: 0, exchangeFailureStatus: undefined, exchangedAudience: undefined, jwksDown: false },
+    behaviour: { exchangeDelayMs: 0, exchangeFailureStatus: undefined, exchangedClaims: undefined, jwksDown: false },
     async issue(user, issueOptions = {}) {
       const now = Math.floor(Date.now() / 1000);
       const payload: Record<string, unknown> = {
@@ -167,12 +167,13 @@ export async function startTestIssuer(options: TestIssuerOptions): Promise<TestI
     const exp = subject.exp!; // never longer than the subject token
     const accessToken = await sign({
       ...subject,
-      aud: state.behaviour.exchangedAudience ?? options.apiAudience,
+      aud: options.apiAudience,
       iat: now,
       nbf: now,
       exp,
       jti: randomUUID(),
       act: { sub: client.id },
+      ...state.behaviour.exchangedClaims,
     });
     return answer(200, { access_token: accessToken, issued_token_type: ACCESS_TOKEN_TYPE, token_type: 'Bearer', expires_in: exp - now, scope: subject.scope });
   });
