@@ -28,8 +28,8 @@ export interface SessionOptions {
 export class McpSession {
   private constructor(
     private readonly options: SessionOptions,
-    private client: Client,
-    private transport: StreamableHTTPClientTransport,
+    private readonly client: Client,
+    private readonly transport: StreamableHTTPClientTransport,
   ) {}
 
   static async connect(options: SessionOptions): Promise<McpSession> {
