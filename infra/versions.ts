@@ -6,7 +6,7 @@ export const IMAGES = {
   /** Kong OSS, DB-less; Curity's phantom-token plugin is installed on top (infra/kong/Dockerfile). */
   kong: 'kong:3.9.1',
   /** Curity's published Kong plugin, from LuaRocks. */
-  kongPhantomTokenPlugin: '2.0.0',
+  kongPhantomTokenPlugin: '2.0.1',
   /** Curity's tags are the plain release version; 11.x supports Client ID Metadata Documents (ephemeral clients). */
   curity: 'curity.azurecr.io/curity/idsvr:11.3.1',
   /** The npm package in devDependencies is pinned to the same version: one mail API everywhere. */
