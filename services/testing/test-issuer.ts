@@ -20,7 +20,7 @@ export interface TestUser {
 }
 
 export interface TestIssuerOptions {
-  /** The MCP server's resource identifier: the audience of tokens users bring. */
+  /** The MCP server's resource identifier: the audience of tokens users bring (more can be added later). */
   mcpResource: string;
   /** The API audience tokens are exchanged for. */
   apiAudience: string;
@@ -60,6 +60,8 @@ export interface TestIssuer {
   publicJwk: JWK;
   client: { id: string; secret: string };
   scope: string;
+  /** Audiences a subject token may have at the token endpoint; the first is the default of `issue`. */
+  mcpResources: string[];
   /** Signs an access token for `user` (audience: the MCP resource unless told otherwise). */
   issue(user: TestUser, options?: IssueOptions): Promise<string>;
   exchanges: ExchangeRecord[];
@@ -104,6 +106,7 @@ export async function startTestIssuer(options: TestIssuerOptions): Promise<TestI
     publicJwk,
     client,
     scope,
+    mcpResources: [options.mcpResource],
     exchanges: [],
     jwksRequests: 0,
     behaviour: { exchangeDelayMs: 0, exchangeFailureStatus: undefined, exchangedClaims: undefined, jwksDown: false },
@@ -112,7 +115,7 @@ export async function startTestIssuer(options: TestIssuerOptions): Promise<TestI
       const payload: Record<string, unknown> = {
         iss: issuer,
         sub: user.email,
-        aud: issueOptions.audience ?? options.mcpResource,
+        aud: issueOptions.audience ?? state.mcpResources[0],
         scope: issueOptions.scope ?? scope,
         iat: now,
         nbf: now,
@@ -156,7 +159,7 @@ export async function startTestIssuer(options: TestIssuerOptions): Promise<TestI
     try {
       ({ payload: subject } = await jwtVerify(form.subject_token, publicKey, {
         issuer,
-        audience: options.mcpResource,
+        audience: state.mcpResources,
         typ: 'at+jwt',
         algorithms: ['PS256'],
       }));
