@@ -134,7 +134,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       GATEWAY_LISTENERS: (['mcp', 'api', 'login', 'mail'] as const).map((h) => `${model.hosts[h]}=${ports[h]}`).join(','),
     },
     // Ready when the public MCP metadata answers through the gateway: gateway and MCP server both up.
-    `${direct(ports.mcp)}/.well-known/oauth-protected-resource`,
+    `${local(ports.mcp)}/.well-known/oauth-protected-resource`,
     ['mcp', 'api', 'login', 'mail'],
   );
 
