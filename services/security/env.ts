@@ -18,20 +18,20 @@ export class EnvironmentError extends Error {
 export function readEnvironment<S extends z.ZodObject>(service: string, schema: S, env: Record<string, string | undefined>): z.output<S> {
   const result = schema.safeParse(env);
   if (result.success) return result.data;
-  throw new EnvironmentError(
-    service,
-    result.error.issues.map((issue) => {
-      const variable = String(issue.path[0] ?? '(environment)');
-      return { variable, message: env[variable] === undefined ? 'is required' : issue.message };
-    }),
-  );
+  // The first problem of each variable is the one to fix first.
+  const problems = new Map<string, string>();
+  for (const issue of result.error.issues) {
+    const variable = String(issue.path[0] ?? '(environment)');
+    if (!problems.has(variable)) problems.set(variable, env[variable] === undefined ? 'is required' : issue.message);
+  }
+  throw new EnvironmentError(service, [...problems].map(([variable, message]) => ({ variable, message })));
 }
 
 export const httpUrl = (example: string) =>
   z.url({ protocol: /^https?$/, message: `must be an http(s) URL such as ${example}` });
 
 export const origin = (example: string) =>
-  httpUrl(example).refine((v) => new URL(v).origin === v, { message: `must be an origin (no path or trailing slash) such as ${example}` });
+  httpUrl(example).refine((v) => URL.canParse(v) && new URL(v).origin === v, { message: `must be an origin (no path or trailing slash) such as ${example}` });
 
 export const port = z.coerce
   .number({ message: 'must be a port number' })

@@ -1,0 +1,47 @@
+/** Runs a service's main.ts as a child process, for tests of its configuration and wiring. */
+import { spawn, spawnSync } from 'node:child_process';
+
+/** Runs the entry point to its end (for configurations it must refuse). */
+export function runEntryPoint(main: string, env: Record<string, string>) {
+  return spawnSync(process.execPath, ['--import', 'tsx', main], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+}
+
+/** Starts the entry point with PORT=0 and waits for its "listening on port N" line. */
+export function startEntryPoint(main: string, env: Record<string, string>): Promise<{ url: string; stop(): Promise<number | null> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', main], {
+    env: { PATH: process.env.PATH ?? '', ...env, PORT: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill();
+      reject(new Error(`${main} did not start within 20 s:\n${output}`));
+    }, 20_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /listening on port (\d+)/.exec(output);
+      if (!match) return;
+      clearTimeout(timer);
+      child.stdout.off('data', onData);
+      resolve({
+        url: `http://127.0.0.1:${match[1]}`,
+        stop: () =>
+          new Promise((done) => {
+            child.once('exit', (code) => done(code));
+            child.kill('SIGTERM');
+          }),
+      });
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${main} exited with ${code}:\n${output}`));
+    });
+  });
+}
