@@ -1,0 +1,112 @@
+/**
+ * Who the clients are: the two confidential clients of the deployment (the gateway introspects,
+ * the MCP server exchanges tokens), clients registered dynamically, and clients named by a
+ * metadata document URL. Client authentication per RFC 6749 §2.3: `client_secret_basic`,
+ * `client_secret_post`, or `none` for public clients.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { AuthorizationServerConfig } from './config.ts';
+import { isClientIdUrl, type ClientMetadataDocuments } from './client-metadata-document.ts';
+import { OAuthError } from './errors.ts';
+import type { AuthorizationServerStore } from './store.ts';
+
+export type Capability = 'authorization_code' | 'introspection' | 'token_exchange';
+
+export interface AuthenticatedClient {
+  id: string;
+  capabilities: ReadonlySet<Capability>;
+}
+
+/** A client as the authorization endpoint sees it. */
+export interface AuthorizingClient {
+  id: string;
+  name: string;
+  redirectUris: string[];
+  scope: string;
+}
+
+export function hashSecret(secret: string): Buffer {
+  return createHash('sha256').update(secret, 'utf8').digest();
+}
+
+function secretMatches(presented: string, expectedHash: Buffer): boolean {
+  return timingSafeEqual(hashSecret(presented), expectedHash);
+}
+
+function formDecode(value: string): string {
+  return decodeURIComponent(value.replace(/\+/g, ' '));
+}
+
+const AGENT: ReadonlySet<Capability> = new Set(['authorization_code']);
+
+export class Clients {
+  readonly #confidential: Map<string, { hash: Buffer; capabilities: ReadonlySet<Capability> }>;
+
+  constructor(
+    config: AuthorizationServerConfig,
+    private readonly store: AuthorizationServerStore,
+    private readonly documents: ClientMetadataDocuments,
+    private readonly now: () => number,
+  ) {
+    this.#confidential = new Map([
+      [config.clients.gateway.id, { hash: hashSecret(config.clients.gateway.secret), capabilities: new Set<Capability>(['introspection']) }],
+      [config.clients.mcpServer.id, { hash: hashSecret(config.clients.mcpServer.secret), capabilities: new Set<Capability>(['token_exchange']) }],
+    ]);
+  }
+
+  /** The client of an authorization request; throws ClientMetadataError for a bad document, undefined when unknown. */
+  async forAuthorization(clientId: string): Promise<AuthorizingClient | undefined> {
+    if (isClientIdUrl(clientId)) {
+      const doc = await this.documents.resolve(clientId);
+      return { id: clientId, name: doc.clientName ?? new URL(clientId).host, redirectUris: doc.redirectUris, scope: doc.scope };
+    }
+    const registered = await this.store.clients.get(clientId);
+    if (!registered || registered.expiresAt <= this.now()) return undefined;
+    return { id: clientId, name: registered.clientName ?? clientId, redirectUris: registered.redirectUris, scope: registered.scope };
+  }
+
+  /** Authenticates the client of a token, introspection or revocation request. */
+  async authenticate(authorization: string | undefined, form: Record<string, string>): Promise<AuthenticatedClient> {
+    let clientId = form.client_id;
+    let secret = form.client_secret;
+    const basic = authorization?.match(/^Basic\s+([A-Za-z0-9+/=]+)\s*$/i);
+    const challenge = basic ? { 'WWW-Authenticate': 'Basic realm="oauth"' } : undefined;
+    const invalidClient = (why: string) => new OAuthError('invalid_client', why, 401, challenge);
+    if (authorization && !basic) throw invalidClient('Client authentication must use HTTP Basic or the request body');
+    if (basic) {
+      if (secret !== undefined) throw new OAuthError('invalid_request', 'Use one client authentication method, not both Basic and client_secret');
+      const decoded = Buffer.from(basic[1]!, 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      if (colon < 0) throw invalidClient('Malformed Basic credentials');
+      let basicId: string;
+      try {
+        basicId = formDecode(decoded.slice(0, colon));
+        secret = formDecode(decoded.slice(colon + 1));
+      } catch {
+        throw invalidClient('Malformed Basic credentials');
+      }
+      if (clientId !== undefined && clientId !== basicId) throw new OAuthError('invalid_request', 'client_id differs from the authenticated client');
+      clientId = basicId;
+    }
+    if (!clientId) throw invalidClient('Client authentication is required');
+
+    const confidential = this.#confidential.get(clientId);
+    if (confidential) {
+      if (secret === undefined || !secretMatches(secret, confidential.hash)) throw invalidClient('Client authentication failed');
+      return { id: clientId, capabilities: confidential.capabilities };
+    }
+    if (isClientIdUrl(clientId)) {
+      // Metadata-document clients are public: their document carries no secret.
+      if (secret !== undefined) throw invalidClient('This client is public and has no secret');
+      return { id: clientId, capabilities: AGENT };
+    }
+    const registered = await this.store.clients.get(clientId);
+    if (!registered || registered.expiresAt <= this.now()) throw invalidClient('Unknown client; register again');
+    if (registered.secretHash === undefined) {
+      if (secret !== undefined) throw invalidClient('This client is public and has no secret');
+    } else if (secret === undefined || !secretMatches(secret, Buffer.from(registered.secretHash, 'base64'))) {
+      throw invalidClient('Client authentication failed');
+    }
+    return { id: clientId, capabilities: AGENT };
+  }
+}

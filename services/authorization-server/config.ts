@@ -1,0 +1,71 @@
+/**
+ * The built-in authorization server's configuration: the typed model's values, validated once.
+ */
+import { z } from 'zod';
+import { PATHS } from './paths.ts';
+
+// RFC 6749 scope-token characters: one scope, no spaces.
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+
+const origin = z.url({ protocol: /^https?$/ }).refine((o) => new URL(o).origin === o, {
+  message: 'must be an origin such as https://login.demo.example (scheme, host, optional port; no path or trailing slash)',
+});
+const absoluteUrl = z.url({ protocol: /^https?$/, message: 'must be an absolute http(s) URL' });
+const secret = z.string().min(16, { message: 'must be at least 16 characters; generate it randomly' });
+const confidentialClient = z.object({ id: z.string().min(1), secret }).strict();
+
+export const authorizationServerConfigSchema = z
+  .object({
+    /** `<loginOrigin>/oauth/v2/oauth-anonymous`. */
+    issuer: absoluteUrl,
+    /** The public origin of the login host: every URL the server publishes is built on it. */
+    loginOrigin: origin,
+    /** The MCP server's resource identifier (with its trailing slash): the audience of agents' tokens. */
+    mcpResource: absoluteUrl,
+    /** The audience of exchanged tokens: the API. */
+    apiAudience: absoluteUrl,
+    scope: z.string().regex(SCOPE_TOKEN, { message: 'must be one OAuth scope token' }),
+    scopeDescription: z.string().min(1),
+    users: z
+      .array(z.object({ email: z.email().transform((e) => e.toLowerCase()), region: z.string().min(1) }).strict())
+      .min(1, { message: 'must list at least one user: only they may sign in' }),
+    accessTokenTtlSeconds: z.number().int().min(30).max(86_400),
+    clientType: z.string().min(1).default('mcp'),
+    clientAssuranceLevel: z.number().int().min(0).max(3),
+    clients: z.object({ gateway: confidentialClient, mcpServer: confidentialClient }).strict(),
+    smtp: z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65_535), from: z.email() }).strict(),
+    cookieSecret: z.string().min(32, { message: 'must be at least 32 characters; generate it randomly' }),
+    clientMetadata: z
+      .object({
+        /** Development only: fetch Client ID Metadata Documents from loopback hosts, over http too. */
+        allowLoopback: z.boolean().default(false),
+        /** Development only: fetch them from private networks (RFC 1918, unique-local IPv6). */
+        allowPrivateNetworks: z.boolean().default(false),
+      })
+      .strict()
+      .default({ allowLoopback: false, allowPrivateNetworks: false }),
+    /** Take the client address from the last `X-Forwarded-For` entry (set when the gateway fronts the server). */
+    trustProxy: z.boolean().default(false),
+  })
+  .strict()
+  .refine((c) => c.issuer === `${c.loginOrigin}${PATHS.issuer}`, {
+    path: ['issuer'],
+    message: `must be the login origin followed by ${PATHS.issuer}`,
+  })
+  .refine((c) => c.clients.gateway.id !== c.clients.mcpServer.id, {
+    path: ['clients'],
+    message: 'the gateway and the MCP server must have different client ids',
+  });
+
+export type AuthorizationServerConfigInput = z.input<typeof authorizationServerConfigSchema>;
+export type AuthorizationServerConfig = z.output<typeof authorizationServerConfigSchema>;
+
+/** Validates a configuration, throwing an error that names each bad field. */
+export function parseAuthorizationServerConfig(input: unknown): AuthorizationServerConfig {
+  const result = authorizationServerConfigSchema.safeParse(input);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new Error(`Invalid authorization server configuration:\n${lines.join('\n')}`);
+  }
+  return result.data;
+}

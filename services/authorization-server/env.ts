@@ -1,0 +1,105 @@
+/**
+ * The configuration from the environment the deployment sets (infra/environments.ts,
+ * `authorizationServerEnv`), validated with messages that name the bad variable.
+ */
+import { z } from 'zod';
+import { authorizationServerConfigSchema, type AuthorizationServerConfig } from './config.ts';
+
+const bool = z.enum(['true', 'false'], { message: 'must be "true" or "false"' }).transform((v) => v === 'true');
+const int = (min: number, max: number) => z.coerce.number({ message: 'must be a number' }).int({ message: 'must be a whole number' }).min(min).max(max);
+
+const envSchema = z.object({
+  PORT: int(1, 65_535),
+  ISSUER: z.string().min(1),
+  LOGIN_ORIGIN: z.string().min(1),
+  MCP_RESOURCE: z.string().min(1),
+  API_AUDIENCE: z.string().min(1),
+  SCOPE: z.string().min(1),
+  SCOPE_DESCRIPTION: z.string().min(1),
+  USERS: z.string().min(1),
+  ACCESS_TOKEN_TTL_SECONDS: int(30, 86_400),
+  CLIENT_TYPE: z.string().min(1),
+  CLIENT_ASSURANCE_LEVEL: int(0, 3),
+  GATEWAY_CLIENT_ID: z.string().min(1),
+  GATEWAY_CLIENT_SECRET: z.string().min(1),
+  MCP_CLIENT_ID: z.string().min(1),
+  MCP_CLIENT_SECRET: z.string().min(1),
+  COOKIE_SECRET: z.string().min(1),
+  SMTP_HOST: z.string().min(1),
+  SMTP_PORT: int(1, 65_535),
+  MAIL_FROM: z.string().min(1),
+  CIMD_ALLOW_LOOPBACK: bool.default(false),
+});
+
+/** Where each configuration field comes from, to name the variable in errors. */
+const VARIABLE_OF: Record<string, string> = {
+  issuer: 'ISSUER',
+  loginOrigin: 'LOGIN_ORIGIN',
+  mcpResource: 'MCP_RESOURCE',
+  apiAudience: 'API_AUDIENCE',
+  scope: 'SCOPE',
+  scopeDescription: 'SCOPE_DESCRIPTION',
+  users: 'USERS',
+  accessTokenTtlSeconds: 'ACCESS_TOKEN_TTL_SECONDS',
+  clientType: 'CLIENT_TYPE',
+  clientAssuranceLevel: 'CLIENT_ASSURANCE_LEVEL',
+  'clients.gateway.id': 'GATEWAY_CLIENT_ID',
+  'clients.gateway.secret': 'GATEWAY_CLIENT_SECRET',
+  'clients.mcpServer.id': 'MCP_CLIENT_ID',
+  'clients.mcpServer.secret': 'MCP_CLIENT_SECRET',
+  cookieSecret: 'COOKIE_SECRET',
+  'smtp.host': 'SMTP_HOST',
+  'smtp.port': 'SMTP_PORT',
+  'smtp.from': 'MAIL_FROM',
+};
+
+export class EnvironmentError extends Error {
+  override name = 'EnvironmentError';
+}
+
+function fail(problems: string[]): never {
+  throw new EnvironmentError(`The authorization server cannot start; fix these environment variables:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+}
+
+export function configFromEnv(env: Record<string, string | undefined>): { port: number; config: AuthorizationServerConfig } {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    fail(parsed.error.issues.map((i) => `${String(i.path[0])} ${env[String(i.path[0])] === undefined ? 'is required' : i.message}`));
+  }
+  const e = parsed.data;
+  let users: unknown;
+  try {
+    users = JSON.parse(e.USERS);
+  } catch {
+    fail(['USERS must be a JSON array such as [{"email":"john.doe@demo.example","region":"USA"}]']);
+  }
+  const config = authorizationServerConfigSchema.safeParse({
+    issuer: e.ISSUER,
+    loginOrigin: e.LOGIN_ORIGIN,
+    mcpResource: e.MCP_RESOURCE,
+    apiAudience: e.API_AUDIENCE,
+    scope: e.SCOPE,
+    scopeDescription: e.SCOPE_DESCRIPTION,
+    users,
+    accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
+    clientType: e.CLIENT_TYPE,
+    clientAssuranceLevel: e.CLIENT_ASSURANCE_LEVEL,
+    clients: {
+      gateway: { id: e.GATEWAY_CLIENT_ID, secret: e.GATEWAY_CLIENT_SECRET },
+      mcpServer: { id: e.MCP_CLIENT_ID, secret: e.MCP_CLIENT_SECRET },
+    },
+    smtp: { host: e.SMTP_HOST, port: e.SMTP_PORT, from: e.MAIL_FROM },
+    cookieSecret: e.COOKIE_SECRET,
+    clientMetadata: { allowLoopback: e.CIMD_ALLOW_LOOPBACK, allowPrivateNetworks: false },
+  });
+  if (!config.success) {
+    fail(
+      config.error.issues.map((i) => {
+        const path = i.path.map(String);
+        const key = VARIABLE_OF[path.join('.')] ?? VARIABLE_OF[path[0] ?? ''] ?? path.join('.');
+        return `${key}${path[0] === 'users' && path.length > 1 ? `[${path.slice(1).join('.')}]` : ''} ${i.message}`;
+      }),
+    );
+  }
+  return { port: e.PORT, config: config.data };
+}

@@ -1,0 +1,42 @@
+/**
+ * Introspection (RFC 7662) for the gateway's client only, and revocation (RFC 7009).
+ * With `Accept: application/jwt` (the phantom-token pattern): 200 with the JWT as the body and
+ * `Cache-Control: max-age=<seconds left>`, or 204 for an inactive token.
+ */
+import { Hono } from 'hono';
+import { decodeJwt } from 'jose';
+import type { ServerContext } from './context.ts';
+import { OAuthError } from './errors.ts';
+import { readForm } from './form.ts';
+import { PATHS } from './paths.ts';
+
+export function introspectionRoutes(ctx: ServerContext): Hono {
+  const { clients, tokens, now } = ctx;
+  const app = new Hono();
+
+  app.post(PATHS.introspect, async (c) => {
+    const form = await readForm(c);
+    const client = await clients.authenticate(c.req.header('authorization'), form);
+    if (!client.capabilities.has('introspection')) throw new OAuthError('invalid_client', 'This client may not introspect tokens', 401);
+    if (!form.token) throw new OAuthError('invalid_request', 'The token parameter is missing');
+    const record = await tokens.active(form.token);
+    const wantsJwt = /\bapplication\/jwt\b/i.test(c.req.header('accept') ?? '');
+    if (wantsJwt) {
+      if (!record) return c.body(null, 204, { 'Cache-Control': 'no-store' });
+      return c.body(record.jwt, 200, { 'Content-Type': 'application/jwt', 'Cache-Control': `max-age=${Math.max(0, record.expiresAt - now())}` });
+    }
+    if (!record) return c.json({ active: false }, 200, { 'Cache-Control': 'no-store' });
+    return c.json({ active: true, token_type: 'bearer', ...decodeJwt(record.jwt) }, 200, { 'Cache-Control': 'no-store' });
+  });
+
+  app.post(PATHS.revoke, async (c) => {
+    const form = await readForm(c);
+    const client = await clients.authenticate(c.req.header('authorization'), form);
+    if (!form.token) throw new OAuthError('invalid_request', 'The token parameter is missing');
+    // Unknown tokens and other clients' tokens are answered alike (RFC 7009 §2.2).
+    await tokens.revoke(form.token, client.id);
+    return c.body(null, 200, { 'Cache-Control': 'no-store' });
+  });
+
+  return app;
+}

@@ -1,0 +1,44 @@
+/**
+ * Authorization server metadata (RFC 8414), served at the issuer's well-known path, at the
+ * path-inserted form, and as `openid-configuration` in both forms; and the JWKS.
+ */
+import { Hono } from 'hono';
+import type { AuthorizationServerConfig } from './config.ts';
+import type { SigningKeys } from './keys.ts';
+import { GRANT_TOKEN_EXCHANGE, PATHS } from './paths.ts';
+
+export function metadataDocument(config: AuthorizationServerConfig) {
+  const at = (path: string) => `${config.loginOrigin}${path}`;
+  return {
+    issuer: config.issuer,
+    authorization_endpoint: at(PATHS.authorize),
+    token_endpoint: at(PATHS.token),
+    registration_endpoint: at(PATHS.registration),
+    introspection_endpoint: at(PATHS.introspect),
+    revocation_endpoint: at(PATHS.revoke),
+    jwks_uri: at(PATHS.jwks),
+    scopes_supported: [config.scope],
+    response_types_supported: ['code'],
+    response_modes_supported: ['query'],
+    grant_types_supported: ['authorization_code', GRANT_TOKEN_EXCHANGE],
+    code_challenge_methods_supported: ['S256'],
+    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+    authorization_response_iss_parameter_supported: true,
+    client_id_metadata_document_supported: true,
+    subject_types_supported: ['public'],
+  };
+}
+
+export function metadataRoutes(config: AuthorizationServerConfig, keys: SigningKeys): Hono {
+  const app = new Hono();
+  const body = JSON.stringify(metadataDocument(config));
+  const headers = { 'Content-Type': 'application/json', 'Cache-Control': 'public, max-age=300', 'Access-Control-Allow-Origin': '*' };
+  for (const name of ['oauth-authorization-server', 'openid-configuration']) {
+    app.get(`${PATHS.issuer}/.well-known/${name}`, (c) => c.body(body, 200, headers));
+    app.get(`/.well-known/${name}${PATHS.issuer}`, (c) => c.body(body, 200, headers));
+  }
+  app.get(PATHS.jwks, (c) => c.body(keys.jwks(), 200, { ...headers, 'Cache-Control': 'public, max-age=60' }));
+  return app;
+}

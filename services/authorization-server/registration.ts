@@ -1,0 +1,79 @@
+/**
+ * Dynamic Client Registration (RFC 7591), open as the deployment's Curity configuration is:
+ * public and confidential clients under the agent policy (code with PKCE, no refresh token),
+ * limited per client address, and expiring (the store also caps how many exist).
+ */
+import { randomUUID } from 'node:crypto';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { hashSecret } from './clients.ts';
+import { validateClientMetadata } from './client-rules.ts';
+import type { ServerContext } from './context.ts';
+import { OAuthError } from './errors.ts';
+import { PATHS } from './paths.ts';
+import { rateLimit } from './rate-limit.ts';
+import type { RegisteredClient } from './store.ts';
+import { randomToken } from './tokens.ts';
+
+export const REGISTRATION_TTL_SECONDS = 7 * 86_400;
+
+export function registrationRoutes(ctx: ServerContext): Hono {
+  const { config, store, now } = ctx;
+  const app = new Hono();
+
+  app.post(
+    PATHS.registration,
+    rateLimit({
+      limit: ctx.limits.registrationsPerMinute,
+      windowSeconds: 60,
+      what: 'registrations',
+      trustProxy: config.trustProxy,
+      refuse: (_c, retry, message) => new OAuthError('too_many_requests', message, 429, { 'Retry-After': String(retry) }).toResponse(),
+    }),
+    bodyLimit({ maxSize: 16 * 1024, onError: () => new OAuthError('invalid_client_metadata', 'The registration request is larger than 16 KiB').toResponse() }),
+    async (c) => {
+      if (!/^application\/json\b/i.test(c.req.header('content-type') ?? '')) throw new OAuthError('invalid_client_metadata', 'The body must be application/json');
+      let body: unknown;
+      try {
+        body = await c.req.json();
+      } catch {
+        throw new OAuthError('invalid_client_metadata', 'The body is not valid JSON');
+      }
+      const metadata = validateClientMetadata(body, {
+        knownScopes: [config.scope],
+        authMethods: ['none', 'client_secret_basic', 'client_secret_post'],
+        defaultAuthMethod: 'client_secret_basic',
+      });
+      const issuedAt = now();
+      const secret = metadata.tokenEndpointAuthMethod === 'none' ? undefined : randomToken();
+      const client: RegisteredClient = {
+        clientId: randomUUID(),
+        secretHash: secret && hashSecret(secret).toString('base64'),
+        tokenEndpointAuthMethod: metadata.tokenEndpointAuthMethod,
+        redirectUris: metadata.redirectUris,
+        clientName: metadata.clientName,
+        scope: metadata.scope,
+        issuedAt,
+        expiresAt: issuedAt + REGISTRATION_TTL_SECONDS,
+      };
+      await store.clients.set(client.clientId, client, REGISTRATION_TTL_SECONDS);
+      return c.json(
+        {
+          client_id: client.clientId,
+          client_id_issued_at: issuedAt,
+          ...(secret && { client_secret: secret, client_secret_expires_at: client.expiresAt }),
+          client_name: client.clientName,
+          redirect_uris: client.redirectUris,
+          grant_types: ['authorization_code'],
+          response_types: ['code'],
+          token_endpoint_auth_method: client.tokenEndpointAuthMethod,
+          scope: client.scope,
+        },
+        201,
+        { 'Cache-Control': 'no-store', Pragma: 'no-cache' },
+      );
+    },
+  );
+
+  return app;
+}

@@ -1,0 +1,193 @@
+/**
+ * Sign-in by a one-time code sent by email, then consent. Only configured users get a code, but
+ * every address gets the same pages and the same timing, so the pages never reveal who may sign
+ * in. Codes have 6 digits, expire, work once, and a few wrong tries lock them. Every form carries
+ * the transaction's CSRF token; every POST answers 303.
+ */
+import { randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { Hono, type Context } from 'hono';
+import { z } from 'zod';
+import { clientRedirect } from './authorize.ts';
+import type { ServerContext } from './context.ts';
+import { PageError } from './errors.ts';
+import { readForm } from './form.ts';
+import { codePage, consentPage, emailPage, errorPage } from './pages.ts';
+import { PAGES } from './paths.ts';
+import { rateLimit } from './rate-limit.ts';
+import type { SignInTransaction } from './store.ts';
+import { clearTransactionCookie, readTransactionCookie } from './transaction-cookie.ts';
+
+export const CODE_TTL_SECONDS = 300;
+export const MAX_CODE_FAILURES = 5;
+export const MAX_CODES_PER_SIGN_IN = 3;
+/** Authorization codes are short-lived (RFC 9700 §4.2). */
+export const AUTHORIZATION_CODE_TTL_SECONDS = 60;
+
+const emailSchema = z.email();
+
+function sameText(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+export function signInRoutes(ctx: ServerContext): Hono {
+  const { config, store, mailer, log, now } = ctx;
+  const users = new Set(config.users.map((u) => u.email));
+  const app = new Hono();
+  const url = (path: string) => `${config.loginOrigin}${path}`;
+
+  async function transaction(c: Context): Promise<SignInTransaction> {
+    const id = await readTransactionCookie(c, config);
+    const txn = id ? await store.transactions.get(id) : undefined;
+    if (!txn || txn.expiresAt <= now()) {
+      throw new PageError('session_expired', 'This sign-in has expired or was not started in this browser. Go back to the application and start again.');
+    }
+    return txn;
+  }
+
+  /** The transaction of a form post, after checking its CSRF token. */
+  async function posted(c: Context): Promise<{ txn: SignInTransaction; form: Record<string, string> }> {
+    const txn = await transaction(c);
+    let form: Record<string, string>;
+    try {
+      form = await readForm(c);
+    } catch (error) {
+      throw new PageError('invalid_request', error instanceof Error ? error.message : 'The form could not be read.');
+    }
+    if (!form.csrf || !sameText(form.csrf, txn.csrf)) {
+      throw new PageError('csrf', 'The form was not sent from this sign-in page (its CSRF token is missing or wrong). Reload the page and try again.', 403);
+    }
+    return { txn, form };
+  }
+
+  async function save(txn: SignInTransaction): Promise<void> {
+    await store.transactions.set(txn.id, txn, Math.max(1, txn.expiresAt - now()));
+  }
+
+  async function showNotice(txn: SignInTransaction): Promise<string | undefined> {
+    const notice = txn.notice;
+    if (notice) {
+      delete txn.notice;
+      await save(txn);
+    }
+    return notice;
+  }
+
+  const limitPosts = rateLimit({
+    limit: ctx.limits.signInPostsPerMinute,
+    windowSeconds: 60,
+    what: 'sign-in attempts',
+    trustProxy: config.trustProxy,
+    refuse: (c, _retry, message) => c.html(errorPage({ title: 'Slow down', message }), 429),
+  });
+
+  app.get(PAGES.email, async (c) => {
+    const txn = await transaction(c);
+    return c.html(emailPage({ action: url(PAGES.email), csrf: txn.csrf, clientName: txn.request.clientName, notice: await showNotice(txn) }));
+  });
+
+  app.post(PAGES.email, limitPosts, async (c) => {
+    const { txn, form } = await posted(c);
+    const email = (form.email ?? '').trim().toLowerCase();
+    if (!emailSchema.safeParse(email).success) {
+      txn.notice = 'Enter an email address such as name@example.com.';
+      await save(txn);
+      return c.redirect(url(PAGES.email), 303);
+    }
+    if (txn.codesSent >= MAX_CODES_PER_SIGN_IN) {
+      throw new PageError('too_many_codes', 'Too many codes were requested for this sign-in. Go back to the application and start again.', 429);
+    }
+    txn.codesSent += 1;
+    txn.email = email;
+    txn.subject = undefined;
+    // Unknown addresses get a code that can never match: the same pages, counts and lock-out.
+    const code = users.has(email) ? String(randomInt(0, 1_000_000)).padStart(6, '0') : '';
+    txn.otp = { code, expiresAt: now() + CODE_TTL_SECONDS, failures: 0 };
+    await save(txn);
+    if (code) {
+      // Not awaited: answering only after the mail server would tell registered addresses apart by timing.
+      mailer.sendCode(email, code, CODE_TTL_SECONDS / 60).catch((error: Error) => log.error(`Could not send the sign-in code by email: ${error.message}`));
+    }
+    return c.redirect(url(PAGES.code), 303);
+  });
+
+  app.get(PAGES.code, async (c) => {
+    const txn = await transaction(c);
+    if (!txn.email) return c.redirect(url(PAGES.email), 303);
+    return c.html(codePage({ action: url(PAGES.code), csrf: txn.csrf, email: txn.email, emailPage: url(PAGES.email), notice: await showNotice(txn) }));
+  });
+
+  app.post(PAGES.code, limitPosts, async (c) => {
+    const { txn, form } = await posted(c);
+    const otp = txn.otp;
+    if (!txn.email || !otp) return c.redirect(url(PAGES.email), 303);
+    const entered = (form.otp ?? '').trim();
+    if (otp.failures >= MAX_CODE_FAILURES) {
+      txn.notice = 'Too many wrong codes: this code is locked. Send a new code.';
+    } else if (otp.expiresAt <= now()) {
+      txn.notice = 'That code is not valid or has expired. Check the latest email or send a new code.';
+    } else if (otp.code && /^\d{6}$/.test(entered) && sameText(entered, otp.code)) {
+      txn.subject = txn.email;
+      delete txn.otp;
+      await save(txn);
+      return c.redirect(url(PAGES.consent), 303);
+    } else {
+      otp.failures += 1;
+      txn.notice =
+        otp.failures >= MAX_CODE_FAILURES
+          ? 'Too many wrong codes: this code is locked. Send a new code.'
+          : 'That code is not valid or has expired. Check the latest email or send a new code.';
+    }
+    await save(txn);
+    return c.redirect(url(PAGES.code), 303);
+  });
+
+  app.get(PAGES.consent, async (c) => {
+    const txn = await transaction(c);
+    if (!txn.subject) return c.redirect(url(PAGES.email), 303);
+    const { request } = txn;
+    return c.html(
+      consentPage({
+        action: url(PAGES.consent),
+        csrf: txn.csrf,
+        clientName: request.clientName,
+        clientId: request.clientId,
+        redirectHost: new URL(request.redirectUri).host,
+        scopes: request.scope.split(' ').map((name) => ({ name, description: name === config.scope ? config.scopeDescription : name })),
+        subject: txn.subject,
+      }),
+    );
+  });
+
+  app.post(PAGES.consent, async (c) => {
+    const { txn, form } = await posted(c);
+    if (!txn.subject) return c.redirect(url(PAGES.email), 303);
+    if (form.decision !== 'approve' && form.decision !== 'deny') throw new PageError('invalid_request', 'Choose Allow or Deny.');
+    // One decision per sign-in: the transaction ends here.
+    if (!(await store.transactions.take(txn.id))) throw new PageError('session_expired', 'This sign-in has already finished. Go back to the application.');
+    clearTransactionCookie(c, config);
+    const { request } = txn;
+    if (form.decision === 'deny') {
+      return c.redirect(clientRedirect(request.redirectUri, config.issuer, { error: 'access_denied', error_description: 'The user denied access', state: request.state }), 303);
+    }
+    const code = randomBytes(32).toString('base64url');
+    await store.codes.set(
+      code,
+      {
+        clientId: request.clientId,
+        redirectUri: request.redirectUri,
+        codeChallenge: request.codeChallenge,
+        scope: request.scope,
+        resource: request.resource,
+        subject: txn.subject,
+        expiresAt: now() + AUTHORIZATION_CODE_TTL_SECONDS,
+      },
+      AUTHORIZATION_CODE_TTL_SECONDS,
+    );
+    log.info(`Authorization code issued to client ${request.clientId}`);
+    return c.redirect(clientRedirect(request.redirectUri, config.issuer, { code, state: request.state }), 303);
+  });
+
+  return app;
+}

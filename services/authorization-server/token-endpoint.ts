@@ -1,0 +1,94 @@
+/**
+ * The token endpoint: authorization code (single use, bound to client, redirect URI, PKCE
+ * verifier and resource; a second redemption revokes what the first issued) and RFC 8693 token
+ * exchange for the MCP server's client only. Answers carry `Cache-Control: no-store`; errors
+ * follow RFC 6749 §5.2.
+ */
+import { Hono, type Context } from 'hono';
+import type { AuthenticatedClient } from './clients.ts';
+import type { ServerContext } from './context.ts';
+import { OAuthError } from './errors.ts';
+import { readForm } from './form.ts';
+import { GRANT_TOKEN_EXCHANGE, PATHS, TOKEN_TYPE_ACCESS_TOKEN, TOKEN_TYPE_JWT } from './paths.ts';
+import { verifierMatches } from './pkce.ts';
+import { randomToken } from './tokens.ts';
+
+const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
+
+export function tokenRoutes(ctx: ServerContext): Hono {
+  const { config, clients, store, tokens, now } = ctx;
+  const app = new Hono();
+
+  async function authorizationCode(c: Context, client: AuthenticatedClient, form: Record<string, string>) {
+    if (!client.capabilities.has('authorization_code')) throw new OAuthError('unauthorized_client', 'This client may not use the authorization code grant');
+    if (!form.code) throw new OAuthError('invalid_request', 'The code parameter is missing');
+    if (!form.redirect_uri) throw new OAuthError('invalid_request', 'The redirect_uri parameter is missing');
+    if (!form.code_verifier) throw new OAuthError('invalid_request', 'PKCE is required: the code_verifier parameter is missing');
+
+    const code = await store.codes.take(form.code);
+    if (!code) {
+      const redeemed = await store.redeemedCodes.get(form.code);
+      if (redeemed && !redeemed.revoked) {
+        // A replayed code means it leaked: revoke what its first redemption issued (RFC 9700 §4.2).
+        await store.redeemedCodes.set(form.code, { ...redeemed, revoked: true }, config.accessTokenTtlSeconds);
+        await tokens.revoke(redeemed.accessToken);
+      }
+      throw new OAuthError('invalid_grant', 'The code is invalid, expired or already used');
+    }
+    if (code.expiresAt <= now()) throw new OAuthError('invalid_grant', 'The code has expired');
+    if (code.clientId !== client.id) throw new OAuthError('invalid_grant', 'The code was issued to another client');
+    if (code.redirectUri !== form.redirect_uri) throw new OAuthError('invalid_grant', 'The redirect_uri differs from the one of the authorization request');
+    if (!verifierMatches(form.code_verifier, code.codeChallenge)) throw new OAuthError('invalid_grant', 'The code_verifier does not match the code_challenge');
+    if (form.resource !== undefined && form.resource !== code.resource && `${form.resource}/` !== code.resource) {
+      throw new OAuthError('invalid_target', 'The resource differs from the one the code was issued for');
+    }
+
+    const accessToken = randomToken();
+    await store.redeemedCodes.set(form.code, { accessToken, revoked: false }, config.accessTokenTtlSeconds);
+    const issued = await tokens.issue(accessToken, { clientId: client.id, subject: code.subject, scope: code.scope });
+    if ((await store.redeemedCodes.get(form.code))?.revoked) {
+      // Replayed while this redemption was signing.
+      await tokens.revoke(accessToken);
+      throw new OAuthError('invalid_grant', 'The code was used twice');
+    }
+    return c.json({ access_token: issued.accessToken, token_type: 'bearer', expires_in: issued.expiresIn, scope: issued.scope }, 200, NO_STORE);
+  }
+
+  async function tokenExchange(c: Context, client: AuthenticatedClient, form: Record<string, string>) {
+    if (!client.capabilities.has('token_exchange')) throw new OAuthError('unauthorized_client', 'This client may not exchange tokens');
+    if (!form.subject_token) throw new OAuthError('invalid_request', 'The subject_token parameter is missing');
+    if (form.subject_token_type !== TOKEN_TYPE_ACCESS_TOKEN && form.subject_token_type !== TOKEN_TYPE_JWT) {
+      throw new OAuthError('invalid_request', `subject_token_type must be ${TOKEN_TYPE_ACCESS_TOKEN}`);
+    }
+    if (form.requested_token_type !== undefined && form.requested_token_type !== TOKEN_TYPE_ACCESS_TOKEN && form.requested_token_type !== TOKEN_TYPE_JWT) {
+      throw new OAuthError('invalid_request', `requested_token_type must be ${TOKEN_TYPE_ACCESS_TOKEN}`);
+    }
+    if (form.actor_token !== undefined) throw new OAuthError('invalid_request', 'actor_token is not supported; the authenticated client is the actor');
+    if (form.audience !== undefined && form.resource !== undefined && form.audience !== form.resource) {
+      throw new OAuthError('invalid_target', 'audience and resource name different targets');
+    }
+    const issued = await tokens.exchange(form.subject_token, { scope: form.scope, audience: form.audience ?? form.resource });
+    return c.json(
+      { access_token: issued.accessToken, issued_token_type: TOKEN_TYPE_ACCESS_TOKEN, token_type: 'Bearer', expires_in: issued.expiresIn, scope: issued.scope },
+      200,
+      NO_STORE,
+    );
+  }
+
+  app.post(PATHS.token, async (c) => {
+    const form = await readForm(c);
+    const client = await clients.authenticate(c.req.header('authorization'), form);
+    switch (form.grant_type) {
+      case 'authorization_code':
+        return authorizationCode(c, client, form);
+      case GRANT_TOKEN_EXCHANGE:
+        return tokenExchange(c, client, form);
+      case undefined:
+        throw new OAuthError('invalid_request', 'The grant_type parameter is missing');
+      default:
+        throw new OAuthError('unsupported_grant_type', `Supported grant types: authorization_code, ${GRANT_TOKEN_EXCHANGE}`);
+    }
+  });
+
+  return app;
+}
