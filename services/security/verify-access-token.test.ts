@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createLocalJWKSet } from 'jose';
+import type { JWTVerifyGetKey } from 'jose';
 import { createAccessTokenVerifier } from './verify-access-token.ts';
 import { InvalidTokenError } from './errors.ts';
 import { extractBearerToken } from './bearer.ts';
@@ -68,6 +69,47 @@ describe('createAccessTokenVerifier', () => {
     await assert.rejects(verify(await issuer.issue(user)), { reason: 'ERR_JOSE_ALG_NOT_ALLOWED' });
   });
 
+  it('verifies a token once and remembers it until it expires, unless told not to', async () => {
+    const local = createLocalJWKSet({ keys: [issuer.publicJwk] });
+    let keyLookups = 0;
+    const counting: JWTVerifyGetKey = async (header, token) => {
+      keyLookups++;
+      return local(header, token);
+    };
+    const remembering = createAccessTokenVerifier({ issuer: issuer.issuer, audience: AUDIENCE, jwks: counting, clockToleranceSeconds: 0 });
+    const token = await issuer.issue(user);
+    assert.equal((await remembering(token)).sub, user.email);
+    assert.equal((await remembering(token)).sub, user.email);
+    assert.equal(keyLookups, 1);
+
+    const forgetful = createAccessTokenVerifier({ issuer: issuer.issuer, audience: AUDIENCE, jwks: counting, verifiedCacheMaxEntries: 0 });
+    await forgetful(token);
+    await forgetful(token);
+    assert.equal(keyLookups, 3);
+
+    const shortLived = await issuer.issue(user, { expiresIn: 1 });
+    await remembering(shortLived);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await assert.rejects(remembering(shortLived), { reason: 'ERR_JWT_EXPIRED' });
+  });
+
+  it('never remembers a refused token', async () => {
+    const local = createLocalJWKSet({ keys: [issuer.publicJwk] });
+    let keyLookups = 0;
+    const verify = createAccessTokenVerifier({
+      issuer: issuer.issuer,
+      audience: AUDIENCE,
+      jwks: async (header, token) => {
+        keyLookups++;
+        return local(header, token);
+      },
+    });
+    const wrongAudience = await issuer.issue(user, { audience: 'https://api.demo.example' });
+    await assert.rejects(verify(wrongAudience));
+    await assert.rejects(verify(wrongAudience));
+    assert.equal(keyLookups, 2);
+  });
+
   it('checks its options once, at creation', () => {
     const base = { issuer: 'https://login.demo.example/oauth/v2/oauth-anonymous', audience: AUDIENCE, jwks: 'https://login.demo.example/jwks' };
     assert.throws(() => createAccessTokenVerifier({ ...base, algorithms: ['none'] }), /none cannot be allowed/);
@@ -75,5 +117,6 @@ describe('createAccessTokenVerifier', () => {
     assert.throws(() => createAccessTokenVerifier({ ...base, algorithms: [] }), /at least one/);
     assert.throws(() => createAccessTokenVerifier({ ...base, audience: '' }), /audience is required/);
     assert.throws(() => createAccessTokenVerifier({ ...base, jwks: 'not a url' }), TypeError);
+    assert.throws(() => createAccessTokenVerifier({ ...base, verifiedCacheMaxEntries: -1 }), /verifiedCacheMaxEntries/);
   });
 });

@@ -4,7 +4,9 @@
  * getter (which caches keys, refetches on an unknown `kid` at most once per cool-down, and times
  * out) and the verification options.
  */
+import { createHash } from 'node:crypto';
 import { createRemoteJWKSet, errors, jwtVerify } from 'jose';
+import { LRUCache } from 'lru-cache';
 import type { JWTPayload, JWTVerifyGetKey, JWTVerifyOptions } from 'jose';
 import { InvalidTokenError, KeySetUnavailableError } from './errors.ts';
 
@@ -48,6 +50,12 @@ export interface AccessTokenVerifierOptions {
   jwksCooldownMs?: number;
   /** How long fetched keys are used before they are fetched again, in milliseconds. Default: 600000. */
   jwksCacheMaxAgeMs?: number;
+  /**
+   * Most verified tokens remembered (keyed by their SHA-256), so that a token presented again is
+   * not verified again; 0 turns this off. Default: 1000. Entries expire with the token, and no
+   * later than the key set would be refreshed. Refused tokens are never remembered.
+   */
+  verifiedCacheMaxEntries?: number;
 }
 
 export type AccessTokenVerifier = (token: string) => Promise<AccessTokenClaims>;
@@ -69,6 +77,10 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
   if (!options.issuer) throw new TypeError('issuer is required');
   if (!options.audience) throw new TypeError('audience is required');
   const maxTokenLength = options.maxTokenLength ?? 8192;
+  const cacheMaxAgeMs = options.jwksCacheMaxAgeMs ?? 600_000;
+  const verifiedMax = options.verifiedCacheMaxEntries ?? 1000;
+  if (!Number.isInteger(verifiedMax) || verifiedMax < 0) throw new TypeError('verifiedCacheMaxEntries must be a whole number, 0 to disable');
+  const verified = verifiedMax > 0 ? new LRUCache<string, AccessTokenClaims>({ max: verifiedMax }) : undefined;
 
   const keys =
     typeof options.jwks === 'function'
@@ -76,7 +88,7 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
       : createRemoteJWKSet(new URL(options.jwks), {
           timeoutDuration: options.jwksTimeoutMs ?? 5000,
           cooldownDuration: options.jwksCooldownMs ?? 30_000,
-          cacheMaxAge: options.jwksCacheMaxAgeMs ?? 600_000,
+          cacheMaxAge: cacheMaxAgeMs,
         });
 
   const getKey: JWTVerifyGetKey = async (header, token) => {
@@ -113,13 +125,21 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
       }
       throw new InvalidTokenError('The access token is not a JWT (three base64url segments separated by dots).', 'ERR_TOKEN_MALFORMED');
     }
+    const key = verified && createHash('sha256').update(token).digest('base64url');
+    const remembered = key && verified.get(key);
+    if (remembered) return remembered;
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, getKey, verifyOptions));
     } catch (err) {
       throw toResourceServerError(err);
     }
-    return checkClaimTypes(payload);
+    const claims = Object.freeze(checkClaimTypes(payload));
+    if (key) {
+      const ttl = Math.min(claims.exp * 1000 - Date.now(), cacheMaxAgeMs);
+      if (ttl > 0) verified.set(key, claims, { ttl });
+    }
+    return claims;
   };
 }
 
