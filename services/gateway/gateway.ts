@@ -14,8 +14,8 @@ import { chain, type Handler, type Plugin, type ProxyRequest } from './pipeline.
 import { cors } from './plugins/cors.ts';
 import { phantomToken } from './plugins/phantom-token.ts';
 import { requestTransformer } from './plugins/request-transformer.ts';
-import { createAgent, forward } from './proxy.ts';
-import { normalizeHost, Router, upstreamPath, type CompiledRoute } from './router.ts';
+import { createAgent, deliver, forward } from './proxy.ts';
+import { normalizeHost, normalizePath, Router, upstreamPath, type CompiledRoute } from './router.ts';
 import { PhantomTokenCache } from './token-cache.ts';
 
 export interface GatewayOptions {
@@ -47,7 +47,7 @@ export interface Gateway {
 const PRIORITY: Record<KongPlugin['name'], number> = { cors: 2000, 'phantom-token': 1000, 'request-transformer': 801 };
 
 /** What @hono/node-server passes as `c.env`: the client's socket gives X-Forwarded-For and -Port. */
-export type GatewayEnv = { Bindings: { incoming?: http.IncomingMessage } };
+export type GatewayEnv = { Bindings: { incoming?: http.IncomingMessage; outgoing?: http.ServerResponse } };
 
 export function createGateway(config: KongConfig, options: GatewayOptions = {}): Gateway {
   const scheme = options.scheme ?? 'http';
@@ -96,15 +96,17 @@ export function createGateway(config: KongConfig, options: GatewayOptions = {}):
     if (declared > maxBodyBytes) return kongError(413, KONG_MESSAGES.payloadTooLarge);
 
     const url = new URL(client.url);
+    const path = normalizePath(url.pathname);
     const hostHeader = client.headers.get('host') ?? url.host;
-    const match = router.match(client.method, options.virtualHost ?? hostHeader, url.pathname);
+    const match = router.match(client.method, options.virtualHost ?? hostHeader, path);
     if (!match) return kongError(404, KONG_MESSAGES.noRoute);
     const { route, upstream } = match.compiled;
     if (!route.protocols.includes(scheme)) {
       return kongError(426, KONG_MESSAGES.useHttps, { connection: 'Upgrade', upgrade: 'TLS/1.2, HTTP/1.1' });
     }
 
-    const socket = c.env?.incoming?.socket;
+    const incoming = c.env?.incoming;
+    const socket = incoming?.socket;
     const headers = endToEndHeaders(client.headers);
     headers.delete('host');
     const remote = socket?.remoteAddress ?? '127.0.0.1';
@@ -120,15 +122,16 @@ export function createGateway(config: KongConfig, options: GatewayOptions = {}):
 
     const req: ProxyRequest = {
       method: client.method,
-      path: upstreamPath(upstream.basePath, url.pathname, match.prefix, route.strip_path),
+      path: upstreamPath(upstream.basePath, path, match.prefix, route.strip_path),
       search: url.search,
       headers,
-      body: client.body,
+      // HTTP/1.1: a request has a body exactly when it declares a length or a transfer coding.
+      body: client.headers.has('content-length') || client.headers.has('transfer-encoding') ? (incoming ?? client.body) : null,
       host: route.preserve_host ? hostHeader : upstream.hostHeader,
       client,
     };
     try {
-      return await handlerFor(match.compiled)(req);
+      return deliver(await handlerFor(match.compiled)(req), c.env?.outgoing);
     } catch (e) {
       log({ event: 'gateway_error', route: route.name, error: (e as Error).message });
       return kongError(500, KONG_MESSAGES.unexpected);

@@ -1,3 +1,5 @@
+import { Readable } from 'node:stream';
+
 /**
  * The request as it travels through the plugins towards the upstream, and the plugin contract:
  * a plugin gets the request and the rest of the chain, and returns a response, either its own
@@ -11,8 +13,11 @@ export interface ProxyRequest {
   search: string;
   /** The headers sent upstream: end-to-end headers of the client's request plus X-Forwarded-*. */
   headers: Headers;
-  /** The body: streamed from the client, or bytes once a plugin has read or rewritten it. */
-  body: ReadableStream<Uint8Array> | Uint8Array | null;
+  /**
+   * The body: streamed from the client (the Node stream when served by @hono/node-server, else the
+   * web stream), or bytes once a plugin has read or rewritten it.
+   */
+  body: Readable | ReadableStream<Uint8Array> | Uint8Array | null;
   /** The Host header sent upstream. */
   host: string;
   /** The client's request, unchanged: plugins that act on what the client sent read it here. */
@@ -42,17 +47,16 @@ export async function readBody(body: ProxyRequest['body'], limit: number): Promi
     if (body.byteLength > limit) throw new PayloadTooLargeError(limit);
     return body;
   }
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
+  const stream = body instanceof Readable ? body : Readable.fromWeb(body as import('node:stream/web').ReadableStream<Uint8Array>);
+  const chunks: Buffer[] = [];
   let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return Buffer.concat(chunks);
-    size += value.byteLength;
+  for await (const chunk of stream) {
+    size += (chunk as Buffer).length;
     if (size > limit) {
-      await reader.cancel();
+      stream.destroy();
       throw new PayloadTooLargeError(limit);
     }
-    chunks.push(value);
+    chunks.push(chunk as Buffer);
   }
+  return Buffer.concat(chunks);
 }

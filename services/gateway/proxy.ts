@@ -7,6 +7,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { Readable, Transform } from 'node:stream';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { KongService } from './config.ts';
 import { endToEndFromRaw } from './http-headers.ts';
 import { KONG_MESSAGES, kongError } from './kong-errors.ts';
@@ -28,8 +29,38 @@ class UpstreamTimeoutError extends Error {
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
 
+/**
+ * Upstream bodies kept as Node streams behind the Response the plugins see (they change headers
+ * only), so that `deliver` can pipe them straight to the client's socket.
+ */
+const upstreamBodies = new WeakMap<Response, http.IncomingMessage>();
+
+/**
+ * Sends a response from the upstream to the client: piped to `outgoing` when the app runs on
+ * @hono/node-server, else turned into a web stream. Other responses are returned as they are.
+ */
+export function deliver(response: Response, outgoing?: http.ServerResponse): Response {
+  const body = upstreamBodies.get(response);
+  if (!body) return response;
+  if (!outgoing) return new Response(Readable.toWeb(body) as ReadableStream<Uint8Array>, response);
+  const raw: string[] = [];
+  response.headers.forEach((value, name) => {
+    if (name !== 'set-cookie') raw.push(name, value);
+  });
+  for (const cookie of response.headers.getSetCookie()) raw.push('set-cookie', cookie);
+  outgoing.writeHead(response.status, response.statusText, raw);
+  // Either side failing ends both: a client that goes away stops the upstream transfer.
+  // (stream.pipeline would do the same, at the cost of an AbortController per response.)
+  body.pipe(outgoing);
+  body.once('error', () => outgoing.destroy());
+  outgoing.once('close', () => {
+    if (!body.readableEnded) body.destroy();
+  });
+  return RESPONSE_ALREADY_SENT;
+}
+
 export function createAgent(upstream: Upstream): http.Agent {
-  const options = { keepAlive: true, maxSockets: 256, maxFreeSockets: 64, scheduling: 'lifo' as const };
+  const options = { keepAlive: true, maxSockets: 256, maxFreeSockets: 64, scheduling: 'lifo' as const, noDelay: true };
   return upstream.protocol === 'https:' ? new https.Agent(options) : new http.Agent(options);
 }
 
@@ -67,8 +98,6 @@ function send(req: ProxyRequest, target: UpstreamTarget, maxBodyBytes: number): 
       path: req.path + req.search,
       headers,
       agent: target.agent,
-      // Responses pass through as the service sent them, compressed or not.
-      insecureHTTPParser: false,
     });
     let settled = false;
     const fail = (err: Error) => {
@@ -94,10 +123,10 @@ function send(req: ProxyRequest, target: UpstreamTarget, maxBodyBytes: number): 
       settled = true;
       const status = res.statusCode ?? 502;
       const headers = endToEndFromRaw(res.rawHeaders);
-      const noBody = req.method === 'HEAD' || status === 204 || status === 304 || status < 200;
-      if (noBody) res.resume();
-      const body = noBody ? null : (Readable.toWeb(res) as ReadableStream<Uint8Array>);
-      resolve(new Response(body, { status, statusText: res.statusMessage, headers }));
+      const response = new Response(null, { status, statusText: res.statusMessage, headers });
+      if (req.method === 'HEAD' || status === 204 || status === 304) res.resume();
+      else upstreamBodies.set(response, res);
+      resolve(response);
     });
 
     writeBody(req.body, client, maxBodyBytes, fail);
@@ -121,7 +150,7 @@ function writeBody(body: ProxyRequest['body'], client: http.ClientRequest, maxBo
       else done(null, chunk);
     },
   });
-  const source = Readable.fromWeb(body as import('node:stream/web').ReadableStream<Uint8Array>);
+  const source = body instanceof Readable ? body : Readable.fromWeb(body as import('node:stream/web').ReadableStream<Uint8Array>);
   source.on('error', fail);
   cap.on('error', fail);
   source.pipe(cap).pipe(client);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadKongConfig } from './config.ts';
-import { normalizeHost, Router, upstreamPath } from './router.ts';
+import { normalizeHost, normalizePath, Router, upstreamPath } from './router.ts';
 
 describe('upstreamPath (Kong path_handling v0)', () => {
   const cases: [base: string, path: string, prefix: string, strip: boolean, expected: string][] = [
@@ -64,6 +64,12 @@ services:
 
   it('lets a route without hosts match any host', () => {
     assert.equal(name('GET', 'elsewhere.example', '/anything/else'), 'any-host');
+  });
+
+  it('routes on the normalized path: escaped unreserved characters decoded', () => {
+    assert.equal(normalizePath('/.well-known/oauth-protected-resourc%65'), '/.well-known/oauth-protected-resource');
+    assert.equal(normalizePath('/a%2fb%7E'), '/a%2Fb~');
+    assert.equal(name('GET', 'mcp.demo.example', normalizePath('/%2Ewell-known/oauth-protected-resource')), 'mcp-metadata');
   });
 
   it('normalizes Host headers as nginx does for $host', () => {

@@ -59,7 +59,7 @@ export class Router {
     this.#candidates = list.sort((a, b) => compare(b.candidate.priority, a.candidate.priority));
   }
 
-  /** `host` is the request's host name (any port is ignored, as Kong does); `path` is the decoded path. */
+  /** `host` is the request's host name (any port is ignored, as Kong does); `path` is normalized (`normalizePath`). */
   match(method: string, host: string, path: string): RouteMatch | undefined {
     const h = normalizeHost(host);
     for (const { candidate, hosts } of this.#candidates) {
@@ -91,6 +91,17 @@ export function upstreamPath(basePath: string, requestPath: string, prefix: stri
   const rest = requestPath.slice(prefix.length);
   if (rest === '') return requestPath.length > 1 && requestPath.endsWith('/') ? `${basePath}/` : basePath;
   return rest.startsWith('/') ? basePath + rest : `${basePath}/${rest}`;
+}
+
+/**
+ * The path as Kong routes on it: percent-encoded unreserved characters decoded and other escapes
+ * in upper case (RFC 3986 §6.2.2). Dot segments are already resolved by URL parsing.
+ */
+export function normalizePath(path: string): string {
+  return path.replace(/%([0-9A-Fa-f]{2})/g, (escape, hex: string) => {
+    const ch = String.fromCharCode(parseInt(hex, 16));
+    return /[A-Za-z0-9\-._~]/.test(ch) ? ch : escape.toUpperCase();
+  });
 }
 
 /** Lower-cased host name without port or trailing dot, as Kong routes on `$host`. */
