@@ -1,7 +1,8 @@
 /**
  * Which network addresses the server may fetch from on a client's behalf (SSRF protection).
- * Link-local (cloud metadata services), unspecified, multicast, reserved and IPv4-mapped or
- * translated IPv6 addresses are never allowed; loopback and private networks only when configured.
+ * Link-local (cloud metadata services), unspecified, multicast, documentation, reserved and
+ * NAT64 addresses are never allowed; loopback and private networks only when configured.
+ * IPv4-mapped IPv6 addresses are judged as the IPv4 address they map (BlockList does so).
  */
 import { BlockList, isIP } from 'node:net';
 
@@ -27,7 +28,6 @@ const NEVER = blockList([
   ['224.0.0.0', 4, 'ipv4'],
   ['240.0.0.0', 4, 'ipv4'],
   ['::', 128, 'ipv6'],
-  ['::ffff:0:0', 96, 'ipv6'],
   ['64:ff9b::', 96, 'ipv6'],
   ['100::', 64, 'ipv6'],
   ['2001:db8::', 32, 'ipv6'],

@@ -21,7 +21,7 @@ function start(): void {
   const { port, config } = settings;
   const server = createAuthorizationServer(config);
   const http = serve({ fetch: server.app.fetch, port, hostname: '0.0.0.0' }, (info) => {
-    console.log(`[authorization-server] issuer ${config.issuer} listening on ${info.address}:${info.port}`);
+    console.log(`[authorization-server] issuer ${config.issuer}, listening on port ${info.port}`);
   });
 
   process.on('SIGUSR2', () => {
