@@ -1,0 +1,194 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decodeJwt, generateKeyPair, SignJWT } from 'jose';
+import { GRANT_TOKEN_EXCHANGE, PATHS, TOKEN_TYPE_ACCESS_TOKEN } from './paths.ts';
+import { startMaildev, type Maildev } from './testing/maildev.ts';
+import {
+  API_AUDIENCE,
+  authorizeUrl,
+  basic,
+  GATEWAY_CLIENT,
+  MCP_CLIENT,
+  MCP_RESOURCE,
+  pkcePair,
+  postForm,
+  registerClient,
+  startTestAuthorizationServer,
+  TEST_SCOPE,
+  type TestAuthorizationServer,
+} from './testing/test-server.ts';
+import { signIn } from './testing/user-agent.ts';
+
+let mail: Maildev;
+let as: TestAuthorizationServer;
+let publicClient: string;
+let otherClient: string;
+let confidential: { id: string; secret: string };
+const REDIRECT = 'https://agent.example/cb';
+
+before(async () => {
+  mail = await startMaildev();
+  as = await startTestAuthorizationServer({ smtp: mail.smtp, deps: { limits: { signInPostsPerMinute: 1_000, registrationsPerMinute: 1_000 } } });
+  publicClient = (await registerClient(as.url, { redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none' })).body.client_id;
+  otherClient = (await registerClient(as.url, { redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none' })).body.client_id;
+  const reg = await registerClient(as.url, { redirect_uris: [REDIRECT] });
+  assert.equal(reg.body.token_endpoint_auth_method, 'client_secret_basic');
+  confidential = { id: reg.body.client_id, secret: reg.body.client_secret };
+});
+after(async () => {
+  await as.close();
+  await mail.close();
+});
+
+async function getCode(clientId: string) {
+  const pkce = pkcePair();
+  const result = await signIn({
+    authorizeUrl: authorizeUrl(as.url, { response_type: 'code', client_id: clientId, redirect_uri: REDIRECT, code_challenge: pkce.challenge, code_challenge_method: 'S256', scope: TEST_SCOPE, resource: MCP_RESOURCE }),
+    email: 'john.doe@demo.example',
+    mailApi: mail.apiUrl,
+  });
+  assert.ok(result.code, `a code: ${result.url}`);
+  return { code: result.code, verifier: pkce.verifier };
+}
+
+const token = (form: Record<string, string | undefined>, headers: Record<string, string> = {}) => postForm(`${as.url}${PATHS.token}`, form, headers);
+const redeem = (clientId: string, code: string, verifier: string | undefined, extra: Record<string, string> = {}) =>
+  token({ grant_type: 'authorization_code', client_id: clientId, code, redirect_uri: REDIRECT, code_verifier: verifier, ...extra });
+const introspect = (t: string) => postForm(`${as.url}${PATHS.introspect}`, { token: t }, { authorization: basic(GATEWAY_CLIENT.id, GATEWAY_CLIENT.secret), accept: 'application/jwt' });
+const exchange = (subject: string, extra: Record<string, string> = {}, client = MCP_CLIENT) =>
+  token({ grant_type: GRANT_TOKEN_EXCHANGE, subject_token: subject, subject_token_type: TOKEN_TYPE_ACCESS_TOKEN, ...extra }, { authorization: basic(client.id, client.secret) });
+
+async function oauthError(response: Response, status: number, error: string) {
+  assert.equal(response.status, status);
+  assert.equal(response.headers.get('cache-control'), 'no-store');
+  const body = (await response.json()) as { error: string; error_description: string };
+  assert.equal(body.error, error, body.error_description);
+  assert.ok(body.error_description.length > 0);
+}
+
+async function agentJwt(): Promise<{ opaque: string; jwt: string }> {
+  const { code, verifier } = await getCode(publicClient);
+  const opaque = ((await (await redeem(publicClient, code, verifier)).json()) as { access_token: string }).access_token;
+  return { opaque, jwt: await (await introspect(opaque)).text() };
+}
+
+test('a reused code fails and revokes the token its first redemption issued', async () => {
+  const { code, verifier } = await getCode(publicClient);
+  const first = await redeem(publicClient, code, verifier);
+  assert.equal(first.status, 200);
+  const { access_token } = (await first.json()) as { access_token: string };
+  assert.equal((await introspect(access_token)).status, 200);
+  await oauthError(await redeem(publicClient, code, verifier), 400, 'invalid_grant');
+  assert.equal((await introspect(access_token)).status, 204, 'the first token is revoked');
+});
+
+test('an expired code fails', async () => {
+  const { code, verifier } = await getCode(publicClient);
+  as.advance(61);
+  await oauthError(await redeem(publicClient, code, verifier), 400, 'invalid_grant');
+});
+
+test('a code is bound to its client, redirect URI, verifier and resource', async () => {
+  let c = await getCode(publicClient);
+  await oauthError(await redeem(otherClient, c.code, c.verifier), 400, 'invalid_grant');
+  c = await getCode(publicClient);
+  await oauthError(await redeem(publicClient, c.code, c.verifier, { redirect_uri: 'https://agent.example/other' }), 400, 'invalid_grant');
+  c = await getCode(publicClient);
+  await oauthError(await redeem(publicClient, c.code, pkcePair().verifier), 400, 'invalid_grant');
+  c = await getCode(publicClient);
+  await oauthError(await redeem(publicClient, c.code, undefined), 400, 'invalid_request');
+  // A request without a verifier is refused before the code is looked up: the code still works.
+  assert.equal((await redeem(publicClient, c.code, c.verifier, { resource: MCP_RESOURCE })).status, 200);
+  c = await getCode(publicClient);
+  await oauthError(await redeem(publicClient, c.code, c.verifier, { resource: API_AUDIENCE }), 400, 'invalid_target');
+});
+
+test('confidential clients authenticate with client_secret_basic or client_secret_post; a wrong secret is invalid_client', async () => {
+  let c = await getCode(confidential.id);
+  const wrong = await redeem(confidential.id, c.code, c.verifier, { client_secret: 'not-the-secret' });
+  await oauthError(wrong, 401, 'invalid_client');
+  c = await getCode(confidential.id);
+  const wrongBasic = await token({ grant_type: 'authorization_code', code: c.code, redirect_uri: REDIRECT, code_verifier: c.verifier }, { authorization: basic(confidential.id, 'nope') });
+  assert.match(wrongBasic.headers.get('www-authenticate') ?? '', /^Basic/);
+  await oauthError(wrongBasic, 401, 'invalid_client');
+  c = await getCode(confidential.id);
+  await oauthError(await redeem(confidential.id, c.code, c.verifier), 401, 'invalid_client');
+  c = await getCode(confidential.id);
+  assert.equal((await redeem(confidential.id, c.code, c.verifier, { client_secret: confidential.secret })).status, 200);
+  c = await getCode(confidential.id);
+  const viaBasic = await token({ grant_type: 'authorization_code', code: c.code, redirect_uri: REDIRECT, code_verifier: c.verifier }, { authorization: basic(confidential.id, confidential.secret) });
+  assert.equal(viaBasic.status, 200);
+  await oauthError(await redeem('unknown-client', 'x', 'y'), 401, 'invalid_client');
+});
+
+test('grants other than authorization_code and token exchange are refused; no refresh tokens', async () => {
+  await oauthError(await token({ grant_type: 'refresh_token', refresh_token: 'x', client_id: publicClient }), 400, 'unsupported_grant_type');
+  await oauthError(await token({ grant_type: 'client_credentials' }, { authorization: basic(MCP_CLIENT.id, MCP_CLIENT.secret) }), 400, 'unsupported_grant_type');
+});
+
+test('token exchange only for the MCP server client', async () => {
+  const { jwt } = await agentJwt();
+  await oauthError(await exchange(jwt, {}, GATEWAY_CLIENT), 400, 'unauthorized_client');
+  await oauthError(await exchange(jwt, {}, { id: confidential.id, secret: confidential.secret }), 400, 'unauthorized_client');
+  await oauthError(await exchange(jwt, {}, { id: MCP_CLIENT.id, secret: 'wrong-secret-0123456789' }), 401, 'invalid_client');
+});
+
+test('token exchange refuses subject tokens that are not MCP-audience JWTs of this issuer', async () => {
+  const { opaque, jwt } = await agentJwt();
+  const apiToken = ((await (await exchange(jwt)).json()) as { access_token: string }).access_token;
+  await oauthError(await exchange(apiToken), 400, 'invalid_grant');
+  await oauthError(await exchange(opaque), 400, 'invalid_grant');
+  const { privateKey } = await generateKeyPair('PS256');
+  const claims = decodeJwt(jwt);
+  const forged = await new SignJWT(claims).setProtectedHeader({ alg: 'PS256', typ: 'at+jwt', kid: 'other' }).sign(privateKey);
+  await oauthError(await exchange(forged), 400, 'invalid_grant');
+  await oauthError(await exchange(jwt, { subject_token_type: 'urn:ietf:params:oauth:token-type:id_token' }), 400, 'invalid_request');
+});
+
+test('token exchange never widens scope, never targets another audience, never outlives the subject token', async () => {
+  const { jwt } = await agentJwt();
+  await oauthError(await exchange(jwt, { scope: `${TEST_SCOPE} stocks/write` }), 400, 'invalid_scope');
+  await oauthError(await exchange(jwt, { audience: 'https://other.example' }), 400, 'invalid_target');
+  await oauthError(await exchange(jwt, { resource: MCP_RESOURCE }), 400, 'invalid_target');
+  as.advance(600);
+  const response = await exchange(jwt, { scope: TEST_SCOPE, audience: API_AUDIENCE });
+  assert.equal(response.status, 200);
+  const body = (await response.json()) as { access_token: string; expires_in: number };
+  const exchanged = decodeJwt(body.access_token);
+  assert.equal(exchanged.exp, decodeJwt(jwt).exp);
+  assert.ok(body.expires_in <= 300);
+  as.advance(400);
+  await oauthError(await exchange(jwt), 400, 'invalid_grant');
+});
+
+test('introspection is only for the gateway client', async () => {
+  const { opaque } = await agentJwt();
+  const url = `${as.url}${PATHS.introspect}`;
+  await oauthError(await postForm(url, { token: opaque }, { authorization: basic(MCP_CLIENT.id, MCP_CLIENT.secret) }), 401, 'invalid_client');
+  await oauthError(await postForm(url, { token: opaque }, { authorization: basic(GATEWAY_CLIENT.id, 'wrong-secret-0123456789') }), 401, 'invalid_client');
+  await oauthError(await postForm(url, { token: opaque }), 401, 'invalid_client');
+  await oauthError(await postForm(url, { token: opaque, client_id: publicClient }), 401, 'invalid_client');
+  assert.equal((await introspect('not-a-token')).status, 204);
+});
+
+test('only the owning client revokes a token', async () => {
+  const { opaque } = await agentJwt();
+  const revoke = (form: Record<string, string>) => postForm(`${as.url}${PATHS.revoke}`, form);
+  assert.equal((await revoke({ token: opaque, client_id: otherClient })).status, 200);
+  assert.equal((await introspect(opaque)).status, 200, "another client's revocation has no effect");
+  await oauthError(await revoke({ token: opaque, client_id: confidential.id, client_secret: 'wrong' }), 401, 'invalid_client');
+  assert.equal((await revoke({ token: opaque, client_id: publicClient })).status, 200);
+  assert.equal((await introspect(opaque)).status, 204);
+});
+
+test('malformed token requests get RFC 6749 errors', async () => {
+  const asJson = await fetch(`${as.url}${PATHS.token}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  await oauthError(asJson, 400, 'invalid_request');
+  await oauthError(await token({ client_id: publicClient }), 400, 'invalid_request');
+  const repeated = await fetch(`${as.url}${PATHS.token}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: `grant_type=authorization_code&client_id=${publicClient}&code=a&code=b`,
+  });
+  await oauthError(repeated, 400, 'invalid_request');
+});
