@@ -116,6 +116,9 @@ services:
       - name: down-route
         hosts: [down.demo.example]
         paths: [/]
+      - name: https-only
+        hosts: [secure.demo.example]
+        protocols: [https]
 `;
 }
 
@@ -200,6 +203,13 @@ describe('development gateway', () => {
       await via('login.demo.example', '/strip/rest/of/path?q=2');
       assert.equal(lastSeen(login).path, '/base/rest/of/path');
       assert.equal(lastSeen(login).search, '?q=2');
+    });
+
+    it('answers 426 on a plain-HTTP listener for a route limited to https, as Kong does', async () => {
+      const res = await via('secure.demo.example', '/');
+      assert.equal(res.status, 426);
+      assert.equal(res.json().message, 'Please use HTTPS protocol');
+      assert.equal(res.headers.upgrade, 'TLS/1.2, HTTP/1.1');
     });
 
     it('matches methods when a route lists them', async () => {

@@ -75,8 +75,11 @@ export function introspect(r: IntrospectionRequest): Promise<IntrospectionResult
       });
       res.on('error', () => fail('introspection response interrupted'));
       res.on('end', () => {
+        const jwt = Buffer.concat(chunks).toString('utf8').trim();
+        // Forwarding "Bearer " with nothing after it would only move the failure downstream.
+        if (!jwt) return fail('empty introspection response');
         const maxAge = /max-age=(\d+)/i.exec(res.headers['cache-control'] ?? '')?.[1];
-        resolve({ status: 200, jwt: Buffer.concat(chunks).toString('utf8').trim(), maxAge: maxAge === undefined ? undefined : Number(maxAge) });
+        resolve({ status: 200, jwt, maxAge: maxAge === undefined ? undefined : Number(maxAge) });
       });
     });
     req.end(body);

@@ -43,6 +43,8 @@ export function deliver(response: Response, outgoing?: http.ServerResponse): Res
   const body = upstreamBodies.get(response);
   if (!body) return response;
   if (!outgoing) return new Response(Readable.toWeb(body) as ReadableStream<Uint8Array>, response);
+  // The upstream failed between its headers and now, before anything reached the client.
+  if (body.destroyed) return kongError(502, KONG_MESSAGES.badGateway);
   const raw: string[] = [];
   response.headers.forEach((value, name) => {
     if (name !== 'set-cookie') raw.push(name, value);
@@ -120,11 +122,18 @@ function send(req: ProxyRequest, target: UpstreamTarget, maxBodyBytes: number): 
     client.on('finish', () => client.setTimeout(service.read_timeout));
 
     client.on('response', (res) => {
+      // Errors after this point end the transfer; `deliver` passes them on to the client.
+      res.on('error', () => {});
+      let response: Response;
+      try {
+        // Throws on what a web Response cannot carry (a status beyond 599, a malformed header): a 502.
+        response = new Response(null, { status: res.statusCode, statusText: res.statusMessage, headers: endToEndFromRaw(res.rawHeaders) });
+      } catch (e) {
+        fail(e as Error);
+        return;
+      }
       settled = true;
-      const status = res.statusCode ?? 502;
-      const headers = endToEndFromRaw(res.rawHeaders);
-      const response = new Response(null, { status, statusText: res.statusMessage, headers });
-      if (req.method === 'HEAD' || status === 204 || status === 304) res.resume();
+      if (req.method === 'HEAD' || response.status === 204 || response.status === 304) res.resume();
       else upstreamBodies.set(response, res);
       resolve(response);
     });
