@@ -120,3 +120,8 @@ test('the cookie is Secure when the login origin is https', async () => {
     await secure.close();
   }
 });
+
+test('a client metadata document that cannot be used is shown as a page, never redirected', async () => {
+  const body = await shownAsPage(await request({ client_id: 'https://10.0.0.8/client.json', redirect_uri: 'https://agent.example/cb' }));
+  assert.match(body, /metadata document cannot be used/);
+});
