@@ -72,6 +72,31 @@ services:
     assert.equal(name('GET', 'mcp.demo.example', normalizePath('/%2Ewell-known/oauth-protected-resource')), 'mcp-metadata');
   });
 
+  it('applies service plugins to every route, a route\'s own plugin of the same name taking precedence', () => {
+    const r = new Router(
+      loadKongConfig(`
+_format_version: "3.0"
+services:
+  - name: s
+    url: http://127.0.0.1:1
+    plugins:
+      - { name: cors, config: { origins: [http://a.example] } }
+    routes:
+      - { name: inherits, paths: [/a] }
+      - name: overrides
+        paths: [/b]
+        plugins: [{ name: cors, config: { origins: [http://b.example] } }]
+      - name: disabled-own
+        paths: [/c]
+        plugins: [{ name: cors, enabled: false, config: { origins: [http://c.example] } }]
+`),
+    );
+    const origins = (path: string) => r.match('GET', 'x', path)!.compiled.plugins.map((p) => p.name === 'cors' && p.config.origins);
+    assert.deepEqual(origins('/a'), [['http://a.example']]);
+    assert.deepEqual(origins('/b'), [['http://b.example']]);
+    assert.deepEqual(origins('/c'), [['http://a.example']]);
+  });
+
   it('normalizes Host headers as nginx does for $host', () => {
     assert.equal(normalizeHost('Example.COM.:80'), 'example.com');
     assert.equal(normalizeHost('[::1]:8000'), '[::1]');

@@ -19,7 +19,7 @@ export interface CompiledRoute {
   route: KongRoute;
   service: KongService;
   upstream: Upstream;
-  /** Plugins in effect: the service's, overridden by name by the route's; disabled ones dropped. */
+  /** Plugins in effect: the service's enabled ones, overridden by name by the route's enabled ones. */
   plugins: KongPlugin[];
 }
 
@@ -124,11 +124,11 @@ function hostMatcher(pattern: string): HostMatcher {
   return (h) => h === pattern;
 }
 
+// Kong loads enabled plugins only, so a disabled one on the route leaves the service's in force.
 function effectivePlugins(service: KongService, route: KongRoute): KongPlugin[] {
   const byName = new Map<string, KongPlugin>();
-  for (const p of service.plugins) byName.set(p.name, p);
-  for (const p of route.plugins) byName.set(p.name, p);
-  return [...byName.values()].filter((p) => p.enabled);
+  for (const p of [...service.plugins, ...route.plugins]) if (p.enabled) byName.set(p.name, p);
+  return [...byName.values()];
 }
 
 function parseUpstream(url: string): Upstream {
