@@ -6,28 +6,29 @@ import { z } from 'zod';
 import { authorizationServerConfigSchema, type AuthorizationServerConfig } from './config.ts';
 
 const bool = z.enum(['true', 'false'], { message: 'must be "true" or "false"' }).transform((v) => v === 'true');
+const text = z.string().min(1, { message: 'must not be empty' });
 const int = (min: number, max: number) => z.coerce.number({ message: 'must be a number' }).int({ message: 'must be a whole number' }).min(min).max(max);
 
 const envSchema = z.object({
-  PORT: int(1, 65_535),
-  ISSUER: z.string().min(1),
-  LOGIN_ORIGIN: z.string().min(1),
-  MCP_RESOURCE: z.string().min(1),
-  API_AUDIENCE: z.string().min(1),
-  SCOPE: z.string().min(1),
-  SCOPE_DESCRIPTION: z.string().min(1),
-  USERS: z.string().min(1),
+  PORT: int(0, 65_535),
+  ISSUER: text,
+  LOGIN_ORIGIN: text,
+  MCP_RESOURCE: text,
+  API_AUDIENCE: text,
+  SCOPE: text,
+  SCOPE_DESCRIPTION: text,
+  USERS: text,
   ACCESS_TOKEN_TTL_SECONDS: int(30, 86_400),
-  CLIENT_TYPE: z.string().min(1),
+  CLIENT_TYPE: text,
   CLIENT_ASSURANCE_LEVEL: int(0, 3),
-  GATEWAY_CLIENT_ID: z.string().min(1),
-  GATEWAY_CLIENT_SECRET: z.string().min(1),
-  MCP_CLIENT_ID: z.string().min(1),
-  MCP_CLIENT_SECRET: z.string().min(1),
-  COOKIE_SECRET: z.string().min(1),
-  SMTP_HOST: z.string().min(1),
+  GATEWAY_CLIENT_ID: text,
+  GATEWAY_CLIENT_SECRET: text,
+  MCP_CLIENT_ID: text,
+  MCP_CLIENT_SECRET: text,
+  COOKIE_SECRET: text,
+  SMTP_HOST: text,
   SMTP_PORT: int(1, 65_535),
-  MAIL_FROM: z.string().min(1),
+  MAIL_FROM: text,
   CIMD_ALLOW_LOOPBACK: bool.default(false),
 });
 

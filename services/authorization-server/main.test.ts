@@ -1,0 +1,104 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { authorizationServerEnv } from '../../infra/environments.ts';
+import { AS_PATHS, buildModel, parseStackConfig } from '../../infra/model.ts';
+import { runEntryPoint } from '../testing/entry-point.ts';
+import { configFromEnv, EnvironmentError } from './env.ts';
+import { PATHS } from './paths.ts';
+
+const main = fileURLToPath(new URL('./main.ts', import.meta.url));
+const model = buildModel(
+  parseStackConfig({ domain: 'demo.example', scope: 'stocks/read', users: [{ email: 'John.Doe@demo.example', region: 'USA' }] }),
+);
+const secrets = { gatewayClientSecret: 'gateway-secret-0123456789', mcpClientSecret: 'mcp-secret-0123456789abc', cookieSecret: 'cookie-secret-0123456789abcdef-0123456789' };
+const env = authorizationServerEnv(model, { authorizationServer: 'http://login-server:8443', stocksApi: 'http://stocks-api:3000', smtp: { host: '127.0.0.1', port: 9 } }, secrets, 8443);
+
+test("the server's paths are the deployment model's", () => {
+  assert.deepEqual(PATHS, AS_PATHS);
+});
+
+test('the configuration comes from exactly the variables the deployment sets', () => {
+  const { port, config } = configFromEnv(env);
+  assert.equal(port, 8443);
+  assert.equal(config.issuer, model.issuer);
+  assert.equal(config.loginOrigin, model.origins.login);
+  assert.equal(config.mcpResource, model.mcpResource);
+  assert.equal(config.apiAudience, model.apiAudience);
+  assert.deepEqual(config.users, [{ email: 'john.doe@demo.example', region: 'USA' }]);
+  assert.deepEqual(config.clients, {
+    gateway: { id: model.clients.gateway.id, secret: secrets.gatewayClientSecret },
+    mcpServer: { id: model.clients.mcpServer.id, secret: secrets.mcpClientSecret },
+  });
+  assert.equal(config.clientMetadata.allowLoopback, false);
+  assert.equal(configFromEnv({ ...env, CIMD_ALLOW_LOOPBACK: 'true' }).config.clientMetadata.allowLoopback, true);
+});
+
+test('bad variables are named', () => {
+  const problems = (overrides: Record<string, string | undefined>) => {
+    try {
+      configFromEnv({ ...env, ...overrides });
+    } catch (error) {
+      assert.ok(error instanceof EnvironmentError);
+      return error.message;
+    }
+    assert.fail('accepted');
+  };
+  assert.match(problems({ SMTP_PORT: 'abc' }), /SMTP_PORT must be a number/);
+  assert.match(problems({ SMTP_HOST: undefined }), /SMTP_HOST is required/);
+  assert.match(problems({ GATEWAY_CLIENT_ID: '' }), /GATEWAY_CLIENT_ID must not be empty/);
+  assert.match(problems({ ISSUER: 'https://elsewhere.example/oauth/v2/oauth-anonymous' }), /ISSUER must be the login origin/);
+  assert.match(problems({ LOGIN_ORIGIN: 'https://login.demo.example/path' }), /LOGIN_ORIGIN must be an origin/);
+  assert.match(problems({ USERS: 'not json' }), /USERS must be a JSON array/);
+  assert.match(problems({ USERS: '[{"email":"nope","region":"USA"}]' }), /USERS\[0\.email\]/);
+  assert.match(problems({ COOKIE_SECRET: 'short' }), /COOKIE_SECRET must be at least 32 characters/);
+  assert.match(problems({ CIMD_ALLOW_LOOPBACK: 'yes' }), /CIMD_ALLOW_LOOPBACK must be "true" or "false"/);
+});
+
+test('the entry point refuses a bad environment, naming the variable and never a secret', () => {
+  const result = runEntryPoint(main, { ...env, PORT: '0', MCP_CLIENT_SECRET: 'short-secret' });
+  assert.equal(result.status, 1);
+  assert.match(result.stderr, /MCP_CLIENT_SECRET must be at least 16 characters/);
+  assert.doesNotMatch(result.stderr + result.stdout, /short-secret/);
+});
+
+test('the entry point serves health and metadata, rotates its key on SIGUSR2 and stops on SIGTERM', async () => {
+  const child = spawn(process.execPath, ['--import', 'tsx', main], { env: { PATH: process.env.PATH ?? '', ...env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const waitFor = (pattern: RegExp) =>
+    new Promise<RegExpExecArray>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no ${pattern} within 20 s:\n${output}`)), 20_000);
+      const check = () => {
+        const match = pattern.exec(output);
+        if (match) {
+          clearTimeout(timer);
+          child.stdout.off('data', check);
+          resolve(match);
+        }
+      };
+      child.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        check();
+      });
+      check();
+    });
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  try {
+    const port = (await waitFor(/listening on port (\d+)/))[1];
+    const url = `http://127.0.0.1:${port}`;
+    assert.deepEqual(await (await fetch(`${url}/health`)).json(), { status: 'ok' });
+    const metadata = (await (await fetch(`${url}/.well-known/oauth-authorization-server${PATHS.issuer}`)).json()) as { issuer: string; token_endpoint: string };
+    assert.equal(metadata.issuer, model.issuer);
+    assert.equal(metadata.token_endpoint, model.endpoints.token);
+    const jwks = async () => ((await (await fetch(`${url}${PATHS.jwks}`)).json()) as { keys: unknown[] }).keys.length;
+    assert.equal(await jwks(), 1);
+    child.kill('SIGUSR2');
+    await waitFor(/signing key rotated/);
+    assert.equal(await jwks(), 2);
+  } finally {
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+  }
+});
