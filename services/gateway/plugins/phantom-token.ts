@@ -1,7 +1,9 @@
 /**
- * Curity's phantom-token plugin for Kong (kong-phantom-token 2.0.x): swaps the client's opaque
+ * Curity's phantom-token plugin for Kong (kong-phantom-token 2.0.1): swaps the client's opaque
  * access token for the JWT the authorization server returns from introspection, and forwards the
- * JWT in `Authorization`. Status codes, headers and bodies are the plugin's.
+ * JWT in `Authorization`. Status codes, headers and bodies are the plugin's: 401 with a bare
+ * `WWW-Authenticate: Bearer` for a missing or inactive token (any introspection status but 200
+ * and 500), 500 when introspection fails, 403 when a configured scope is missing.
  */
 import { decodeJwt } from 'jose';
 import type { PluginConfig } from '../config.ts';
