@@ -82,5 +82,8 @@ export function authorizationServerEnv(
     SMTP_PORT: String(internal.smtp.port),
     MAIL_FROM: `no-reply@${model.config.domain}`,
     CIMD_ALLOW_LOOPBACK: options.allowLoopbackClientMetadata ? 'true' : 'false',
+    // Browsers and clients reach the login host through the gateway in both targets; it appends the
+    // client's address to X-Forwarded-For, which the server's per-address rate limits then use.
+    TRUST_PROXY: 'true',
   };
 }
