@@ -30,6 +30,7 @@ const envSchema = z.object({
   SMTP_PORT: int(1, 65_535),
   MAIL_FROM: text,
   CIMD_ALLOW_LOOPBACK: bool.default(false),
+  TRUST_PROXY: bool.default(false),
 });
 
 /** Where each configuration field comes from, to name the variable in errors. */
@@ -92,6 +93,7 @@ export function configFromEnv(env: Record<string, string | undefined>): { port: 
     smtp: { host: e.SMTP_HOST, port: e.SMTP_PORT, from: e.MAIL_FROM },
     cookieSecret: e.COOKIE_SECRET,
     clientMetadata: { allowLoopback: e.CIMD_ALLOW_LOOPBACK, allowPrivateNetworks: false },
+    trustProxy: e.TRUST_PROXY,
   });
   if (!config.success) {
     fail(

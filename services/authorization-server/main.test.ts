@@ -32,6 +32,7 @@ test('the configuration comes from exactly the variables the deployment sets', (
     mcpServer: { id: model.clients.mcpServer.id, secret: secrets.mcpClientSecret },
   });
   assert.equal(config.clientMetadata.allowLoopback, false);
+  assert.equal(config.trustProxy, true);
   assert.equal(configFromEnv({ ...env, CIMD_ALLOW_LOOPBACK: 'true' }).config.clientMetadata.allowLoopback, true);
 });
 
