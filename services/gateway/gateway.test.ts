@@ -130,6 +130,8 @@ describe('development gateway', () => {
   let gateway: RunningGateway;
   let hostRouted: string;
   const byHost: Record<string, string> = {};
+  const logged: string[] = [];
+  const issued: string[] = [];
 
   before(async () => {
     [api, mcp, login, introspection] = await Promise.all([startUpstream('api'), startUpstream('mcp'), startUpstream('login'), startIntrospection()]);
@@ -139,7 +141,7 @@ describe('development gateway', () => {
     gateway = await serveGateway(
       config,
       [{ port: 0 }, { port: 0, virtualHost: 'mcp.demo.example' }, { port: 0, virtualHost: 'api.demo.example' }],
-      { log: silent, maxBodyBytes: 64 * 1024 * 1024, introspectionTimeoutMs: 300 },
+      { log: (event) => logged.push(JSON.stringify(event)), maxBodyBytes: 64 * 1024 * 1024, introspectionTimeoutMs: 300 },
     );
     hostRouted = gateway.listeners[0]!.url;
     for (const l of gateway.listeners.slice(1)) byHost[l.virtualHost!] = l.url;
@@ -158,6 +160,7 @@ describe('development gateway', () => {
     const opaque = `_0XBPWQQ_${createHash('sha256').update(Math.random().toString()).digest('hex')}`;
     const jwt = await makeJwt(claims);
     introspection.tokens.set(opaque, { jwt, maxAge });
+    issued.push(opaque, jwt);
     return { opaque, jwt };
   }
 
@@ -583,6 +586,15 @@ describe('development gateway', () => {
       const res = await via('down.demo.example', '/');
       assert.equal(res.status, 502);
       assert.equal(res.json().message, 'An invalid response was received from the upstream server');
+    });
+  });
+
+  describe('logs', () => {
+    it('record failures without any token', () => {
+      assert.ok(logged.some((l) => l.includes('introspection_failed')), 'introspection failures were logged');
+      assert.ok(logged.some((l) => l.includes('upstream_failed')), 'upstream failures were logged');
+      for (const token of issued) assert.ok(!logged.some((l) => l.includes(token)), 'a token appears in the logs');
+      assert.ok(!logged.some((l) => /bearer|eyJ/i.test(l)));
     });
   });
 

@@ -44,6 +44,10 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
+// An unexpected error's message may quote a header value: keep credentials out of the log.
+const redact = (text: string) =>
+  text.replace(/\b(bearer|basic)\s+[^\s"',]+/gi, '$1 [redacted]').replace(/eyJ[\w-]*\.[\w-]*\.[\w-]*/g, '[jwt]');
+
 const PRIORITY: Record<KongPlugin['name'], number> = { cors: 2000, 'phantom-token': 1000, 'request-transformer': 801 };
 
 /** What @hono/node-server passes as `c.env`: the client's socket gives X-Forwarded-For and -Port. */
@@ -133,7 +137,7 @@ export function createGateway(config: KongConfig, options: GatewayOptions = {}):
     try {
       return deliver(await handlerFor(match.compiled)(req), c.env?.outgoing);
     } catch (e) {
-      log({ event: 'gateway_error', route: route.name, error: (e as Error).message });
+      log({ event: 'gateway_error', route: route.name, error: redact(String((e as Error).message)) });
       return kongError(500, KONG_MESSAGES.unexpected);
     }
   });
