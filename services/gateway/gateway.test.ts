@@ -547,6 +547,23 @@ describe('development gateway', () => {
       assert.equal(res.body.length, bytes);
     });
 
+    it('stops the upstream transfer when the client goes away', async () => {
+      const url = new URL(hostRouted);
+      const before = api.downloads.cancelled;
+      await new Promise<void>((resolve, reject) => {
+        const req = http.get({ hostname: url.hostname, port: url.port, path: '/download?bytes=1073741824', headers: { host: 'api.demo.example' } }, (res) => {
+          res.once('data', () => {
+            req.destroy();
+            resolve();
+          });
+        });
+        req.on('error', (e: NodeJS.ErrnoException) => (e.code === 'ECONNRESET' ? undefined : reject(e)));
+      });
+      // Well within the service's read_timeout (500 ms), which would also end the transfer.
+      for (let i = 0; i < 15 && api.downloads.cancelled === before; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(api.downloads.cancelled, before + 1);
+    });
+
     it('streams server-sent events as they are produced', async () => {
       const url = new URL(hostRouted);
       const first = await new Promise<{ text: string; rest: Promise<string> }>((resolve, reject) => {

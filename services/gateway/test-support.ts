@@ -55,6 +55,8 @@ export interface Seen {
 /** An upstream service recording every request it receives. */
 export async function startUpstream(name: string) {
   const seen: Seen[] = [];
+  /** Downloads the client gave up on (their stream was cancelled). */
+  const downloads = { cancelled: 0 };
   let releaseSse: () => void = () => {};
   const sseGate = new Promise<void>((r) => (releaseSse = r));
   const app = new Hono();
@@ -86,6 +88,9 @@ export async function startUpstream(name: string) {
         controller.enqueue(chunk.subarray(0, n));
         sent += n;
         if (sent >= total) controller.close();
+      },
+      cancel() {
+        downloads.cancelled++;
       },
     });
     return new Response(body, { headers: { 'content-type': 'application/octet-stream' } });
@@ -120,7 +125,7 @@ export async function startUpstream(name: string) {
     return c.json({ service: name, ...entry });
   });
   const started = await listen(app);
-  return { ...started, seen, releaseSse };
+  return { ...started, seen, downloads, releaseSse };
 }
 
 export interface IssuedToken {
