@@ -41,7 +41,7 @@ export interface AuthorizationServer {
   close(): Promise<void>;
 }
 
-const DEFAULT_LIMITS: RateLimits = { registrationsPerMinute: 20, signInPostsPerMinute: 30 };
+const DEFAULT_LIMITS: RateLimits = { registrationsPerMinute: 60, signInPostsPerMinute: 120 };
 
 const consoleLog: Logger = {
   info: (m) => console.log(`[authorization-server] ${m}`),
