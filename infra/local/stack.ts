@@ -55,6 +55,8 @@ export interface LocalStackOptions {
 
 export interface LocalStack {
   model: Model;
+  /** Generated at start; held in memory only (tests use them to act as the gateway or the MCP server). */
+  secrets: Secrets;
   info: ReadyInfo;
   users: Model['users'];
   part(name: PartName): Part;
@@ -156,6 +158,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
   return {
     model,
+    secrets,
     users: model.users,
     info: {
       mcp: model.origins.mcp,
