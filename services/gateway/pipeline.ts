@@ -1,10 +1,10 @@
-import { Readable } from 'node:stream';
-
 /**
  * The request as it travels through the plugins towards the upstream, and the plugin contract:
  * a plugin gets the request and the rest of the chain, and returns a response, either its own
  * (a refusal) or the one from further down, possibly changed.
  */
+import { Readable } from 'node:stream';
+
 export interface ProxyRequest {
   method: string;
   /** The path sent upstream (after `strip_path`), percent-encoded. */
