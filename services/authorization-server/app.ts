@@ -17,6 +17,7 @@ import { createSmtpMailer, type CodeMailer } from './mailer.ts';
 import { metadataRoutes } from './metadata.ts';
 import { errorPage } from './pages.ts';
 import { registrationRoutes } from './registration.ts';
+import { revocationRoutes } from './revocation.ts';
 import { signInRoutes } from './sign-in.ts';
 import { createMemoryStore, type AuthorizationServerStore } from './store.ts';
 import { tokenRoutes } from './token-endpoint.ts';
@@ -85,6 +86,7 @@ export function createAuthorizationServer(input: AuthorizationServerConfigInput,
   app.route('/', registrationRoutes(ctx));
   app.route('/', tokenRoutes(ctx));
   app.route('/', introspectionRoutes(ctx));
+  app.route('/', revocationRoutes(ctx));
 
   app.onError((error, c) => {
     if (error instanceof OAuthError) return error.toResponse();

@@ -1,7 +1,7 @@
 /**
- * Introspection (RFC 7662) for the gateway's client only, and revocation (RFC 7009).
- * With `Accept: application/jwt` (the phantom-token pattern): 200 with the JWT as the body and
- * `Cache-Control: max-age=<seconds left>`, or 204 for an inactive token.
+ * Introspection (RFC 7662), for the gateway's client only. With `Accept: application/jwt` (the
+ * phantom-token pattern): 200 with the JWT as the body and `Cache-Control: max-age=<seconds left>`,
+ * or 204 for an inactive token; otherwise RFC 7662 JSON.
  */
 import { Hono } from 'hono';
 import { decodeJwt } from 'jose';
@@ -27,15 +27,6 @@ export function introspectionRoutes(ctx: ServerContext): Hono {
     }
     if (!record) return c.json({ active: false }, 200, { 'Cache-Control': 'no-store' });
     return c.json({ active: true, token_type: 'bearer', ...decodeJwt(record.jwt) }, 200, { 'Cache-Control': 'no-store' });
-  });
-
-  app.post(PATHS.revoke, async (c) => {
-    const form = await readForm(c);
-    const client = await clients.authenticate(c.req.header('authorization'), form);
-    if (!form.token) throw new OAuthError('invalid_request', 'The token parameter is missing');
-    // Unknown tokens and other clients' tokens are answered alike (RFC 7009 §2.2).
-    await tokens.revoke(form.token, client.id);
-    return c.body(null, 200, { 'Cache-Control': 'no-store' });
   });
 
   return app;

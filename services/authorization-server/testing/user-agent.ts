@@ -37,11 +37,6 @@ export class CookieJar {
     return jar?.size ? [...jar].map(([k, v]) => `${k}=${v}`).join('; ') : undefined;
   }
 
-  /** Raw Set-Cookie lines are not kept; this lists names per host, for assertions. */
-  names(url: string | URL): string[] {
-    return [...(this.#byHost.get(new URL(url).host)?.keys() ?? [])];
-  }
-
   clear(): void {
     this.#byHost.clear();
   }
