@@ -6,6 +6,7 @@
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv-provider.js';
 import { Hono } from 'hono';
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -78,6 +79,9 @@ export function createMcpServer(config: McpServerConfig): Hono<AuthEnv> {
     log,
   });
   const maxBodyBytes = config.maxBodyBytes ?? 100 * 1024;
+  // The SDK would build a JSON Schema validator (Ajv) per server, i.e. per request; it holds no
+  // caller data, so one serves all.
+  const serverOptions = { capabilities: { tools: {} }, jsonSchemaValidator: new AjvJsonSchemaValidator() };
 
   const app = new Hono<AuthEnv>();
 
@@ -102,7 +106,7 @@ export function createMcpServer(config: McpServerConfig): Hono<AuthEnv> {
   app.post(mcpPath, async (c) => {
     const call: CallContext = { subject: { token: c.get('accessToken'), claims: c.get('claims') } };
     // A new server and transport per request: nothing of one caller can reach another (CVE-2026-25536).
-    const server = new McpServer(SERVER_INFO, { capabilities: { tools: {} } });
+    const server = new McpServer(SERVER_INFO, serverOptions);
     registerTools(server, call);
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
