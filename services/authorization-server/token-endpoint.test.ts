@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeJwt, generateKeyPair, SignJWT } from 'jose';
+import { decodeJwt, generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
 import { GRANT_TOKEN_EXCHANGE, PATHS, TOKEN_TYPE_ACCESS_TOKEN } from './paths.ts';
 import { startMaildev, type Maildev } from './testing/maildev.ts';
 import {
@@ -142,6 +142,8 @@ test('token exchange refuses subject tokens that are not MCP-audience JWTs of th
   const claims = decodeJwt(jwt);
   const forged = await new SignJWT(claims).setProtectedHeader({ alg: 'PS256', typ: 'at+jwt', kid: 'other' }).sign(privateKey);
   await oauthError(await exchange(forged), 400, 'invalid_grant');
+  await oauthError(await exchange(new UnsecuredJWT(claims).encode()), 400, 'invalid_grant');
+  await oauthError(await exchange(`${jwt.split('.').slice(0, 2).join('.')}.`), 400, 'invalid_grant');
   await oauthError(await exchange(jwt, { subject_token_type: 'urn:ietf:params:oauth:token-type:id_token' }), 400, 'invalid_request');
 });
 
