@@ -46,7 +46,11 @@ export interface AccessTokenVerifierOptions {
   maxTokenLength?: number;
   /** JWKS fetch time-out in milliseconds. Default: 5000. */
   jwksTimeoutMs?: number;
-  /** Least time between two JWKS fetches triggered by unknown `kid`s, in milliseconds. Default: 30000. */
+  /**
+   * Least time between two JWKS fetches triggered by unknown `kid`s, in milliseconds. Default: 5000:
+   * short enough that tokens signed with a newly published key work almost at once, long enough
+   * that a flood of made-up `kid`s costs the authorization server at most one fetch per interval.
+   */
   jwksCooldownMs?: number;
   /** How long fetched keys are used before they are fetched again, in milliseconds. Default: 600000. */
   jwksCacheMaxAgeMs?: number;
@@ -87,7 +91,7 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
       ? options.jwks
       : createRemoteJWKSet(new URL(options.jwks), {
           timeoutDuration: options.jwksTimeoutMs ?? 5000,
-          cooldownDuration: options.jwksCooldownMs ?? 30_000,
+          cooldownDuration: options.jwksCooldownMs ?? 5_000,
           cacheMaxAge: cacheMaxAgeMs,
         });
 
