@@ -1,0 +1,96 @@
+/**
+ * Parts of the local stack fail and come back: the gateway and the MCP server answer clear
+ * errors in bounded time, stay up, and work again once the part returns.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connectHeadlessAgent, obtainToken, type HeadlessAgent } from '../../infra/local/headless-agent.ts';
+import { startTestStack, type TestStack } from '../support/stack.ts';
+
+const JOHN = 'john.doe@demo.example';
+
+describe('faults in the local stack', { timeout: 240_000 }, () => {
+  let stack: TestStack;
+  before(async () => {
+    stack = await startTestStack();
+  });
+  after(async () => {
+    await stack?.stop();
+  });
+
+  const listTools = (token: string) =>
+    fetch(`${stack.info.mcp}/`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        authorization: `Bearer ${token}`,
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }),
+      signal: AbortSignal.timeout(30_000),
+    });
+
+  const connect = () => connectHeadlessAgent({ mcp: `${stack.info.mcp}/`, mail: stack.info.mail, email: JOHN });
+
+  async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number }> {
+    const started = Date.now();
+    const value = await work();
+    return { value, ms: Date.now() - started };
+  }
+
+  test('the authorization server stopped: a new token gets a server error at the gateway, a tool needing an exchange a clear error; both recover', async () => {
+    let agent: HeadlessAgent | undefined = await connect();
+    try {
+      // Introspection of this agent's token is now cached at the gateway; no exchange has happened yet.
+      await agent.session.listTools();
+      const unused = await obtainToken(stack.model, { email: JOHN, mail: stack.info.mail });
+
+      await stack.part('authorization-server').stop();
+
+      const atGateway = await timed(() => listTools(unused.accessToken));
+      assert.equal(atGateway.value.status, 500, 'introspection impossible: a server error, never a pass');
+      assert.ok(atGateway.ms < 15_000, `answered in ${atGateway.ms} ms`);
+
+      const tool = await timed(() => agent!.session.callTool('fetch-stock-prices', {}));
+      assert.equal(tool.value.isError, true, JSON.stringify(tool.value));
+      assert.match(JSON.stringify(tool.value.content), /authori[sz]ation server|token exchange|unavailable|try again/i);
+      assert.ok(tool.ms < 15_000, `answered in ${tool.ms} ms`);
+      assert.ok((await fetch(`${stack.info.upstreams.mcpServer}/health`)).ok, 'the MCP server stays up');
+    } finally {
+      await agent.close();
+      agent = undefined;
+    }
+
+    await stack.part('authorization-server').start();
+    // Its tokens and keys lived in memory: its new key reaches the resource servers at their next
+    // key-set refresh (at most one every 5 s, so a flood of unknown keys cannot hammer the server).
+    await new Promise((resolve) => setTimeout(resolve, 5_500));
+    agent = await connect();
+    try {
+      const result = await agent.session.callTool('fetch-stock-prices', {});
+      assert.ok(!result.isError, JSON.stringify(result));
+    } finally {
+      await agent.close();
+    }
+  });
+
+  test('the API stopped: the tool answers a clear error, the MCP server stays up, and recovers when the API returns', async () => {
+    const agent = await connect();
+    try {
+      assert.ok(!(await agent.session.callTool('fetch-stock-prices', {})).isError);
+      await stack.part('stocks-api').stop();
+
+      const tool = await timed(() => agent.session.callTool('fetch-stock-prices', {}));
+      assert.equal(tool.value.isError, true);
+      assert.match(JSON.stringify(tool.value.content), /stocks API|unavailable|try again/i);
+      assert.ok(tool.ms < 15_000, `answered in ${tool.ms} ms`);
+      assert.ok((await fetch(`${stack.info.upstreams.mcpServer}/health`)).ok, 'the MCP server stays up');
+
+      await stack.part('stocks-api').start();
+      const again = await agent.session.callTool('fetch-stock-prices', {});
+      assert.ok(!again.isError, JSON.stringify(again));
+    } finally {
+      await agent.close();
+    }
+  });
+});
