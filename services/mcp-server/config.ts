@@ -15,6 +15,12 @@ const schema = z.object({
   API_AUDIENCE: z.string().min(1, { message: 'must be the API audience such as https://api.demo.example' }),
   API_BASE_URL: httpUrl('http://stocks-api:3000'),
   ALLOWED_ORIGINS: originList,
+  // Optional tuning: how many exchanged API tokens are kept; 0 exchanges on every call.
+  EXCHANGE_CACHE_ENTRIES: z.coerce
+    .number({ message: 'must be a number of entries such as 1000 (0 turns the cache off)' })
+    .int({ message: 'must be a whole number such as 1000 (0 turns the cache off)' })
+    .min(0, { message: 'must be 0 or more' })
+    .optional(),
 });
 
 export function mcpServerConfigFromEnvironment(env: Record<string, string | undefined>): { port: number; config: McpServerConfig } {
@@ -35,6 +41,7 @@ export function mcpServerConfigFromEnvironment(env: Record<string, string | unde
         clientId: e.CLIENT_ID,
         clientSecret: e.CLIENT_SECRET,
         audience: e.API_AUDIENCE,
+        cacheMaxEntries: e.EXCHANGE_CACHE_ENTRIES,
       },
     },
   };
