@@ -51,6 +51,14 @@ export interface LocalStackOptions {
   /** First port of the layout; 0 picks free ports (tests). */
   basePort?: number;
   log?: LogSink;
+  /** Extra environment per part: tuning knobs for tests and the benchmark. */
+  env?: Partial<Record<PartName, Record<string, string>>>;
+  /**
+   * Puts something between the other parts and the authorization server or the stocks API (tests
+   * interpose a fault-injecting proxy): called with the part's own address, returns the address
+   * every other part (the gateway included) uses instead.
+   */
+  interpose?: Partial<Record<'authorizationServer' | 'stocksApi', (direct: string) => string | Promise<string>>>;
 }
 
 export interface LocalStack {
@@ -75,9 +83,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     origins: { mcp: local(ports.mcp), api: local(ports.api), login: local(ports.login), mail: local(ports.mail) },
   });
   const secrets = generateSecrets();
+  const reach = async (name: 'authorizationServer' | 'stocksApi') => {
+    const own = direct(ports[name]);
+    return options.interpose?.[name] ? options.interpose[name](own) : own;
+  };
   const internal: InternalAddresses = {
-    authorizationServer: direct(ports.authorizationServer),
-    stocksApi: direct(ports.stocksApi),
+    authorizationServer: await reach('authorizationServer'),
+    stocksApi: await reach('stocksApi'),
     smtp: { host: '127.0.0.1', port: ports.smtp },
   };
 
@@ -103,7 +115,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const add = (name: PartName, args: string[], env: Record<string, string>, healthUrl: string, portNames: PortName[]) =>
     parts.set(
       name,
-      new Part({ name, args, env, healthUrl, ports: Object.fromEntries(portNames.map((p) => [p, ports[p]])) }, log),
+      new Part(
+        { name, args, env: { ...env, ...options.env?.[name] }, healthUrl, ports: Object.fromEntries(portNames.map((p) => [p, ports[p]])) },
+        log,
+      ),
     );
 
   add(
@@ -167,9 +182,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       mail: model.origins.mail,
       issuer: model.issuer,
       upstreams: {
-        stocksApi: internal.stocksApi,
+        stocksApi: direct(ports.stocksApi),
         mcpServer: direct(ports.mcpServer),
-        authorizationServer: internal.authorizationServer,
+        authorizationServer: direct(ports.authorizationServer),
         mail: direct(ports.mailWeb),
         smtp: `smtp://127.0.0.1:${ports.smtp}`,
       },

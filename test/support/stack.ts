@@ -3,7 +3,7 @@
  * overrides), and the parts' output kept in memory and shown only when a test fails.
  */
 import { readStackFile } from '../../infra/local/stack-file.ts';
-import { startLocalStack, type LocalStack } from '../../infra/local/stack.ts';
+import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../infra/local/stack.ts';
 import { parseStackConfig, type StackConfigInput } from '../../infra/model.ts';
 
 export interface TestStack extends LocalStack {
@@ -11,11 +11,15 @@ export interface TestStack extends LocalStack {
   output(): string;
 }
 
-export async function startTestStack(overrides: Partial<StackConfigInput> = {}): Promise<TestStack> {
+export async function startTestStack(
+  overrides: Partial<StackConfigInput> = {},
+  options: Pick<LocalStackOptions, 'env' | 'interpose'> = {},
+): Promise<TestStack> {
   const base = await readStackFile('dev');
   const config = parseStackConfig({ ...base, ...overrides, authorizationServer: 'builtin' });
   const lines: string[] = [];
   const stack = await startLocalStack({
+    ...options,
     config,
     basePort: 0,
     log: (part, line) => {
