@@ -64,11 +64,7 @@ export function createStocksClient(options: StocksClientOptions): StocksClient {
     const url = new URL(path, base);
     const signal = AbortSignal.timeout(timeoutMs);
     try {
-      const res = await fetch(url, { headers, redirect: 'error', signal }).catch((err: unknown) => {
-        // A kept-alive connection the API closed just as it was reused: one retry of this idempotent GET.
-        if (!isConnectionReset(err)) throw err;
-        return fetch(url, { headers, redirect: 'error', signal });
-      });
+      const res = await fetch(url, { headers, redirect: 'error', signal });
       if (res.status === 401 || res.status === 403) {
         await res.body?.cancel();
         throw new ApiAuthorizationError(res.status, res.headers.get('www-authenticate') ?? undefined);
@@ -109,9 +105,4 @@ export function createStocksClient(options: StocksClientOptions): StocksClient {
       return status === 404 ? undefined : parse(stockSchema, json);
     },
   };
-}
-
-function isConnectionReset(err: unknown): boolean {
-  const code = (err as { cause?: { code?: string } })?.cause?.code;
-  return code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE';
 }

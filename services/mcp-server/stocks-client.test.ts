@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Hono } from 'hono';
+import { ApiAuthorizationError, createStocksClient } from './stocks-client.ts';
+import { listen } from '../testing/listen.ts';
+import type { Listening } from '../testing/listen.ts';
+
+const COM1 = { id: 'COM1', name: 'Company 1', region: 'USA', price: 450.22 };
+
+describe('createStocksClient', () => {
+  let api: Listening;
+  const seen: (string | undefined)[] = [];
+
+  before(async () => {
+    const app = new Hono();
+    app.use('*', async (c, next) => {
+      seen.push(c.req.header('authorization'));
+      await next();
+    });
+    app.get('/stocks', (c) => c.json([COM1]));
+    app.get('/stocks/COM1', (c) => c.json(COM1));
+    app.get('/stocks/BAD', (c) => c.json({ id: 'BAD' }));
+    app.get('/stocks/FAIL', (c) => c.text('boom', 500));
+    app.get('/stocks/SLOW', () => new Promise<Response>((resolve) => setTimeout(() => resolve(Response.json(COM1)), 1000)));
+    app.get('/stocks/DENY', (c) => c.json({ error: 'insufficient_scope' }, 403, { 'www-authenticate': 'Bearer error="insufficient_scope", scope="stocks/read"' }));
+    api = await listen(app);
+  });
+  after(() => api.close());
+
+  it('sends the token and validates what comes back', async () => {
+    const client = createStocksClient({ baseUrl: api.url });
+    assert.deepEqual(await client.listStocks('t1'), [COM1]);
+    assert.deepEqual(await client.getStock('t2', 'COM1'), COM1);
+    assert.deepEqual(seen.slice(-2), ['Bearer t1', 'Bearer t2']);
+    await client.listStocks(undefined);
+    assert.equal(seen.at(-1), undefined);
+  });
+
+  it('maps each failure to an error an agent can act on', async () => {
+    const client = createStocksClient({ baseUrl: api.url, timeoutMs: 200 });
+    assert.equal(await client.getStock('t', 'NONE'), undefined);
+    await assert.rejects(client.getStock('t', 'BAD'), { code: 'ERR_API_RESPONSE' });
+    await assert.rejects(client.getStock('t', 'FAIL'), { code: 'ERR_API_FAILED', message: /HTTP 500/ });
+    await assert.rejects(client.getStock('t', 'SLOW'), { code: 'ERR_API_TIMEOUT' });
+    await assert.rejects(client.getStock('t', 'DENY'), (err: unknown) => err instanceof ApiAuthorizationError && err.status === 403 && /scope/.test(err.challenge!));
+    await assert.rejects(createStocksClient({ baseUrl: 'http://127.0.0.1:9' }).listStocks('t'), { code: 'ERR_API_UNREACHABLE' });
+  });
+});
