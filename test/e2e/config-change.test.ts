@@ -1,0 +1,111 @@
+/**
+ * Editing the typed configuration changes the whole stack: another scope name and another user
+ * give a stack where the flow works with the new values and not with the old ones. The same stack
+ * checks a short token lifetime end to end, and a client identified by its metadata document.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connectHeadlessAgent, obtainToken } from '../../infra/local/headless-agent.ts';
+import { signIn } from '../../services/authorization-server/testing/user-agent.ts';
+import { startTestStack, type TestStack } from '../support/stack.ts';
+
+const ANN = 'ann.other@acme.test';
+const SCOPE = 'portfolio/read';
+const TTL = 30;
+
+describe('a stack built from changed configuration', { timeout: 180_000 }, () => {
+  let stack: TestStack;
+  before(async () => {
+    stack = await startTestStack({ scope: SCOPE, users: [{ email: ANN, region: 'Europe' }], accessTokenTtlSeconds: TTL });
+  });
+  after(async () => {
+    await stack?.stop();
+  });
+
+  test('the new scope is advertised, granted and required; the old one is gone', async () => {
+    const prm = (await (await fetch(`${stack.info.mcp}/.well-known/oauth-protected-resource`)).json()) as { scopes_supported: string[] };
+    assert.deepEqual(prm.scopes_supported, [SCOPE]);
+    const as = (await (await fetch(stack.model.endpoints.metadata)).json()) as { scopes_supported: string[] };
+    assert.ok(as.scopes_supported.includes(SCOPE) && !as.scopes_supported.includes('stocks/read'), JSON.stringify(as.scopes_supported));
+
+    const registration = await fetch(stack.model.endpoints.registration, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ redirect_uris: ['http://127.0.0.1:8090/callback'], token_endpoint_auth_method: 'none', scope: 'stocks/read' }),
+    });
+    assert.equal(registration.status, 400, 'the old scope is unknown');
+  });
+
+  test('the new user signs in and sees her region through the MCP client; the old users cannot sign in', async () => {
+    const agent = await connectHeadlessAgent({ mcp: `${stack.info.mcp}/`, mail: stack.info.mail, email: ANN });
+    try {
+      const result = await agent.session.callTool('fetch-stock-prices', {});
+      assert.ok(!result.isError, JSON.stringify(result));
+      const text = JSON.stringify(result.content);
+      assert.ok(text.includes('COM2') && !text.includes('COM1'), text);
+    } finally {
+      await agent.close();
+    }
+    await assert.rejects(
+      obtainToken(stack.model, { email: 'john.doe@demo.example', mail: stack.info.mail }),
+      /No mail with a code/,
+      'john.doe is no longer a user: no code is sent',
+    );
+  });
+
+  test('a token stops working at the gateway when it expires, even while cached', async () => {
+    const { accessToken, expiresIn } = await obtainToken(stack.model, { email: ANN, mail: stack.info.mail });
+    assert.equal(expiresIn, TTL);
+    const list = () =>
+      fetch(`${stack.info.mcp}/`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${accessToken}` },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }),
+      });
+    assert.equal((await list()).status, 200);
+    await new Promise((resolve) => setTimeout(resolve, (TTL + 1) * 1000));
+    assert.equal((await list()).status, 401);
+  });
+
+  test('a client identified by its metadata document (CIMD) gets a token', async () => {
+    const redirectUri = 'http://127.0.0.1:8090/callback';
+    let documentUrl = '';
+    const host: Server = createServer((req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ client_id: documentUrl, client_name: 'CIMD test agent', redirect_uris: [redirectUri], token_endpoint_auth_method: 'none' }));
+    });
+    await new Promise<void>((resolve) => host.listen(0, '127.0.0.1', resolve));
+    documentUrl = `http://127.0.0.1:${(host.address() as { port: number }).port}/agent/client.json`;
+    try {
+      const metadata = (await (await fetch(stack.model.endpoints.metadata)).json()) as Record<string, unknown>;
+      assert.equal(metadata.client_id_metadata_document_supported, true);
+      const verifier = randomBytes(32).toString('base64url');
+      const authorize = new URL(stack.model.endpoints.authorize);
+      authorize.search = new URLSearchParams({
+        response_type: 'code',
+        client_id: documentUrl,
+        redirect_uri: redirectUri,
+        scope: SCOPE,
+        state: 'cimd-state',
+        code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+        code_challenge_method: 'S256',
+        resource: stack.model.mcpResource,
+      }).toString();
+      const result = await signIn({ authorizeUrl: authorize.href, email: ANN, mailApi: stack.info.mail });
+      assert.ok(result.code, `no code: ${result.error}`);
+      const token = await fetch(stack.model.endpoints.token, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'authorization_code', code: result.code, redirect_uri: redirectUri, client_id: documentUrl, code_verifier: verifier, resource: stack.model.mcpResource }),
+      });
+      assert.equal(token.status, 200, await token.clone().text());
+      const body = (await token.json()) as { access_token: string; scope: string; refresh_token?: string };
+      assert.equal(body.scope, SCOPE);
+      assert.equal(body.refresh_token, undefined, 'agents get no refresh token');
+    } finally {
+      await new Promise((resolve) => host.close(resolve));
+    }
+  });
+});
