@@ -17,7 +17,7 @@ describe('createTokenExchanger', () => {
 
   before(async () => {
     issuer = await startTestIssuer({ mcpResource: MCP, apiAudience: API });
-    options = { tokenEndpoint: issuer.tokenEndpoint, clientId: issuer.client.id, clientSecret: issuer.client.secret, audience: API, timeoutMs: 1000 };
+    options = { tokenEndpoint: issuer.tokenEndpoint, clientId: issuer.client.id, clientSecret: issuer.client.secret, audience: API, timeoutMs: 5000 };
   });
   after(() => issuer.close());
   beforeEach(() => {
