@@ -6,7 +6,7 @@ export function runEntryPoint(main: string, env: Record<string, string>) {
   return spawnSync(process.execPath, ['--import', 'tsx', main], {
     env: { PATH: process.env.PATH ?? '', ...env },
     encoding: 'utf8',
-    timeout: 20_000,
+    timeout: 60_000,
   });
 }
 
