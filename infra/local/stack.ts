@@ -206,7 +206,7 @@ async function allocatePorts(basePort: number): Promise<Record<PortName, number>
 }
 
 /** Holds every listener open until all are bound, so the ports are distinct. */
-async function freePorts(count: number): Promise<number[]> {
+export async function freePorts(count: number): Promise<number[]> {
   const servers = Array.from({ length: count }, () => createServer());
   const ports = await Promise.all(
     servers.map(

@@ -1,0 +1,272 @@
+/**
+ * `npm run bench`: what security costs a tool call. Starts the local stack (and a second one whose
+ * MCP server exchanges on every call, and the same chain without security), signs a test user in
+ * headlessly, then drives load on loopback with autocannon, alternating the variants round by
+ * round so that the machine's drift spreads over all of them:
+ *
+ *   1 api-direct           the stocks API called directly with an API-audience JWT (the floor)
+ *   2 mcp-secured          tools/call through the gateway with the opaque token, caches warm
+ *   3 mcp-insecure         the same chain with security taken out (benchmark-only composition)
+ *   4 mcp-exchange-uncached  the secured chain with the MCP server's exchange cache off
+ *   5 mcp-cold             a new token's first call (introspection and exchange both miss)
+ *
+ * Prints a table and writes bench-results.json (or --out <path>).
+ * Options: --duration <s per variant and round> --rounds <n> --connections <n> --cold <tokens per round>
+ */
+import { writeFile } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import autocannon, { type Options, type Result } from 'autocannon';
+import { decodeJwt } from 'jose';
+import { obtainToken, registerPublicClient } from '../../infra/local/headless-agent.ts';
+import { readStackFile } from '../../infra/local/stack-file.ts';
+import { startLocalStack, type LocalStack } from '../../infra/local/stack.ts';
+import { createTokenExchanger } from '../../services/mcp-server/token-exchange.ts';
+import type { AccessTokenClaims } from '../../services/security/verify-access-token.ts';
+import { stocksInRegion } from '../../services/stocks-api/stocks.ts';
+import { startInsecureChain, type InsecureChain } from './insecure-chain.ts';
+
+const VARIANTS = ['api-direct', 'mcp-secured', 'mcp-insecure', 'mcp-exchange-uncached', 'mcp-cold'] as const;
+type Variant = (typeof VARIANTS)[number];
+const TARGETS = { securityTax: 0.85, cacheGain: 2 };
+const REDIRECT_URI = 'http://127.0.0.1:8090/callback';
+
+const { values: flags } = parseArgs({
+  options: {
+    out: { type: 'string', default: 'bench-results.json' },
+    duration: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '3' },
+    connections: { type: 'string', default: '50' },
+    cold: { type: 'string', default: '10' },
+  },
+});
+const settings = {
+  durationSeconds: positive('duration', flags.duration),
+  rounds: positive('rounds', flags.rounds),
+  connections: positive('connections', flags.connections),
+  coldTokensPerRound: positive('cold', flags.cold),
+};
+
+function positive(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    console.error(`--${name} must be a whole number of at least 1, not "${value}"`);
+    process.exit(2);
+  }
+  return n;
+}
+
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+/** The parts' output, kept to explain a failure. */
+const recent: string[] = [];
+const log = (part: string, line: string) => {
+  recent.push(`[${part}] ${line}`);
+  if (recent.length > 60) recent.shift();
+};
+
+interface Sample {
+  requests: number;
+  seconds: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+const running: { stop(): Promise<void> }[] = [];
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const config = await readStackFile('dev');
+  const user = config.users[0]!;
+  const region = stocksInRegion(user.region).map((s) => s.id);
+
+  say('Starting the local stack, a second one without the exchange cache, and the chain without security…');
+  const [secured, uncached] = await Promise.all([
+    startLocalStack({ config, basePort: 0, log }),
+    startLocalStack({ config, basePort: 0, log, env: { 'mcp-server': { EXCHANGE_CACHE_ENTRIES: '0' } } }),
+  ]);
+  running.push(secured, uncached);
+  const insecure: InsecureChain = await startInsecureChain({ config, user, secrets: secured.secrets, log });
+  running.push(insecure);
+
+  const coldCount = settings.rounds * settings.coldTokensPerRound;
+  say(`Signing ${user.email} in headlessly (${coldCount + 2} tokens: one per stack, ${coldCount} for first calls)…`);
+  const token = async (stack: LocalStack, clientId: string) =>
+    (await obtainToken(stack.model, { email: user.email, mail: stack.info.mail, clientId, redirectUri: REDIRECT_URI })).accessToken;
+  const securedClient = await registerPublicClient(secured.model, REDIRECT_URI);
+  const warm = await token(secured, securedClient);
+  const uncachedToken = await token(uncached, await registerPublicClient(uncached.model, REDIRECT_URI));
+  const cold: string[] = [];
+  for (let i = 0; i < coldCount; i++) cold.push(await token(secured, securedClient));
+  const apiToken = await apiTokenFor(secured, warm);
+
+  const verifyBody = (body: string) => region.every((id) => body.includes(`"${id}"`)) && !body.includes('"isError":true');
+  const toolCall = (url: string, bearer?: string): Options => ({
+    url,
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
+    },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'fetch-stock-prices', arguments: {} } }),
+    verifyBody,
+  });
+  const loads: Record<Exclude<Variant, 'mcp-cold'>, Options> = {
+    'api-direct': { url: `${secured.info.upstreams.stocksApi}/stocks`, headers: { authorization: `Bearer ${apiToken}` }, verifyBody },
+    'mcp-secured': toolCall(secured.model.mcpResource, warm),
+    'mcp-insecure': toolCall(insecure.mcpUrl),
+    'mcp-exchange-uncached': toolCall(uncached.model.mcpResource, uncachedToken),
+  };
+
+  // One request each first: a variant that cannot answer stops the run with the reason.
+  for (const [variant, options] of Object.entries(loads)) {
+    const response = await fetch(options.url, { method: options.method ?? 'GET', headers: options.headers, body: options.body, signal: AbortSignal.timeout(10_000) });
+    const body = await response.text();
+    if (!response.ok || !verifyBody(body)) throw new Error(`${variant} does not answer as expected (HTTP ${response.status}): ${body.slice(0, 300)}`);
+  }
+  say('Warming up each variant for 1 s…');
+  for (const options of Object.values(loads)) await load(options, 1);
+
+  const samples = Object.fromEntries(VARIANTS.map((v) => [v, [] as Sample[]])) as Record<Variant, Sample[]>;
+  const order = Object.keys(loads) as Exclude<Variant, 'mcp-cold'>[];
+  for (let round = 1; round <= settings.rounds; round++) {
+    // Each round starts with another variant, so none always runs first or last.
+    const rotated = [...order.slice(round - 1), ...order.slice(0, round - 1)];
+    for (const variant of rotated) {
+      process.stdout.write(`Round ${round}/${settings.rounds} · ${variant.padEnd(22)} ${settings.durationSeconds} s… `);
+      const result = await load(loads[variant], settings.durationSeconds);
+      const sample = fromAutocannon(result);
+      samples[variant].push(sample);
+      say(`${fmt(sample.requests / sample.seconds, 0)} req/s, p50 ${sample.p50} ms, p99 ${sample.p99} ms, ${sample.errors} errors`);
+    }
+    process.stdout.write(`Round ${round}/${settings.rounds} · ${'mcp-cold'.padEnd(22)} ${settings.coldTokensPerRound} first calls… `);
+    const sample = await firstCalls(toolCall(secured.model.mcpResource), cold.splice(0, settings.coldTokensPerRound), verifyBody);
+    samples['mcp-cold'].push(sample);
+    say(`p50 ${sample.p50} ms, p99 ${sample.p99} ms, ${sample.errors} errors`);
+  }
+
+  const variants = Object.fromEntries(VARIANTS.map((v) => [v, summarise(samples[v])])) as Record<Variant, ReturnType<typeof summarise>>;
+  const ratios = {
+    securityTax: round2(variants['mcp-secured'].requestsPerSecond / variants['mcp-insecure'].requestsPerSecond),
+    cacheGain: round2(variants['mcp-secured'].requestsPerSecond / variants['mcp-exchange-uncached'].requestsPerSecond),
+    coldOverWarmLatency: round2(variants['mcp-cold'].p50 / variants['mcp-secured'].p50),
+  };
+  const errors = VARIANTS.reduce((n, v) => n + variants[v].errors, 0);
+  const targetsMet = ratios.securityTax >= TARGETS.securityTax && ratios.cacheGain >= TARGETS.cacheGain && errors === 0;
+
+  say('');
+  say(table(variants));
+  say('');
+  say(`security tax (2÷3, req/s)       ${ratios.securityTax.toFixed(2)}   target ≥ ${TARGETS.securityTax}`);
+  say(`cache gain (2÷4, req/s)         ${ratios.cacheGain.toFixed(2)}   target ≥ ${TARGETS.cacheGain}`);
+  say(`cold over warm (5÷2, p50)       ${ratios.coldOverWarmLatency.toFixed(2)}`);
+  say(`errors                          ${errors}`);
+  say(targetsMet ? 'Targets met.' : 'Targets NOT met.');
+
+  const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: round2(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform} ${process.arch}` };
+  const out = resolve(flags.out);
+  await writeFile(
+    out,
+    `${JSON.stringify({ measuredAt: new Date().toISOString(), machine, settings, variants, ratios, targets: { ...TARGETS, errors: 0, met: targetsMet } }, null, 2)}\n`,
+  );
+  say(`Results written to ${out} (${Math.round((Date.now() - started) / 1000)} s in all).`);
+}
+
+function load(options: Options, duration: number): Promise<Result> {
+  return Promise.resolve(autocannon({ connections: settings.connections, timeout: 10, ...options, duration }));
+}
+
+function fromAutocannon(r: Result): Sample {
+  return { requests: r.requests.total, seconds: r.duration, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts + r.non2xx + r.mismatches };
+}
+
+/** A new token's first call, one at a time: the gateway introspects and the MCP server exchanges. */
+async function firstCalls(options: Options, tokens: string[], verify: (body: string) => boolean): Promise<Sample> {
+  const latencies: number[] = [];
+  let errors = 0;
+  const started = performance.now();
+  for (const token of tokens) {
+    const t0 = performance.now();
+    try {
+      const response = await fetch(options.url, {
+        method: 'POST',
+        headers: { ...options.headers, authorization: `Bearer ${token}` },
+        body: options.body,
+        signal: AbortSignal.timeout(10_000),
+      });
+      if (!response.ok || !verify(await response.text())) errors++;
+    } catch {
+      errors++;
+    }
+    latencies.push(performance.now() - t0);
+  }
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]! * 10) / 10;
+  return { requests: tokens.length, seconds: (performance.now() - started) / 1000, p50: at(0.5), p99: at(0.99), errors };
+}
+
+/** Rate over all rounds; latencies are the median of the rounds' percentiles. */
+function summarise(list: Sample[]) {
+  const requests = list.reduce((n, s) => n + s.requests, 0);
+  const seconds = list.reduce((n, s) => n + s.seconds, 0);
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+  return {
+    requestsPerSecond: Math.round(requests / seconds),
+    p50: median(list.map((s) => s.p50)),
+    p99: median(list.map((s) => s.p99)),
+    errors: list.reduce((n, s) => n + s.errors, 0),
+    requests,
+    rounds: list.map((s) => ({ requestsPerSecond: Math.round(s.requests / s.seconds), p50: s.p50, p99: s.p99, errors: s.errors })),
+  };
+}
+
+function table(variants: Record<Variant, ReturnType<typeof summarise>>): string {
+  const rows = [
+    ['#', 'variant', 'req/s', 'p50 ms', 'p99 ms', 'errors'],
+    ...VARIANTS.map((v, i) => [String(i + 1), v, fmt(variants[v].requestsPerSecond, 0), fmt(variants[v].p50, 1), fmt(variants[v].p99, 1), String(variants[v].errors)]),
+  ];
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  const line = (r: string[]) => r.map((cell, c) => (c === 1 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
+  return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
+}
+
+const fmt = (n: number, digits: number) => n.toLocaleString('en-GB', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+/** An API-audience JWT, obtained as the gateway and the MCP server would: introspection, then exchange. */
+async function apiTokenFor(stack: LocalStack, opaque: string): Promise<string> {
+  const response = await fetch(stack.model.endpoints.introspect, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from(`${stack.model.clients.gateway.id}:${stack.secrets.gatewayClientSecret}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'application/jwt',
+    },
+    body: new URLSearchParams({ token: opaque }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  if (response.status !== 200) throw new Error(`Introspection answered ${response.status}`);
+  const jwt = await response.text();
+  const exchanger = createTokenExchanger({
+    tokenEndpoint: stack.model.endpoints.token,
+    clientId: stack.model.clients.mcpServer.id,
+    clientSecret: stack.secrets.mcpClientSecret,
+    audience: stack.model.apiAudience,
+    cacheMaxEntries: 0,
+  });
+  const token = await exchanger.tokenFor({ token: jwt, claims: decodeJwt(jwt) as AccessTokenClaims });
+  if (!token) throw new Error('The token exchange gave no token');
+  return token;
+}
+
+try {
+  await main();
+} catch (err) {
+  process.exitCode = 1;
+  console.error(`\nBenchmark failed: ${(err as Error).message}\nLast output of the parts:\n  ${recent.join('\n  ')}`);
+} finally {
+  for (const part of running.reverse()) await part.stop().catch(() => {});
+}

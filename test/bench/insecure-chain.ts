@@ -1,0 +1,89 @@
+/**
+ * Benchmark only: the chain gateway → MCP server → stocks API as separate processes, like the
+ * local stack, but with security taken out: the gateway reads the generated Kong configuration
+ * without its phantom-token plugins, and the services are the product's apps composed with
+ * stand-ins for their security (see insecure-service.ts).
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { generateKongConfig } from '../../infra/kong/generate.ts';
+import type { KongConfig } from '../../infra/kong/types.ts';
+import { Part, type LogSink } from '../../infra/local/part.ts';
+import { freePorts } from '../../infra/local/stack.ts';
+import { buildModel, type Secrets, type StackConfig } from '../../infra/model.ts';
+
+export interface InsecureChain {
+  /** Where MCP clients post, through the gateway. */
+  mcpUrl: string;
+  pids(): Record<string, number | undefined>;
+  stop(): Promise<void>;
+}
+
+export async function startInsecureChain(options: {
+  config: StackConfig;
+  /** Who every request is taken to be. */
+  user: { email: string; region: string };
+  secrets: Pick<Secrets, 'gatewayClientSecret'>;
+  log: LogSink;
+}): Promise<InsecureChain> {
+  const [gatewayPort, mcpPort, apiPort] = await freePorts(3);
+  const local = (port: number) => `http://localhost:${port}`;
+  const direct = (port: number) => `http://127.0.0.1:${port}`;
+  const unused = direct(9);
+  const model = buildModel(options.config, { origins: { mcp: local(gatewayPort!), api: unused, login: unused, mail: unused } });
+
+  const workDir = await mkdtemp(join(tmpdir(), 'bench-insecure-'));
+  const kongFile = join(workDir, 'kong.yaml');
+  const kong = withoutPhantomToken(generateKongConfig(model, { api: direct(apiPort!), mcp: direct(mcpPort!), login: unused, mail: unused }, options.secrets));
+  await writeFile(kongFile, stringify(kong), { mode: 0o600 });
+
+  const identity = { SUBJECT: options.user.email, REGION: options.user.region };
+  const parts = [
+    new Part(
+      { name: 'insecure-stocks-api', args: ['test/bench/insecure-service.ts', 'stocks-api'], env: { ...identity, PORT: String(apiPort) }, healthUrl: `${direct(apiPort!)}/health`, ports: { api: apiPort! } },
+      options.log,
+    ),
+    new Part(
+      {
+        name: 'insecure-mcp-server',
+        args: ['test/bench/insecure-service.ts', 'mcp-server'],
+        env: { ...identity, PORT: String(mcpPort), PUBLIC_ORIGIN: model.origins.mcp, ISSUER: model.issuer, REQUIRED_SCOPE: model.scope, API_BASE_URL: direct(apiPort!) },
+        healthUrl: `${direct(mcpPort!)}/health`,
+        ports: { mcp: mcpPort! },
+      },
+      options.log,
+    ),
+    new Part(
+      {
+        name: 'insecure-gateway',
+        args: ['services/gateway/main.ts'],
+        env: { KONG_DECLARATIVE_CONFIG: kongFile, GATEWAY_LISTENERS: `${model.hosts.mcp}=${gatewayPort}` },
+        healthUrl: `${local(gatewayPort!)}/.well-known/oauth-protected-resource`,
+        ports: { gateway: gatewayPort! },
+      },
+      options.log,
+    ),
+  ];
+  const stop = async () => {
+    for (const part of [...parts].reverse()) await part.stop();
+    await rm(workDir, { recursive: true, force: true });
+  };
+  try {
+    for (const part of parts) await part.start();
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    mcpUrl: model.mcpResource,
+    pids: () => Object.fromEntries(parts.map((p) => [p.name, p.pid])),
+    stop,
+  };
+}
+
+function withoutPhantomToken(config: KongConfig): KongConfig {
+  const keep = <T extends { plugins?: { name: string }[] }>(item: T): T => ({ ...item, plugins: item.plugins?.filter((p) => p.name !== 'phantom-token') });
+  return { ...config, services: config.services.map((s) => ({ ...keep(s), routes: s.routes?.map(keep) })) };
+}

@@ -1,0 +1,49 @@
+/**
+ * Benchmark only: the stocks API or the MCP server, built from the product's own modules but with
+ * their security replaced by stand-ins (a fixed identity, no token exchange), so the benchmark can
+ * measure what security costs. The product's entry points have no such switch.
+ *
+ *   node --import tsx test/bench/insecure-service.ts stocks-api|mcp-server
+ *
+ * Environment: PORT, SUBJECT, REGION; for the MCP server also PUBLIC_ORIGIN, ISSUER,
+ * REQUIRED_SCOPE and API_BASE_URL.
+ */
+import type { Server } from 'node:http';
+import { serve } from '@hono/node-server';
+import { createMcpServer } from '../../services/mcp-server/app.ts';
+import { createStocksApi } from '../../services/stocks-api/app.ts';
+import { fixedIdentity, noApiToken } from '../../services/testing/fixed-identity.ts';
+
+const which = process.argv[2];
+const env = (name: string): string => {
+  const value = process.env[name];
+  if (!value) throw new Error(`insecure-service: ${name} is required`);
+  return value;
+};
+const authenticate = fixedIdentity({ sub: env('SUBJECT'), region: env('REGION') });
+
+let app: { fetch: (request: Request) => Response | Promise<Response> };
+if (which === 'stocks-api') {
+  app = createStocksApi({ authenticate });
+} else if (which === 'mcp-server') {
+  const publicOrigin = env('PUBLIC_ORIGIN');
+  app = createMcpServer({
+    publicOrigin,
+    resource: `${publicOrigin}/`,
+    resourceName: 'Stocks MCP server (benchmark, no security)',
+    issuer: env('ISSUER'),
+    requiredScope: env('REQUIRED_SCOPE'),
+    apiBaseUrl: env('API_BASE_URL'),
+    authenticate,
+    apiTokenProvider: noApiToken,
+  });
+} else {
+  throw new Error('insecure-service: name stocks-api or mcp-server');
+}
+
+const server = serve({ fetch: app.fetch, port: Number(env('PORT')), hostname: '127.0.0.1' }) as Server;
+// As in the product's entry points: longer than the callers' idle time.
+server.keepAliveTimeout = 65_000;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => server.close(() => process.exit(0)));
+}
