@@ -110,7 +110,7 @@ export class Part {
 
   private explainExit(code: number | null, signal: NodeJS.Signals | null): string {
     const output = this.recent.join('\n');
-    if (/EADDRINUSE/.test(output)) {
+    if (/EADDRINUSE|already in use/i.test(output)) {
       const ports = Object.entries(this.spec.ports)
         .map(([what, port]) => `${port} (${what})`)
         .join(', ');
