@@ -62,13 +62,13 @@ export interface ToolAnswer {
   ms: number;
 }
 
-/** A `tools/call` posted as a stateless MCP client posts it. */
-export async function callTool(url: string, token: string, name: string, args: Record<string, unknown> = {}, timeoutMs = 30_000): Promise<ToolAnswer> {
+/** A JSON-RPC request posted as a stateless MCP client posts it. */
+export async function mcpRequest(url: string, token: string, method: string, params: Record<string, unknown> = {}, timeoutMs = 30_000): Promise<ToolAnswer> {
   const started = performance.now();
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: args } }),
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
     signal: AbortSignal.timeout(timeoutMs),
   });
   const text = await response.text();
@@ -80,6 +80,9 @@ export async function callTool(url: string, token: string, name: string, args: R
   }
   return { status: response.status, json, wwwAuthenticate: response.headers.get('www-authenticate'), ms: performance.now() - started };
 }
+
+export const callTool = (url: string, token: string, name: string, args: Record<string, unknown> = {}) =>
+  mcpRequest(url, token, 'tools/call', { name, arguments: args });
 
 /** The stock ids a successful fetch-stock-prices answer lists, sorted; undefined for a failure. */
 export function listedIds(answer: ToolAnswer): string[] | undefined {
