@@ -17,6 +17,10 @@ declare module 'autocannon' {
     connections?: number;
     /** Seconds. */
     duration?: number;
+    /** Requests to make in all (instead of a duration). */
+    amount?: number;
+    /** setupRequest may change each request, e.g. to give each its own token. */
+    requests?: { setupRequest?: (request: { headers: Record<string, string> }) => { headers: Record<string, string> } }[];
     /** Seconds to wait for one response. */
     timeout?: number;
     /** A response whose body this does not accept counts as a mismatch. */
@@ -32,6 +36,7 @@ declare module 'autocannon' {
     timeouts: number;
     non2xx: number;
     mismatches: number;
+    statusCodeStats: Record<string, { count: number }>;
   }
   export default function autocannon(options: Options): PromiseLike<Result> & { stop(): void };
 }
