@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createLocalJWKSet } from 'jose';
-import type { JWTVerifyGetKey } from 'jose';
+import { randomUUID } from 'node:crypto';
+import { Hono } from 'hono';
+import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from 'jose';
+import type { JWK, JWTVerifyGetKey } from 'jose';
 import { createAccessTokenVerifier } from './verify-access-token.ts';
 import { InvalidTokenError } from './errors.ts';
 import { extractBearerToken } from './bearer.ts';
 import { negativeTokenCorpus } from '../testing/negative-tokens.ts';
 import { startTestIssuer } from '../testing/test-issuer.ts';
 import type { TestIssuer } from '../testing/test-issuer.ts';
+import { listen } from '../testing/listen.ts';
 
 const AUDIENCE = 'https://mcp.demo.example/';
 const user = { email: 'jane.test@demo.example', region: 'Europe' };
@@ -108,6 +111,48 @@ describe('createAccessTokenVerifier', () => {
     await assert.rejects(verify(wrongAudience));
     await assert.rejects(verify(wrongAudience));
     assert.equal(keyLookups, 2);
+  });
+
+  it('finds a key first used just after its last fetch, waiting out the cool-down, and fetches once for many unknown keys', async () => {
+    const published: JWK[] = [];
+    let fetches = 0;
+    const jwks = await listen(new Hono().get('/jwks', (c) => (fetches++, c.json({ keys: published }))));
+    const newKey = async () => {
+      const { privateKey, publicKey } = await generateKeyPair('PS256');
+      const kid = randomUUID();
+      published.push({ ...(await exportJWK(publicKey)), kid, alg: 'PS256' });
+      return (kid_: string = kid) =>
+        new SignJWT({ sub: user.email, scope: 'stocks/read' })
+          .setProtectedHeader({ alg: 'PS256', typ: 'at+jwt', kid: kid_ })
+          .setIssuer(issuer.issuer)
+          .setAudience(AUDIENCE)
+          .setIssuedAt()
+          .setExpirationTime('5m')
+          .sign(privateKey);
+    };
+    try {
+      const verify = createAccessTokenVerifier({ issuer: issuer.issuer, audience: AUDIENCE, jwks: `${jwks.url}/jwks`, jwksCooldownMs: 400 });
+      const signOld = await newKey();
+      await verify(await signOld());
+      assert.equal(fetches, 1);
+
+      // The authorization server rotates right after that fetch: the new key's tokens still pass.
+      const signNew = await newKey();
+      const started = Date.now();
+      const claims = await Promise.all([verify(await signNew()), verify(await signNew())]);
+      assert.equal(claims[0]!.sub, user.email);
+      assert.ok(Date.now() - started < 1000);
+      assert.equal(fetches, 2);
+
+      // Made-up key ids, all at once: refused, with one more fetch for them all.
+      await new Promise((resolve) => setTimeout(resolve, 450));
+      const madeUp = await Promise.all(Array.from({ length: 20 }, async () => signOld(randomUUID())));
+      const results = await Promise.allSettled(madeUp.map((token) => verify(token)));
+      assert.ok(results.every((r) => r.status === 'rejected' && (r.reason as InvalidTokenError).reason === 'ERR_JWKS_NO_MATCHING_KEY'));
+      assert.equal(fetches, 3);
+    } finally {
+      await jwks.close();
+    }
   });
 
   it('checks its options once, at creation', () => {

@@ -47,9 +47,11 @@ export interface AccessTokenVerifierOptions {
   /** JWKS fetch time-out in milliseconds. Default: 5000. */
   jwksTimeoutMs?: number;
   /**
-   * Least time between two JWKS fetches triggered by unknown `kid`s, in milliseconds. Default: 5000:
-   * short enough that tokens signed with a newly published key work almost at once, long enough
-   * that a flood of made-up `kid`s costs the authorization server at most one fetch per interval.
+   * Least time between two JWKS fetches triggered by unknown `kid`s, in milliseconds. Default: 1000.
+   * A token naming a key not yet seen waits out the rest of this interval, and the key set is then
+   * fetched once for all such tokens: a key the authorization server has just started signing with is
+   * always found, at the cost of at most this wait, and a flood of made-up `kid`s costs the
+   * authorization server at most one fetch per interval.
    */
   jwksCooldownMs?: number;
   /** How long fetched keys are used before they are fetched again, in milliseconds. Default: 600000. */
@@ -86,14 +88,34 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
   if (!Number.isInteger(verifiedMax) || verifiedMax < 0) throw new TypeError('verifiedCacheMaxEntries must be a whole number, 0 to disable');
   const verified = verifiedMax > 0 ? new LRUCache<string, AccessTokenClaims>({ max: verifiedMax }) : undefined;
 
-  const keys =
+  const remote =
     typeof options.jwks === 'function'
-      ? options.jwks
+      ? undefined
       : createRemoteJWKSet(new URL(options.jwks), {
           timeoutDuration: options.jwksTimeoutMs ?? 5000,
-          cooldownDuration: options.jwksCooldownMs ?? 5_000,
+          cooldownDuration: options.jwksCooldownMs ?? 1_000,
           cacheMaxAge: cacheMaxAgeMs,
         });
+  const keys = remote ?? (options.jwks as JWTVerifyGetKey);
+  // One wait shared by every token that names an unknown key during the cool-down.
+  let coolingDown: Promise<void> | undefined;
+  const cooledDown = () =>
+    (coolingDown ??= (async () => {
+      while (remote?.coolingDown) await new Promise((resolve) => setTimeout(resolve, 50));
+    })().finally(() => (coolingDown = undefined)));
+  const lookUp: JWTVerifyGetKey = async (header, token) => {
+    // Outside the cool-down, jose itself fetches the key set again when the key is unknown.
+    const refetches = !remote?.coolingDown;
+    try {
+      return await keys(header, token);
+    } catch (err) {
+      // Within it, the key may still be brand new: the authorization server rotated just after our
+      // last fetch. Look once more when the cool-down is over.
+      if (!(err instanceof errors.JWKSNoMatchingKey) || refetches) throw err;
+      await cooledDown();
+      return keys(header, token);
+    }
+  };
 
   const getKey: JWTVerifyGetKey = async (header, token) => {
     const pointer = KEY_POINTING_HEADERS.find((name) => name in header);
@@ -101,7 +123,7 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
       throw new InvalidTokenError(`The access token's "${pointer}" header is not accepted: keys come only from the authorization server.`, 'ERR_TOKEN_HEADER_FORBIDDEN', pointer);
     }
     try {
-      return await keys(header, token);
+      return await lookUp(header, token);
     } catch (err) {
       // An unknown or ambiguous key is the token's fault; anything else is the key set's.
       if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys || err instanceof errors.JOSENotSupported) throw err;
