@@ -62,8 +62,11 @@ export function introspect(r: IntrospectionRequest): Promise<IntrospectionResult
     req.on('response', (res) => {
       const status = res.statusCode ?? 0;
       if (status !== 200) {
+        // The status is the answer; the body is drained. A body cut short must not leave the
+        // request (and every request waiting on the same token) pending for ever.
         res.resume();
         res.on('end', () => resolve({ status }));
+        res.on('close', () => resolve({ status }));
         return;
       }
       const chunks: Buffer[] = [];
@@ -74,6 +77,9 @@ export function introspect(r: IntrospectionRequest): Promise<IntrospectionResult
         else chunks.push(chunk);
       });
       res.on('error', () => fail('introspection response interrupted'));
+      res.on('close', () => {
+        if (!res.complete) fail('introspection response interrupted');
+      });
       res.on('end', () => {
         const jwt = Buffer.concat(chunks).toString('utf8').trim();
         // Forwarding "Bearer " with nothing after it would only move the failure downstream.
