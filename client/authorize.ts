@@ -13,6 +13,20 @@ export type Authorizer = (authorizationUrl: URL) => Promise<void>;
 
 const HTTP_FOLLOW_TIMEOUT_MS = 30_000;
 
+/**
+ * The authorization URL comes from the server's metadata: anything but a web address could make
+ * the system open a local handler (file:, smb:, ms-msdt: …), so it is refused before it is
+ * printed, opened or followed.
+ */
+export function checkAuthorizationUrl(url: URL): void {
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new Error(
+      `Refusing to open the authorization URL: its scheme "${url.protocol}" is not http or https. ` +
+        "The server's authorization metadata is wrong or hostile; check the server URL.",
+    );
+  }
+}
+
 export function authorizer(mode: AuthorizeMode, redirectUrl: string, progress: Progress): Authorizer {
   switch (mode) {
     case 'print':

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { OAuthClientProvider, OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
-import type { Authorizer } from './authorize.ts';
+import { checkAuthorizationUrl, type Authorizer } from './authorize.ts';
 import type { CallbackServer } from './callback-server.ts';
 import type { Progress } from './progress.ts';
 
@@ -123,6 +123,7 @@ export class ConsoleOAuthProvider implements OAuthClientProvider {
   }
 
   async redirectToAuthorization(authorizationUrl: URL): Promise<void> {
+    checkAuthorizationUrl(authorizationUrl);
     if (++this.signIns.started > this.signIns.limit) throw new TooManySignInsError(this.signIns.limit);
     const state = authorizationUrl.searchParams.get('state');
     if (!state) throw new Error('The authorization request has no state parameter.');
