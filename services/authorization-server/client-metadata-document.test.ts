@@ -101,6 +101,7 @@ test('loopback, private, link-local and metadata addresses are refused unless al
   // A name resolving to loopback is refused when the connection is made, before any request.
   const before = fetches.length;
   await refused(strict.resolve(`https://localhost:${new URL(base).port}/ok.json`), 'address_not_allowed');
+  await assert.rejects(strict.resolve(`https://localhost:${new URL(base).port}/ok.json`), (error: Error) => !/127\.0\.0\.1|::1/.test(error.message), 'the resolved address is not revealed');
   assert.equal(fetches.length, before);
   // Link-local (cloud metadata) is never allowed, whatever the policy.
   const lax = documents({ allowLoopback: true, allowPrivateNetworks: true });

@@ -126,8 +126,9 @@ function guardedLookup(policy: AddressPolicy, loopbackOnly: boolean) {
     dnsLookup(hostname, { all: true }, (err, addresses) => {
       if (err) return callback(err, []);
       for (const { address } of addresses) {
-        const problem = loopbackOnly && classifyAddress(address) !== 'loopback' ? `${address} is not a loopback address` : addressProblem(address, policy);
-        if (problem) return callback(new ClientMetadataError('address_not_allowed', `Client metadata may not be fetched from ${problem}`), []);
+        const problem = loopbackOnly && classifyAddress(address) !== 'loopback' ? 'not loopback' : addressProblem(address, policy);
+        // The message names the host, never what it resolved to: error pages must not map the internal network.
+        if (problem) return callback(new ClientMetadataError('address_not_allowed', `Client metadata may not be fetched from ${hostname}: it resolves to an address that is not allowed`), []);
       }
       if (opts.all) return callback(null, addresses);
       const first = addresses[0]!;
