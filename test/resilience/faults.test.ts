@@ -19,7 +19,7 @@ const INTROSPECTION_TIMEOUT_MS = 3_000;
 /** The MCP server's time-outs for the token exchange and for API calls. */
 const UPSTREAM_TIMEOUT_MS = 5_000;
 /** Slack for a loaded 2-core machine on top of a time-out. */
-const SLACK_MS = 2_500;
+const SLACK_MS = 4_000;
 
 describe('faults in the stack', { timeout: 240_000 }, () => {
   let stack: TestStack;
