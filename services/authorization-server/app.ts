@@ -42,7 +42,7 @@ export interface AuthorizationServer {
   close(): Promise<void>;
 }
 
-const DEFAULT_LIMITS: RateLimits = { registrationsPerMinute: 60, signInPostsPerMinute: 120 };
+const DEFAULT_LIMITS: RateLimits = { registrationsPerMinute: 60, signInPostsPerMinute: 120, authorizationsPerMinute: 120 };
 
 const consoleLog: Logger = {
   info: (m) => console.log(`[authorization-server] ${m}`),

@@ -125,3 +125,29 @@ test('a client metadata document that cannot be used is shown as a page, never r
   const body = await shownAsPage(await request({ client_id: 'https://10.0.0.8/client.json', redirect_uri: 'https://agent.example/cb' }));
   assert.match(body, /metadata document cannot be used/);
 });
+
+test('authorization requests are limited per address, so one address cannot flush everyone\'s sign-ins', async () => {
+  const limited = await startTestAuthorizationServer({ deps: { limits: { authorizationsPerMinute: 3 } } });
+  try {
+    const registration = await registerClient(limited.url, { redirect_uris: ['https://agent.example/cb'], token_endpoint_auth_method: 'none' });
+    const start = () =>
+      fetch(
+        authorizeUrl(limited.url, {
+          response_type: 'code',
+          client_id: registration.body.client_id,
+          redirect_uri: 'https://agent.example/cb',
+          code_challenge: pkce.challenge,
+          code_challenge_method: 'S256',
+          state: 'xyz',
+        }),
+        { redirect: 'manual' },
+      );
+    for (let i = 0; i < 3; i++) assert.equal((await start()).status, 302, 'to the sign-in page');
+    const refused = await start();
+    assert.equal(refused.status, 429);
+    assert.ok(Number(refused.headers.get('retry-after')) > 0);
+    assert.match(await refused.text(), /Too many sign-ins started/);
+  } finally {
+    await limited.close();
+  }
+});

@@ -16,6 +16,8 @@ export interface RateLimits {
   registrationsPerMinute: number;
   /** Sign-in form posts (email and code) per minute and client address. */
   signInPostsPerMinute: number;
+  /** Authorization requests per minute and client address: each one holds a sign-in in the bounded store. */
+  authorizationsPerMinute: number;
 }
 
 export interface ServerContext {

@@ -104,6 +104,31 @@ test('five wrong codes lock the code: the right one no longer works', async () =
   assert.ok(form(page, 'otp'), 'no consent page');
 });
 
+test('wrong codes count per address across sign-ins: new sign-ins buy no more guesses, until the lock ends', async () => {
+  const JANE = 'jane.test@demo.example';
+  // Each sign-in waits for its own mail, so no code is mistaken for another sign-in's.
+  const codePageWithCode = async () => {
+    const seen = await mailboxSnapshot(mail.apiUrl, JANE);
+    const started = await toCodePage(JANE);
+    return { ...started, code: await readCode({ mailApi: mail.apiUrl, email: JANE, exclude: seen }) };
+  };
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const { agent, codePage, code } = await codePageWithCode();
+    const wrong = code === '000000' ? '111111' : '000000';
+    let page = codePage;
+    for (let i = 0; i < 5; i++) page = await enter(agent, page, wrong);
+  }
+  const fresh = await codePageWithCode();
+  let page = await enter(fresh.agent, fresh.codePage, fresh.code);
+  assert.match(pageText(page.body), /locked for up to 15 minutes/);
+  assert.ok(form(page, 'otp'), 'no consent page');
+
+  as.advance(901);
+  const later = await codePageWithCode();
+  page = await enter(later.agent, later.codePage, later.code);
+  assert.ok(form(page, 'decision'), 'the lock has ended: consent');
+});
+
 test('form posts without the CSRF token, with a wrong one, or without the signed cookie are refused', async () => {
   const agent = new UserAgent();
   const page = await agent.navigate(start());

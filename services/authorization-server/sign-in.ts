@@ -1,11 +1,13 @@
 /**
  * Sign-in by a one-time code sent by email, then consent. Only configured users get a code, but
  * every address gets the same pages and the same timing, so the pages never reveal who may sign
- * in. Codes have 6 digits, expire, work once, and a few wrong tries lock them. Every form carries
+ * in. Codes have 6 digits, expire, work once, and a few wrong tries lock them; wrong tries are also
+ * counted per address across sign-ins, so starting new sign-ins does not buy more guesses. Every form carries
  * the transaction's CSRF token; every POST answers 303.
  */
 import { randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { Hono, type Context } from 'hono';
+import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import { clientRedirect } from './authorize.ts';
 import type { ServerContext } from './context.ts';
@@ -20,6 +22,9 @@ import { clearTransactionCookie, readTransactionCookie } from './transaction-coo
 export const CODE_TTL_SECONDS = 300;
 export const MAX_CODE_FAILURES = 5;
 export const MAX_CODES_PER_SIGN_IN = 3;
+/** Wrong codes per address, across sign-ins, before the address is locked for a while. */
+export const MAX_ADDRESS_CODE_FAILURES = 10;
+export const ADDRESS_LOCK_SECONDS = 900;
 /** Authorization codes are short-lived (RFC 9700 §4.2). */
 export const AUTHORIZATION_CODE_TTL_SECONDS = 60;
 
@@ -36,6 +41,18 @@ export function signInRoutes(ctx: ServerContext): Hono {
   const users = new Set(config.users.map((u) => u.email));
   const app = new Hono();
   const url = (path: string) => `${config.loginOrigin}${path}`;
+  // Unknown addresses are counted too, so the lock reveals nothing; bounded, so a flood of
+  // addresses evicts old counters instead of growing memory.
+  const addressFailures = new LRUCache<string, { count: number; since: number }>({ max: 10_000 });
+  const failuresOf = (email: string): number => {
+    const entry = addressFailures.get(email);
+    if (entry && entry.since + ADDRESS_LOCK_SECONDS <= now()) addressFailures.delete(email);
+    return addressFailures.get(email)?.count ?? 0;
+  };
+  const countFailure = (email: string) => {
+    const count = failuresOf(email) + 1;
+    addressFailures.set(email, { count, since: count === 1 ? now() : addressFailures.get(email)!.since });
+  };
 
   async function transaction(c: Context): Promise<SignInTransaction> {
     const id = await readTransactionCookie(c, config);
@@ -123,17 +140,21 @@ export function signInRoutes(ctx: ServerContext): Hono {
     const otp = txn.otp;
     if (!txn.email || !otp) return c.redirect(url(PAGES.email), 303);
     const entered = (form.otp ?? '').trim();
-    if (otp.failures >= MAX_CODE_FAILURES) {
+    if (failuresOf(txn.email) >= MAX_ADDRESS_CODE_FAILURES) {
+      txn.notice = `Too many wrong codes for this address: it is locked for up to ${ADDRESS_LOCK_SECONDS / 60} minutes.`;
+    } else if (otp.failures >= MAX_CODE_FAILURES) {
       txn.notice = 'Too many wrong codes: this code is locked. Send a new code.';
     } else if (otp.expiresAt <= now()) {
       txn.notice = 'That code is not valid or has expired. Check the latest email or send a new code.';
     } else if (otp.code && /^\d{6}$/.test(entered) && sameText(entered, otp.code)) {
       txn.subject = txn.email;
+      addressFailures.delete(txn.email);
       delete txn.otp;
       await save(txn);
       return c.redirect(url(PAGES.consent), 303);
     } else {
       otp.failures += 1;
+      countFailure(txn.email);
       txn.notice =
         otp.failures >= MAX_CODE_FAILURES
           ? 'Too many wrong codes: this code is locked. Send a new code.'
