@@ -45,7 +45,7 @@ async function main(): Promise<number> {
   };
   process.on('SIGINT', () => void stop().then(() => process.exit(130)));
   try {
-    stack = await startLocalStack({ config, basePort: args['base-port'] ? Number(args['base-port']) : 0 });
+    stack = await startLocalStack({ config, basePort: args['base-port'] ? Number(args['base-port']) : 0, progress: detail });
     detail(`MCP server ${stack.info.mcp}/, authorization server ${stack.info.issuer}, mail inbox ${stack.info.mail}/`);
 
     step(`Connecting an MCP client as ${user.email} (region ${user.region})`);

@@ -51,6 +51,8 @@ export interface LocalStackOptions {
   /** First port of the layout; 0 picks free ports (tests). */
   basePort?: number;
   log?: LogSink;
+  /** Told when each part answers its health check. */
+  progress?: (message: string) => void;
   /** Extra environment per part: tuning knobs for tests and the benchmark. */
   env?: Partial<Record<PartName, Record<string, string>>>;
   /**
@@ -164,8 +166,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
 
   try {
-    await Promise.all((['mail', 'authorization-server', 'stocks-api', 'mcp-server'] as const).map((n) => part(n).start()));
-    await part('gateway').start();
+    const started = async (name: PartName) => {
+      const begun = Date.now();
+      await part(name).start();
+      const ports = Object.values(part(name).spec.ports);
+      const seconds = ((Date.now() - begun) / 1000).toFixed(1);
+      options.progress?.(`${name} is up (port${ports.length > 1 ? 's' : ''} ${ports.join(', ')}, ${seconds} s)`);
+    };
+    await Promise.all((['mail', 'authorization-server', 'stocks-api', 'mcp-server'] as const).map(started));
+    await started('gateway');
   } catch (err) {
     await stop();
     throw err;

@@ -57,6 +57,7 @@ async function main(): Promise<void> {
       config,
       basePort,
       log: quiet ? undefined : (part, line) => console.log(`[${part}] ${line}`),
+      progress: (message) => console.log(`  ✓ ${message}`),
     });
   } catch (err) {
     fail(`The local stack did not start.\n${(err as Error).message}`);
