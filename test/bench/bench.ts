@@ -20,18 +20,17 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon, { type Options, type Result } from 'autocannon';
 import { decodeJwt } from 'jose';
-import { obtainToken, registerPublicClient } from '../../infra/local/headless-agent.ts';
 import { readStackFile } from '../../infra/local/stack-file.ts';
 import { startLocalStack, type LocalStack } from '../../infra/local/stack.ts';
 import { createTokenExchanger } from '../../services/mcp-server/token-exchange.ts';
 import type { AccessTokenClaims } from '../../services/security/verify-access-token.ts';
 import { stocksInRegion } from '../../services/stocks-api/stocks.ts';
+import { signInMany } from '../resilience/support.ts';
 import { startInsecureChain, type InsecureChain } from './insecure-chain.ts';
 
 const VARIANTS = ['api-direct', 'mcp-secured', 'mcp-insecure', 'mcp-exchange-uncached', 'mcp-cold'] as const;
 type Variant = (typeof VARIANTS)[number];
 const TARGETS = { securityTax: 0.85, cacheGain: 2 };
-const REDIRECT_URI = 'http://127.0.0.1:8090/callback';
 
 const { values: flags } = parseArgs({
   options: {
@@ -100,13 +99,8 @@ async function main(): Promise<void> {
 
   const coldCount = settings.rounds * settings.coldTokensPerRound;
   say(`Signing ${user.email} in headlessly (${coldCount + 2} tokens: one per stack, ${coldCount} for first calls)…`);
-  const token = async (stack: LocalStack, clientId: string) =>
-    (await obtainToken(stack.model, { email: user.email, mail: stack.info.mail, clientId, redirectUri: REDIRECT_URI })).accessToken;
-  const securedClient = await registerPublicClient(secured.model, REDIRECT_URI);
-  const warm = await token(secured, securedClient);
-  const uncachedToken = await token(uncached, await registerPublicClient(uncached.model, REDIRECT_URI));
-  const cold: string[] = [];
-  for (let i = 0; i < coldCount; i++) cold.push(await token(secured, securedClient));
+  const [warm, ...cold] = (await signInMany(secured, Array<string>(coldCount + 1).fill(user.email))) as [string, ...string[]];
+  const [uncachedToken] = (await signInMany(uncached, [user.email])) as [string];
   const apiToken = await apiTokenFor(secured, warm);
 
   const verifyBody = (body: string) => region.every((id) => body.includes(`"${id}"`)) && !body.includes('"isError":true');
@@ -142,7 +136,8 @@ async function main(): Promise<void> {
   const order = Object.keys(loads) as Exclude<Variant, 'mcp-cold'>[];
   for (let round = 1; round <= settings.rounds; round++) {
     // Each round starts with another variant, so none always runs first or last.
-    const rotated = [...order.slice(round - 1), ...order.slice(0, round - 1)];
+    const first = (round - 1) % order.length;
+    const rotated = [...order.slice(first), ...order.slice(0, first)];
     for (const variant of rotated) {
       process.stdout.write(`Round ${round}/${settings.rounds} · ${variant.padEnd(22)} ${settings.durationSeconds} s… `);
       const result = await load(loads[variant], settings.durationSeconds);

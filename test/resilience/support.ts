@@ -1,6 +1,6 @@
 /**
- * Shared by the resilience tests: many users' tokens, tool calls as MCP clients make them, and
- * the memory of the stack's processes.
+ * Shared by the resilience tests (and the benchmark, for its tokens): many users' tokens, tool
+ * calls as MCP clients make them, and the memory of the stack's processes.
  */
 import { readFileSync } from 'node:fs';
 import { Agent, getGlobalDispatcher, setGlobalDispatcher } from 'undici';
