@@ -14,6 +14,7 @@
  * Prints a table and writes bench-results.json (or --out <path>).
  * Options: --duration <s per variant and round> --rounds <n> --connections <n> --cold <tokens per round>
  */
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { resolve } from 'node:path';
@@ -35,10 +36,10 @@ const TARGETS = { securityTax: 0.85, cacheGain: 2 };
 const { values: flags } = parseArgs({
   options: {
     out: { type: 'string', default: 'bench-results.json' },
-    duration: { type: 'string', default: '4' },
-    rounds: { type: 'string', default: '5' },
+    duration: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '7' },
     connections: { type: 'string', default: '50' },
-    cold: { type: 'string', default: '8' },
+    cold: { type: 'string', default: '6' },
   },
 });
 const settings = {
@@ -74,6 +75,35 @@ interface Sample {
   p50: number;
   p99: number;
   errors: number;
+  /** CPU time each process of the chain used, in milliseconds. */
+  cpuMs?: Record<string, number>;
+}
+
+const CHAIN = ['gateway', 'mcp-server', 'stocks-api', 'authorization-server'] as const;
+
+/** CPU time a process has used so far, in milliseconds (Linux's /proc; undefined elsewhere). */
+function cpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // After the command name: state is field 3, utime and stime are fields 14 and 15, in 10 ms ticks.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The CPU time each named process uses while `work` runs. */
+async function measureCpu<T>(pids: Record<string, number | undefined>, work: () => Promise<T>): Promise<{ value: T; cpuMs: Record<string, number> }> {
+  const before = Object.entries(pids).map(([name, pid]) => [name, pid, cpuMs(pid)] as const);
+  const value = await work();
+  const used: Record<string, number> = {};
+  for (const [name, pid, start] of before) {
+    const end = cpuMs(pid);
+    if (start !== undefined && end !== undefined) used[name] = end - start;
+  }
+  return { value, cpuMs: used };
 }
 
 const running: { stop(): Promise<void> }[] = [];
@@ -115,6 +145,13 @@ async function main(): Promise<void> {
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'fetch-stock-prices', arguments: {} } }),
     verifyBody,
   });
+  const chainOf = (pids: Record<string, number | undefined>) => Object.fromEntries(CHAIN.filter((n) => n in pids).map((n) => [n, pids[n]]));
+  const processes: Record<Exclude<Variant, 'mcp-cold'>, Record<string, number | undefined>> = {
+    'api-direct': { 'stocks-api': secured.pids()['stocks-api'] },
+    'mcp-secured': chainOf(secured.pids()),
+    'mcp-insecure': chainOf(insecure.pids()),
+    'mcp-exchange-uncached': chainOf(uncached.pids()),
+  };
   const loads: Record<Exclude<Variant, 'mcp-cold'>, Options> = {
     'api-direct': { url: `${secured.info.upstreams.stocksApi}/stocks`, headers: { authorization: `Bearer ${apiToken}` }, verifyBody },
     'mcp-secured': toolCall(secured.model.mcpResource, warm),
@@ -140,8 +177,8 @@ async function main(): Promise<void> {
     const rotated = [...order.slice(first), ...order.slice(0, first)];
     for (const variant of rotated) {
       process.stdout.write(`Round ${round}/${settings.rounds} · ${variant.padEnd(22)} ${settings.durationSeconds} s… `);
-      const result = await load(loads[variant], settings.durationSeconds);
-      const sample = fromAutocannon(result);
+      const { value: result, cpuMs } = await measureCpu(processes[variant], () => load(loads[variant], settings.durationSeconds));
+      const sample = { ...fromAutocannon(result), cpuMs };
       samples[variant].push(sample);
       say(`${fmt(sample.requests / sample.seconds, 0)} req/s, p50 ${sample.p50} ms, p99 ${sample.p99} ms, ${sample.errors} errors`);
     }
@@ -234,24 +271,45 @@ async function firstCalls(options: Options, tokens: string[], verify: (body: str
   return { requests: tokens.length, seconds: (performance.now() - started) / 1000, p50: at(first, 0.5), p99: at(first, 0.99), errors, secondP50: at(second, 0.5) };
 }
 
-/** Rate over all rounds; latencies are the median of the rounds' percentiles. */
+/** Rate and CPU per call over all rounds; latencies are the median of the rounds' percentiles. */
 function summarise(list: Sample[]) {
   const requests = list.reduce((n, s) => n + s.requests, 0);
   const seconds = list.reduce((n, s) => n + s.seconds, 0);
+  const cpu: Record<string, number> = {};
+  for (const s of list) for (const [name, ms] of Object.entries(s.cpuMs ?? {})) cpu[name] = (cpu[name] ?? 0) + ms;
   return {
     requestsPerSecond: Math.round(requests / seconds),
     p50: median(list.map((s) => s.p50)),
     p99: median(list.map((s) => s.p99)),
     errors: list.reduce((n, s) => n + s.errors, 0),
     requests,
+    /** Milliseconds of CPU per call, by process. */
+    cpuMsPerCall: Object.fromEntries(Object.entries(cpu).map(([name, ms]) => [name, Math.round((ms / requests) * 1000) / 1000])),
     rounds: list.map((s) => ({ requestsPerSecond: Math.round(s.requests / s.seconds), p50: s.p50, p99: s.p99, errors: s.errors })),
   };
 }
 
 function table(variants: Record<Variant, ReturnType<typeof summarise>>): string {
+  const cpu = (v: Variant, name: string) => {
+    const ms = variants[v].cpuMsPerCall[name];
+    return ms === undefined ? '' : fmt(ms, 2);
+  };
+  const total = (v: Variant) => {
+    const all = Object.values(variants[v].cpuMsPerCall);
+    return all.length ? fmt(all.reduce((a, b) => a + b, 0), 2) : '';
+  };
   const rows = [
-    ['#', 'variant', 'req/s', 'p50 ms', 'p99 ms', 'errors'],
-    ...VARIANTS.map((v, i) => [String(i + 1), v, fmt(variants[v].requestsPerSecond, 0), fmt(variants[v].p50, 1), fmt(variants[v].p99, 1), String(variants[v].errors)]),
+    ['#', 'variant', 'req/s', 'p50 ms', 'p99 ms', 'errors', ...CHAIN.map((n) => `${n} cpu ms`), 'cpu ms/call'],
+    ...VARIANTS.map((v, i) => [
+      String(i + 1),
+      v,
+      fmt(variants[v].requestsPerSecond, 0),
+      fmt(variants[v].p50, 1),
+      fmt(variants[v].p99, 1),
+      String(variants[v].errors),
+      ...CHAIN.map((n) => cpu(v, n)),
+      total(v),
+    ]),
   ];
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   const line = (r: string[]) => r.map((cell, c) => (c === 1 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');

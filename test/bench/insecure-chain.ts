@@ -17,6 +17,7 @@ import { buildModel, type Secrets, type StackConfig } from '../../infra/model.ts
 export interface InsecureChain {
   /** Where MCP clients post, through the gateway. */
   mcpUrl: string;
+  /** By the names of the local stack's parts: gateway, mcp-server, stocks-api. */
   pids(): Record<string, number | undefined>;
   stop(): Promise<void>;
 }
@@ -78,7 +79,7 @@ export async function startInsecureChain(options: {
   }
   return {
     mcpUrl: model.mcpResource,
-    pids: () => Object.fromEntries(parts.map((p) => [p.name, p.pid])),
+    pids: () => Object.fromEntries(parts.map((p) => [p.name.replace(/^insecure-/, ''), p.pid])),
     stop,
   };
 }
