@@ -12,7 +12,7 @@ import type { Model } from '../../infra/model.ts';
 import { mailboxSnapshot, parseForms, readCode, UserAgent, type Page } from '../../services/authorization-server/testing/user-agent.ts';
 import { startTestStack, type TestStack } from '../support/stack.ts';
 import { startFaultProxy, type FaultProxy } from './fault-proxy.ts';
-import { callTool, listedIds, mcpRequest, regionIds, signInMany, toolText } from './support.ts';
+import { callTool, listedIds, mcpRequest, regionIds, signInMany, toolText, waitFor } from './support.ts';
 
 const JOHN = { email: 'john.doe@demo.example', region: 'USA' };
 const INTROSPECTION_TIMEOUT_MS = 3_000;
@@ -149,12 +149,4 @@ async function authorizeUrl(model: Model): Promise<string> {
     resource: model.mcpResource,
   }).toString();
   return url.href;
-}
-
-async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) assert.fail(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestStack, type TestStack } from '../support/stack.ts';
-import { callTool, listedIds, regionIds, signInMany, USERS } from './support.ts';
+import { callTool, listedIds, regionIds, signInMany, USERS, waitFor } from './support.ts';
 
 const RUN_MS = 8_000;
 
@@ -41,7 +41,7 @@ describe('signing key rotation while calls run', { timeout: 180_000 }, () => {
     const rotated = (async () => {
       await new Promise((resolve) => setTimeout(resolve, 1_500));
       process.kill(stack.pids()['authorization-server']!, 'SIGUSR2');
-      await waitFor(() => /signing key rotated/.test(stack.output()), 10_000);
+      await waitFor(() => /signing key rotated/.test(stack.output()), 10_000, 'the key rotation');
       // Tokens issued from now on are signed with the new key.
       const late = await signInMany(stack, USERS.map((u) => u.email));
       await Promise.all([...late.map((token, i) => run(token, USERS[i]!)), ...USERS.map((u, i) => run(early[USERS.length + i]!, u))]);
@@ -51,11 +51,3 @@ describe('signing key rotation while calls run', { timeout: 180_000 }, () => {
     assert.deepEqual(failures.slice(0, 5), [], `${failures.length} of ${calls} calls failed`);
   });
 });
-
-async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
