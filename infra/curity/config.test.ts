@@ -128,6 +128,13 @@ describe('generateCurityConfig', () => {
     assert.equal(text(cimd['access-token-ttl']), '600');
     assert.equal(text(cimd['refresh-token-ttl']), 'disabled');
     assert.equal(text(at(cimd, 'authenticators', 'authenticator')), 'email');
+    // Agents on a person's machine use loopback redirect URIs; documents are fetched by a verifying client.
+    assert.equal(text(at(cimd, 'redirect-uri-validation', 'allow-loopback-redirect-uris')), 'true');
+    const httpClient = text(cimd['http-client']);
+    const clients = list(at(config, 'facilities', 'http', 'client')) as Node[];
+    const fetcher = clients.find((c) => text(c.id) === httpClient);
+    assert.ok(fetcher, `the http client ${httpClient} is defined`);
+    assert.equal(text(at(fetcher, 'tls', 'use-truststore')), 'true');
     assert.equal(text(at(as, 'client-capabilities', 'code', 'disallowed-proof-key-challenge-methods')), 'plain');
   });
 

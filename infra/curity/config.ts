@@ -66,6 +66,7 @@ const IDS = {
   dataSource: 'embedded-db',
   accountManager: 'model-users',
   credentialManager: 'agent-client-secrets',
+  clientMetadataHttpClient: 'client-metadata',
 } as const;
 
 const param = (name: CurityParameter) => `#{${name}}`;
@@ -200,11 +201,17 @@ function tokenProfile(model: Model, signingKeyId: string, algorithm: string) {
         'ephemeral-client': {
           capabilities: { code: {} },
           'client-authentication-method': { 'no-authentication': {} },
+          // MCP clients on a person's machine receive the code on a loopback redirect URI (RFC 8252).
+          'redirect-uri-validation': { 'allow-loopback-redirect-uris': 'true' },
           'access-token-ttl': ttl,
           'refresh-token-ttl': 'disabled',
           scopes: { scope: model.scope },
           authenticators: { authenticator: IDS.authenticator },
+          // Documents are cached as their Cache-Control allows, within Curity's bounds.
+          cache: {},
           'user-consent': {},
+          // How metadata documents are fetched: TLS verified against the server trust store.
+          'http-client': IDS.clientMetadataHttpClient,
         },
       },
     },
@@ -244,6 +251,9 @@ function facilities(model: Model, options: CurityOptions) {
           'default-sender': `no-reply@${model.config.domain}`,
         },
       },
+    },
+    http: {
+      client: { id: IDS.clientMetadataHttpClient, tls: { 'use-truststore': 'true' } },
     },
   };
 }
