@@ -9,10 +9,9 @@ import { ClientMetadataError } from './client-metadata-document.ts';
 import type { ServerContext } from './context.ts';
 import { PageError } from './errors.ts';
 import { singleValued } from './form.ts';
-import { errorPage } from './pages.ts';
 import { PAGES, PATHS } from './paths.ts';
 import { isValidS256Challenge } from './pkce.ts';
-import { rateLimit } from './rate-limit.ts';
+import { pageRateLimit } from './rate-limit.ts';
 import { redirectUriMatches } from './redirect-uri.ts';
 import type { SignInTransaction } from './store.ts';
 import { setTransactionCookie } from './transaction-cookie.ts';
@@ -39,13 +38,7 @@ export function authorizeRoutes(ctx: ServerContext): Hono {
 
   // Every authorization request starts a sign-in in the bounded store: without a limit, a flood
   // from one address could evict the sign-ins of everyone else.
-  const limitAuthorizations = rateLimit({
-    limit: ctx.limits.authorizationsPerMinute,
-    windowSeconds: 60,
-    what: 'sign-ins started',
-    trustProxy: config.trustProxy,
-    refuse: (c, _retry, message) => c.html(errorPage({ title: 'Slow down', message }), 429),
-  });
+  const limitAuthorizations = pageRateLimit({ perMinute: ctx.limits.authorizationsPerMinute, what: 'sign-ins started', trustProxy: config.trustProxy });
 
   app.get(PATHS.authorize, limitAuthorizations, async (c) => {
     const { values: q, repeated } = singleValued(new URL(c.req.url).searchParams);

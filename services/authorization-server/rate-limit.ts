@@ -5,6 +5,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { LRUCache } from 'lru-cache';
+import { errorPage } from './pages.ts';
 
 export interface RateLimitOptions {
   /** Requests allowed per window and address. */
@@ -52,4 +53,15 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler {
     }
     await next();
   };
+}
+
+/** A per-minute limit on pages people use: the refusal is a page too. */
+export function pageRateLimit(options: { perMinute: number; what: string; trustProxy: boolean }): MiddlewareHandler {
+  return rateLimit({
+    limit: options.perMinute,
+    windowSeconds: 60,
+    what: options.what,
+    trustProxy: options.trustProxy,
+    refuse: (c, _retry, message) => c.html(errorPage({ title: 'Slow down', message }), 429),
+  });
 }

@@ -13,9 +13,9 @@ import { clientRedirect } from './authorize.ts';
 import type { ServerContext } from './context.ts';
 import { PageError } from './errors.ts';
 import { readForm } from './form.ts';
-import { codePage, consentPage, emailPage, errorPage } from './pages.ts';
+import { codePage, consentPage, emailPage } from './pages.ts';
 import { PAGES } from './paths.ts';
-import { rateLimit } from './rate-limit.ts';
+import { pageRateLimit } from './rate-limit.ts';
 import type { SignInTransaction } from './store.ts';
 import { clearTransactionCookie, readTransactionCookie } from './transaction-cookie.ts';
 
@@ -91,13 +91,7 @@ export function signInRoutes(ctx: ServerContext): Hono {
     return notice;
   }
 
-  const limitPosts = rateLimit({
-    limit: ctx.limits.signInPostsPerMinute,
-    windowSeconds: 60,
-    what: 'sign-in attempts',
-    trustProxy: config.trustProxy,
-    refuse: (c, _retry, message) => c.html(errorPage({ title: 'Slow down', message }), 429),
-  });
+  const limitPosts = pageRateLimit({ perMinute: ctx.limits.signInPostsPerMinute, what: 'sign-in attempts', trustProxy: config.trustProxy });
 
   app.get(PAGES.email, async (c) => {
     const txn = await transaction(c);
