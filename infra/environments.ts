@@ -30,7 +30,7 @@ export function stocksApiEnv(model: Model, internal: InternalAddresses, port: nu
     AUDIENCE: model.apiAudience,
     REQUIRED_SCOPE: model.scope,
     JWT_ALGORITHMS: model.jwt.algorithms.join(','),
-    JWT_TYP: model.jwt.typ,
+    JWT_TYP: model.jwt.typ ?? '',
   };
 }
 
@@ -44,7 +44,7 @@ export function mcpServerEnv(model: Model, internal: InternalAddresses, secrets:
     JWKS_URI: `${internal.authorizationServer}/oauth/v2/oauth-anonymous/jwks`,
     REQUIRED_SCOPE: model.scope,
     JWT_ALGORITHMS: model.jwt.algorithms.join(','),
-    JWT_TYP: model.jwt.typ,
+    JWT_TYP: model.jwt.typ ?? '',
     TOKEN_ENDPOINT: `${internal.authorizationServer}/oauth/v2/oauth-token`,
     CLIENT_ID: model.clients.mcpServer.id,
     CLIENT_SECRET: secrets.mcpClientSecret,

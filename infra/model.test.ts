@@ -72,3 +72,8 @@ for (const [name, change, key, fragment] of [
 test('a licence makes curity the default', () => {
   assert.equal(parseStackConfig({ ...valid, curityLicenseKey: 'k' }).authorizationServer, 'curity');
 });
+
+test('access tokens must be typed at+jwt from the built-in server; Curity sets no typ, so none is required of it', () => {
+  assert.equal(buildModel(parseStackConfig(valid)).jwt.typ, 'at+jwt');
+  assert.equal(buildModel(parseStackConfig({ ...valid, curityLicenseKey: 'k' })).jwt.typ, null);
+});

@@ -193,8 +193,11 @@ export interface Model {
   accessTokenTtlSeconds: number;
   agentPolicy: AgentPolicy;
   clients: { gateway: ConfidentialClient; mcpServer: ConfidentialClient };
-  /** Algorithms resource servers accept, and the `typ` of access tokens. */
-  jwt: { algorithms: string[]; typ: string };
+  /**
+   * Algorithms resource servers accept, and the `typ` access tokens must carry: `at+jwt` from the
+   * built-in server; none is required of Curity, whose JWT access tokens carry no `typ` by default.
+   */
+  jwt: { algorithms: string[]; typ: string | null };
   /** How long the gateway caches an introspected token at most (seconds). */
   tokenCacheSeconds: number;
   images: typeof IMAGES;
@@ -258,7 +261,7 @@ export function buildModel(config: StackConfig, options: BuildOptions = {}): Mod
       gateway: { id: 'api-gateway-client', secret: 'gatewayClientSecret', capabilities: ['introspection'] },
       mcpServer: { id: 'mcp-server-client', secret: 'mcpClientSecret', capabilities: ['token-exchange'] },
     },
-    jwt: { algorithms: ['PS256'], typ: 'at+jwt' },
+    jwt: { algorithms: ['PS256'], typ: config.authorizationServer === 'curity' ? null : 'at+jwt' },
     tokenCacheSeconds: 300,
     images: IMAGES,
   };

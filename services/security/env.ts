@@ -53,7 +53,11 @@ export const jwtEnvironment = {
   JWT_ALGORITHMS: list.refine((algs) => algs.length > 0 && algs.every((a) => /^(PS|RS|ES)(256|384|512)$|^EdDSA$|^Ed25519$/.test(a)), {
     message: 'must be a comma-separated list of asymmetric JWS algorithms such as PS256',
   }),
-  JWT_TYP: z.string().min(1, { message: 'must name the access-token type such as at+jwt' }),
+  // Empty: the issuer's access tokens carry no `typ`, so none is required.
+  JWT_TYP: z
+    .string({ message: 'must name the access-token type such as at+jwt, or be empty when the issuer sets none' })
+    .trim()
+    .transform((typ) => (typ === '' ? null : typ)),
 };
 
 /** A comma-separated list of origins (may be empty). */

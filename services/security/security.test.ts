@@ -101,6 +101,12 @@ describe('readEnvironment', () => {
     assert.deepEqual(env.ALLOWED_ORIGINS, ['http://localhost:6274']);
     assert.deepEqual(readEnvironment('test', schema, { ...good, ALLOWED_ORIGINS: '' }).ALLOWED_ORIGINS, []);
   });
+  it('reads an empty JWT_TYP as "no type required", and a missing one as an error', () => {
+    assert.equal(readEnvironment('test', schema, good).JWT_TYP, 'at+jwt');
+    assert.equal(readEnvironment('test', schema, { ...good, JWT_TYP: '' }).JWT_TYP, null);
+    const { JWT_TYP: _, ...missing } = good;
+    assert.throws(() => readEnvironment('test', schema, missing), /JWT_TYP/);
+  });
   it('names every missing or bad variable', () => {
     const { ISSUER: _, ...missing } = good;
     assert.throws(

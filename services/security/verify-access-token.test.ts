@@ -48,6 +48,15 @@ describe('createAccessTokenVerifier', () => {
     }
   });
 
+  it('with typ: null, accepts a token without a typ header (issuers that set none) and still checks the audience', async () => {
+    const untyped = createAccessTokenVerifier({ issuer: issuer.issuer, audience: AUDIENCE, jwks: issuer.jwksUri, typ: null });
+    const strict = createAccessTokenVerifier({ issuer: issuer.issuer, audience: AUDIENCE, jwks: issuer.jwksUri });
+    const noTyp = await issuer.issue(user, { header: { typ: undefined } });
+    assert.equal((await untyped(noTyp)).sub, user.email);
+    await assert.rejects(strict(noTyp), { claim: 'typ' });
+    await assert.rejects(untyped(await issuer.issue(user, { audience: 'https://api.demo.example', header: { typ: undefined } })), { claim: 'aud' });
+  });
+
   it('names the failing claim', async () => {
     const verify = createAccessTokenVerifier({ issuer: issuer.issuer, audience: AUDIENCE, jwks: issuer.jwksUri });
     await assert.rejects(verify(await issuer.issue(user, { audience: 'https://api.demo.example' })), { claim: 'aud', code: 'ERR_TOKEN_INVALID' });

@@ -36,8 +36,11 @@ export interface AccessTokenVerifierOptions {
   jwks: string | URL | JWTVerifyGetKey;
   /** Allowed signature algorithms. Default: PS256. */
   algorithms?: string[];
-  /** The `typ` header tokens must carry. Default: at+jwt (RFC 9068). */
-  typ?: string;
+  /**
+   * The `typ` header tokens must carry. Default: at+jwt (RFC 9068). `null` checks none, for
+   * issuers whose access tokens carry no type (the audience check still keeps other tokens out).
+   */
+  typ?: string | null;
   /** Tolerance for `exp`, `nbf` and `iat`, in seconds. Default: 30. */
   clockToleranceSeconds?: number;
   /** Oldest acceptable `iat`, in seconds (tokens issued in the future are refused too). Default: one day. */
@@ -135,7 +138,7 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     algorithms,
     issuer: options.issuer,
     audience: options.audience,
-    typ: options.typ ?? 'at+jwt',
+    ...(options.typ === null ? {} : { typ: options.typ ?? 'at+jwt' }),
     clockTolerance: options.clockToleranceSeconds ?? 30,
     maxTokenAge: options.maxTokenAgeSeconds ?? 86_400,
     requiredClaims: ['exp', 'iat', 'sub'],
