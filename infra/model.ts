@@ -195,7 +195,8 @@ export interface Model {
   clients: { gateway: ConfidentialClient; mcpServer: ConfidentialClient };
   /**
    * Algorithms resource servers accept, and the `typ` access tokens must carry: `at+jwt` from the
-   * built-in server; none is required of Curity, whose JWT access tokens carry no `typ` by default.
+   * built-in server; none is required of Curity, whose default token issuer does not promise one
+   * (the audience check still keeps ID tokens and other services' tokens out).
    */
   jwt: { algorithms: string[]; typ: string | null };
   /** How long the gateway caches an introspected token at most (seconds). */
