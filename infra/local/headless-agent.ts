@@ -63,6 +63,8 @@ export interface ObtainedToken {
   expiresIn: number;
   scope: string;
   clientId: string;
+  /** Agents should never get one; kept so tests can check. */
+  refreshToken?: string;
 }
 
 /**
@@ -75,20 +77,8 @@ export async function obtainToken(
 ): Promise<ObtainedToken> {
   const redirectUri = options.redirectUri ?? 'http://127.0.0.1:8090/callback';
   const clientId = options.clientId ?? (await registerPublicClient(model, redirectUri));
-  const verifier = randomBytes(32).toString('base64url');
-  const state = randomBytes(16).toString('base64url');
-  const authorize = new URL(model.endpoints.authorize);
-  authorize.search = new URLSearchParams({
-    response_type: 'code',
-    client_id: clientId,
-    redirect_uri: redirectUri,
-    scope: model.scope,
-    state,
-    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
-    code_challenge_method: 'S256',
-    resource: model.mcpResource,
-  }).toString();
-  const result: SignInResult = await signIn({ authorizeUrl: authorize.href, email: options.email, mailApi: options.mail, decision: options.decision });
+  const { url: authorize, verifier, state } = authorizationRequest(model, { clientId, redirectUri });
+  const result: SignInResult = await signIn({ authorizeUrl: authorize, email: options.email, mailApi: options.mail, decision: options.decision });
   if (result.error || !result.code) throw new Error(`Authorization failed: ${result.error ?? 'no code'}`);
   if (result.state !== state) throw new Error('Authorization response carried another state');
   if (result.iss !== model.issuer) throw new Error(`Authorization response from another issuer: ${result.iss}`);
@@ -107,7 +97,34 @@ export async function obtainToken(
   });
   const body = (await response.json()) as Record<string, unknown>;
   if (!response.ok) throw new Error(`Token request failed (${response.status}): ${String(body.error)} ${String(body.error_description ?? '')}`);
-  return { accessToken: String(body.access_token), expiresIn: Number(body.expires_in), scope: String(body.scope), clientId };
+  return {
+    accessToken: String(body.access_token),
+    expiresIn: Number(body.expires_in),
+    scope: String(body.scope),
+    clientId,
+    ...(typeof body.refresh_token === 'string' ? { refreshToken: body.refresh_token } : {}),
+  };
+}
+
+/** An authorization request for the MCP resource with PKCE (S256) and a fresh state. */
+export function authorizationRequest(
+  model: Model,
+  options: { clientId: string; redirectUri: string; scope?: string },
+): { url: string; verifier: string; state: string } {
+  const verifier = randomBytes(32).toString('base64url');
+  const state = randomBytes(16).toString('base64url');
+  const url = new URL(model.endpoints.authorize);
+  url.search = new URLSearchParams({
+    response_type: 'code',
+    client_id: options.clientId,
+    redirect_uri: options.redirectUri,
+    scope: options.scope ?? model.scope,
+    state,
+    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+    code_challenge_method: 'S256',
+    resource: model.mcpResource,
+  }).toString();
+  return { url: url.href, verifier, state };
 }
 
 export async function registerPublicClient(model: Model, redirectUri: string): Promise<string> {

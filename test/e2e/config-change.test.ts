@@ -3,12 +3,11 @@
  * give a stack where the flow works with the new values and not with the old ones. The same stack
  * checks a short token lifetime end to end, and a client identified by its metadata document.
  */
-import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connectHeadlessAgent, obtainToken } from '../../infra/local/headless-agent.ts';
-import { signIn } from '../../services/authorization-server/testing/user-agent.ts';
+import { mcpRequest } from '../support/mcp.ts';
 import { startTestStack, type TestStack } from '../support/stack.ts';
 
 const ANN = 'ann.other@acme.test';
@@ -58,12 +57,7 @@ describe('a stack built from changed configuration', { timeout: 180_000 }, () =>
   test('a token stops working at the gateway when it expires, even while cached', async () => {
     const { accessToken, expiresIn } = await obtainToken(stack.model, { email: ANN, mail: stack.info.mail });
     assert.equal(expiresIn, TTL);
-    const list = () =>
-      fetch(`${stack.info.mcp}/`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${accessToken}` },
-        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }),
-      });
+    const list = () => mcpRequest(`${stack.info.mcp}/`, accessToken, 'tools/list');
     assert.equal((await list()).status, 200);
     await new Promise((resolve) => setTimeout(resolve, (TTL + 1) * 1000));
     assert.equal((await list()).status, 401);
@@ -81,29 +75,10 @@ describe('a stack built from changed configuration', { timeout: 180_000 }, () =>
     try {
       const metadata = (await (await fetch(stack.model.endpoints.metadata)).json()) as Record<string, unknown>;
       assert.equal(metadata.client_id_metadata_document_supported, true);
-      const verifier = randomBytes(32).toString('base64url');
-      const authorize = new URL(stack.model.endpoints.authorize);
-      authorize.search = new URLSearchParams({
-        response_type: 'code',
-        client_id: documentUrl,
-        redirect_uri: redirectUri,
-        scope: SCOPE,
-        state: 'cimd-state',
-        code_challenge: createHash('sha256').update(verifier).digest('base64url'),
-        code_challenge_method: 'S256',
-        resource: stack.model.mcpResource,
-      }).toString();
-      const result = await signIn({ authorizeUrl: authorize.href, email: ANN, mailApi: stack.info.mail });
-      assert.ok(result.code, `no code: ${result.error}`);
-      const token = await fetch(stack.model.endpoints.token, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ grant_type: 'authorization_code', code: result.code, redirect_uri: redirectUri, client_id: documentUrl, code_verifier: verifier, resource: stack.model.mcpResource }),
-      });
-      assert.equal(token.status, 200, await token.clone().text());
-      const body = (await token.json()) as { access_token: string; scope: string; refresh_token?: string };
-      assert.equal(body.scope, SCOPE);
-      assert.equal(body.refresh_token, undefined, 'agents get no refresh token');
+      const token = await obtainToken(stack.model, { email: ANN, mail: stack.info.mail, clientId: documentUrl, redirectUri });
+      assert.equal(token.scope, SCOPE);
+      assert.equal(token.refreshToken, undefined, 'agents get no refresh token');
+      assert.equal((await mcpRequest(`${stack.info.mcp}/`, token.accessToken, 'tools/list')).status, 200);
     } finally {
       await new Promise((resolve) => host.close(resolve));
     }

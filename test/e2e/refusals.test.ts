@@ -2,15 +2,15 @@
  * What agents must never manage through the local stack: tokens at the wrong place, tokens that
  * are no longer valid, a refused consent, and people who are not configured users.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { obtainToken, registerPublicClient } from '../../infra/local/headless-agent.ts';
+import { authorizationRequest, obtainToken, registerPublicClient } from '../../infra/local/headless-agent.ts';
 import { pageText, parseForms, signIn, UserAgent } from '../../services/authorization-server/testing/user-agent.ts';
+import { mcpRequest } from '../support/mcp.ts';
 import { startTestStack, type TestStack } from '../support/stack.ts';
 
 const JOHN = 'john.doe@demo.example';
-const LIST_TOOLS = { jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} };
 
 describe('refusals through the local stack', { timeout: 180_000 }, () => {
   let stack: TestStack;
@@ -21,17 +21,7 @@ describe('refusals through the local stack', { timeout: 180_000 }, () => {
     await stack?.stop();
   });
 
-  const mcpPost = (token: string | undefined, body: unknown = LIST_TOOLS) =>
-    fetch(`${stack.info.mcp}/`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-        'mcp-protocol-version': '2025-11-25',
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-      },
-      body: JSON.stringify(body),
-    });
+  const listTools = (token: string | undefined) => mcpRequest(`${stack.info.mcp}/`, token, 'tools/list');
 
   /** What the gateway forwards: the JWT behind an opaque token, from introspection as the gateway's client. */
   async function jwtBehind(opaque: string): Promise<string> {
@@ -49,9 +39,9 @@ describe('refusals through the local stack', { timeout: 180_000 }, () => {
   }
 
   test('a request without a token is refused with a challenge, and the metadata it needs is public', async () => {
-    const response = await mcpPost(undefined);
+    const response = await listTools(undefined);
     assert.equal(response.status, 401);
-    assert.match(response.headers.get('www-authenticate') ?? '', /^Bearer\b/);
+    assert.match(response.wwwAuthenticate ?? '', /^Bearer\b/);
     const metadata = await fetch(`${stack.info.mcp}/.well-known/oauth-protected-resource`);
     assert.equal(metadata.status, 200);
     const body = (await metadata.json()) as { resource: string; authorization_servers: string[]; scopes_supported: string[] };
@@ -63,11 +53,11 @@ describe('refusals through the local stack', { timeout: 180_000 }, () => {
   test('an opaque token works at the MCP route; the JWT behind it is refused everywhere it could be replayed', async () => {
     const { accessToken } = await obtainToken(stack.model, { email: JOHN, mail: stack.info.mail });
     assert.ok(!accessToken.includes('.'), 'the client gets an opaque token, not a JWT');
-    assert.equal((await mcpPost(accessToken)).status, 200);
+    assert.equal((await listTools(accessToken)).status, 200);
 
     const jwt = await jwtBehind(accessToken);
     // A JWT presented to the gateway is not a token it issued: refused, at both public routes.
-    assert.equal((await mcpPost(jwt)).status, 401);
+    assert.equal((await listTools(jwt)).status, 401);
     const atApi = await fetch(`${stack.info.api}/stocks`, { headers: { authorization: `Bearer ${jwt}` } });
     assert.equal(atApi.status, 401);
     // The MCP-audience JWT presented straight to the API (behind the gateway): wrong audience.
@@ -102,7 +92,7 @@ describe('refusals through the local stack', { timeout: 180_000 }, () => {
     });
     assert.equal(exchange.status, 200);
     const apiToken = ((await exchange.json()) as { access_token: string }).access_token;
-    assert.equal((await mcpPost(apiToken)).status, 401);
+    assert.equal((await listTools(apiToken)).status, 401);
   });
 
   test('a revoked opaque token is refused', async () => {
@@ -113,11 +103,11 @@ describe('refusals through the local stack', { timeout: 180_000 }, () => {
       body: new URLSearchParams({ token: token.accessToken, client_id: token.clientId }),
     });
     assert.equal(revoke.status, 200);
-    assert.equal((await mcpPost(token.accessToken)).status, 401);
+    assert.equal((await listTools(token.accessToken)).status, 401);
   });
 
   test('a random opaque token is refused', async () => {
-    assert.equal((await mcpPost(randomBytes(32).toString('base64url'))).status, 401);
+    assert.equal((await listTools(randomBytes(32).toString('base64url'))).status, 401);
   });
 
   test('a deny at consent returns access_denied to the client and no code', async () => {
@@ -155,18 +145,5 @@ describe('refusals through the local stack', { timeout: 180_000 }, () => {
     assert.ok(!parseForms(page.body, page.url).some((f) => f.buttons.some((b) => b.name === 'decision')), 'no consent page');
   });
 
-  function authorizeUrl(clientId: string): string {
-    const url = new URL(stack.model.endpoints.authorize);
-    url.search = new URLSearchParams({
-      response_type: 'code',
-      client_id: clientId,
-      redirect_uri: 'http://127.0.0.1:8090/callback',
-      scope: stack.model.scope,
-      state: randomBytes(8).toString('hex'),
-      code_challenge: createHash('sha256').update(randomBytes(32).toString('base64url')).digest('base64url'),
-      code_challenge_method: 'S256',
-      resource: stack.model.mcpResource,
-    }).toString();
-    return url.href;
-  }
+  const authorizeUrl = (clientId: string) => authorizationRequest(stack.model, { clientId, redirectUri: 'http://127.0.0.1:8090/callback' }).url;
 });

@@ -12,7 +12,8 @@ import type { Model } from '../../infra/model.ts';
 import { mailboxSnapshot, parseForms, readCode, UserAgent, type Page } from '../../services/authorization-server/testing/user-agent.ts';
 import { startTestStack, type TestStack } from '../support/stack.ts';
 import { startFaultProxy, type FaultProxy } from './fault-proxy.ts';
-import { callTool, listedIds, mcpRequest, regionIds, signInMany, toolText, waitFor } from './support.ts';
+import { callTool, mcpRequest } from '../support/mcp.ts';
+import { listedIds, regionIds, signInMany, toolText, waitFor } from './support.ts';
 
 const JOHN = { email: 'john.doe@demo.example', region: 'USA' };
 const INTROSPECTION_TIMEOUT_MS = 3_000;

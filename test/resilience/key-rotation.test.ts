@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestStack, type TestStack } from '../support/stack.ts';
-import { callTool, listedIds, regionIds, signInMany, USERS, waitFor } from './support.ts';
+import { callTool } from '../support/mcp.ts';
+import { listedIds, regionIds, signInMany, USERS, waitFor } from './support.ts';
 
 const RUN_MS = 8_000;
 

@@ -7,6 +7,7 @@ import { Agent, getGlobalDispatcher, setGlobalDispatcher } from 'undici';
 import { obtainToken, registerPublicClient } from '../../infra/local/headless-agent.ts';
 import type { LocalStack, PartName } from '../../infra/local/stack.ts';
 import { stocksInRegion } from '../../services/stocks-api/stocks.ts';
+import type { ToolAnswer } from '../support/mcp.ts';
 
 const REDIRECT_URI = 'http://127.0.0.1:8090/callback';
 
@@ -54,36 +55,6 @@ export async function signInMany(stack: LocalStack, emails: string[]): Promise<s
   return tokens;
 }
 
-export interface ToolAnswer {
-  status: number;
-  /** The JSON-RPC result (a CallToolResult) or error, when the body was JSON. */
-  json?: { result?: { isError?: boolean; content?: { text?: string }[]; structuredContent?: Record<string, unknown> }; error?: unknown };
-  wwwAuthenticate: string | null;
-  ms: number;
-}
-
-/** A JSON-RPC request posted as a stateless MCP client posts it. */
-export async function mcpRequest(url: string, token: string, method: string, params: Record<string, unknown> = {}, timeoutMs = 30_000): Promise<ToolAnswer> {
-  const started = performance.now();
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-    signal: AbortSignal.timeout(timeoutMs),
-  });
-  const text = await response.text();
-  let json: ToolAnswer['json'];
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: response.status, json, wwwAuthenticate: response.headers.get('www-authenticate'), ms: performance.now() - started };
-}
-
-export const callTool = (url: string, token: string, name: string, args: Record<string, unknown> = {}) =>
-  mcpRequest(url, token, 'tools/call', { name, arguments: args });
-
 /** The stock ids a successful fetch-stock-prices answer lists, sorted; undefined for a failure. */
 export function listedIds(answer: ToolAnswer): string[] | undefined {
   const stocks = answer.json?.result?.structuredContent?.stocks;
@@ -107,13 +78,6 @@ export function memory(stack: LocalStack): Partial<Record<PartName, number>> {
       .filter(([, pid]) => pid !== undefined)
       .map(([name, pid]) => [name, rssMiB(pid!)]),
   );
-}
-
-/** Runs `work` and gives its value and how long it took. */
-export async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number }> {
-  const started = performance.now();
-  const value = await work();
-  return { value, ms: performance.now() - started };
 }
 
 /** Resolves once `condition` holds; fails naming `what` after `timeoutMs`. */
