@@ -11,8 +11,8 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { run } from './cli.ts';
-import { capture } from './test-support/capture.ts';
-import { startTestServer, type TestServer } from './test-support/oauth-mcp-server.ts';
+import { capture } from '../test/support/capture.ts';
+import { startTestServer, type TestServer } from '../test/support/oauth-mcp-server.ts';
 
 const SIGN_IN = ['--authorize', 'http', '--callback-port', '0'];
 let server: TestServer;

@@ -8,8 +8,8 @@ import { ConsoleOAuthProvider } from './oauth-provider.ts';
 import { silent } from './progress.ts';
 import { HELP, runPrompt } from './prompt.ts';
 import { McpSession } from './session.ts';
-import { capture } from './test-support/capture.ts';
-import { startTestServer, type TestServer } from './test-support/oauth-mcp-server.ts';
+import { capture } from '../test/support/capture.ts';
+import { startTestServer, type TestServer } from '../test/support/oauth-mcp-server.ts';
 
 let server: TestServer;
 let callback: CallbackServer;

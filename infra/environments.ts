@@ -3,6 +3,7 @@
  * with container hostnames, the local stack with localhost ports. The services' entry points read
  * exactly these variables.
  */
+import { AS_PATHS } from '@mcp-secured-api/contracts';
 import type { Model, Secrets } from './model.ts';
 
 /** Where services reach each other directly, not through the gateway. */
@@ -16,17 +17,11 @@ export interface InternalAddresses {
 
 export type Env = Record<string, string>;
 
-export interface ServicePorts {
-  stocksApi: number;
-  mcpServer: number;
-  authorizationServer: number;
-}
-
 export function stocksApiEnv(model: Model, internal: InternalAddresses, port: number): Env {
   return {
     PORT: String(port),
     ISSUER: model.issuer,
-    JWKS_URI: `${internal.authorizationServer}/oauth/v2/oauth-anonymous/jwks`,
+    JWKS_URI: `${internal.authorizationServer}${AS_PATHS.jwks}`,
     AUDIENCE: model.apiAudience,
     REQUIRED_SCOPE: model.scope,
     JWT_ALGORITHMS: model.jwt.algorithms.join(','),
@@ -41,11 +36,11 @@ export function mcpServerEnv(model: Model, internal: InternalAddresses, secrets:
     RESOURCE: model.mcpResource,
     RESOURCE_NAME: 'Stocks MCP server',
     ISSUER: model.issuer,
-    JWKS_URI: `${internal.authorizationServer}/oauth/v2/oauth-anonymous/jwks`,
+    JWKS_URI: `${internal.authorizationServer}${AS_PATHS.jwks}`,
     REQUIRED_SCOPE: model.scope,
     JWT_ALGORITHMS: model.jwt.algorithms.join(','),
     JWT_TYP: model.jwt.typ ?? '',
-    TOKEN_ENDPOINT: `${internal.authorizationServer}/oauth/v2/oauth-token`,
+    TOKEN_ENDPOINT: `${internal.authorizationServer}${AS_PATHS.token}`,
     CLIENT_ID: model.clients.mcpServer.id,
     CLIENT_SECRET: secrets.mcpClientSecret,
     API_AUDIENCE: model.apiAudience,

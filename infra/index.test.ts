@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as pulumi from '@pulumi/pulumi';
 import { ALIASES } from './docker/addresses.ts';
-import { installMocks, resolve, settled } from './docker/testing.ts';
+import { installMocks, resolve, settled } from '../test/support/pulumi-mocks.ts';
 
 test('the program deploys the dev stack from its configuration and exports the outputs', async () => {
   const resources = await installMocks();

@@ -6,6 +6,7 @@
  * the audiences, and the confidential clients the authorization server must know.
  */
 import { z } from 'zod';
+import { AS_PATHS, authorizationServerMetadataUrl } from '@mcp-secured-api/contracts';
 import { IMAGES } from './versions.ts';
 
 export const PROJECT = 'mcp-secured-api';
@@ -204,19 +205,6 @@ export interface Model {
   images: typeof IMAGES;
 }
 
-/** Paths of the authorization server, the same for Curity and the built-in server. */
-export const AS_PATHS = {
-  issuer: '/oauth/v2/oauth-anonymous',
-  authorize: '/oauth/v2/oauth-authorize',
-  token: '/oauth/v2/oauth-token',
-  introspect: '/oauth/v2/oauth-introspect',
-  registration: '/oauth/v2/oauth-registration',
-  revoke: '/oauth/v2/oauth-revoke',
-  userinfo: '/oauth/v2/oauth-userinfo',
-  jwks: '/oauth/v2/oauth-anonymous/jwks',
-  authn: '/authn/',
-} as const;
-
 export interface BuildOptions {
   /** Replace public origins (the local target serves each host on a localhost port). */
   origins?: Partial<PerHost<string>>;
@@ -235,7 +223,7 @@ export function buildModel(config: StackConfig, options: BuildOptions = {}): Mod
     origins,
     issuer,
     endpoints: {
-      metadata: `${login}/.well-known/oauth-authorization-server${AS_PATHS.issuer}`,
+      metadata: authorizationServerMetadataUrl(issuer).href,
       authorize: `${login}${AS_PATHS.authorize}`,
       token: `${login}${AS_PATHS.token}`,
       introspect: `${login}${AS_PATHS.introspect}`,

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as pulumi from '@pulumi/pulumi';
 import { readStackConfig } from './pulumi-config.ts';
-import { resolve } from './docker/testing.ts';
+import { resolve } from '../test/support/pulumi-mocks.ts';
 
 const users = JSON.stringify([{ email: 'john.doe@demo.example', region: 'USA' }]);
 

@@ -5,7 +5,8 @@
  * `#{NAME}` parameter that Curity fills from its environment at boot.
  */
 import { create } from 'xmlbuilder2';
-import { AS_PATHS, type Model } from '../model.ts';
+import { AS_PATHS } from '@mcp-secured-api/contracts';
+import type { Model } from '../model.ts';
 import { FLOWS, PROCEDURE_IDS, PROCEDURES_ROOT, generateProcedures } from './procedures.ts';
 import { EMBEDDED_DB, USERS_CHANGELOG_PATH, generateUsersChangelog } from './users.ts';
 

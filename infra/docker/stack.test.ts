@@ -7,7 +7,7 @@ import { generateKongConfig } from '../kong/generate.ts';
 import { buildModel, parseStackConfig, SECRET_NAMES, type StackConfigInput } from '../model.ts';
 import { IMAGES } from '../versions.ts';
 import { ALIASES, BUILTIN_AUTHORIZATION_SERVER, dockerInternalAddresses, dockerUpstreams } from './addresses.ts';
-import { installMocks, isSecretInput, plain, resolve, settled, STACK, type RecordedResource } from './testing.ts';
+import { installMocks, isSecretInput, plain, resolve, settled, STACK, type RecordedResource } from '../../test/support/pulumi-mocks.ts';
 
 const CONTAINER = 'docker:index/container:Container';
 const dev: StackConfigInput = {

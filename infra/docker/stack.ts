@@ -3,6 +3,7 @@
  * (built-in or Curity), stocks API, MCP server and the gateway in front of them.
  */
 import * as pulumi from '@pulumi/pulumi';
+import { protectedResourceMetadataUrl } from '@mcp-secured-api/contracts';
 import { kongConfigYaml } from '../kong/generate.ts';
 import type { Model } from '../model.ts';
 import {
@@ -41,7 +42,7 @@ export interface PublicEndpoints {
 export function publicEndpoints(model: Model): PublicEndpoints {
   return {
     mcpServer: model.mcpResource,
-    resourceMetadata: `${model.origins.mcp}/.well-known/oauth-protected-resource`,
+    resourceMetadata: protectedResourceMetadataUrl(model.mcpResource).href,
     stocksApi: `${model.origins.api}/stocks`,
     issuer: model.issuer,
     authorizationServerMetadata: model.endpoints.metadata,

@@ -6,7 +6,8 @@
  * local stack (localhost ports) share this function.
  */
 import { Document } from 'yaml';
-import { AS_PATHS, type Model, type Secrets } from '../model.ts';
+import { AS_PATHS, WELL_KNOWN } from '@mcp-secured-api/contracts';
+import type { Model, Secrets } from '../model.ts';
 import type { CorsConfig, KongConfig, KongPlugin, KongRoute, KongService } from './types.ts';
 
 /** Where Kong forwards each public host: origins such as `http://stocks-api:3000`. */
@@ -28,9 +29,6 @@ export interface KongOptions {
 export class KongConfigError extends Error {
   override name = 'KongConfigError';
 }
-
-/** The paths the MCP server serves without a token (RFC 9728 protected-resource metadata). */
-export const RESOURCE_METADATA_PATH = '/.well-known/oauth-protected-resource';
 
 export function generateKongConfig(
   model: Model,
@@ -83,7 +81,7 @@ export function generateKongConfig(
       routes: [
         publicRoute('mcp-server', model.hosts.mcp, ['/'], plugins(phantomToken, cors)),
         // Clients read the metadata before they have a token; the longer prefix wins over `/`.
-        publicRoute('mcp-server-resource-metadata', model.hosts.mcp, [RESOURCE_METADATA_PATH], plugins(cors)),
+        publicRoute('mcp-server-resource-metadata', model.hosts.mcp, [WELL_KNOWN.protectedResource], plugins(cors)),
       ],
     },
     {

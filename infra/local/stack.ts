@@ -8,6 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { protectedResourceMetadataUrl } from '@mcp-secured-api/contracts';
 import { authorizationServerEnv, mcpServerEnv, stocksApiEnv, type InternalAddresses } from '../environments.ts';
 import { kongConfigYaml } from '../kong/generate.ts';
 import { buildModel, SECRET_NAMES, type Model, type Secrets, type StackConfig } from '../model.ts';
@@ -153,7 +154,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       GATEWAY_LISTENERS: (['mcp', 'api', 'login', 'mail'] as const).map((h) => `${model.hosts[h]}=${ports[h]}`).join(','),
     },
     // Ready when the public MCP metadata answers through the gateway: gateway and MCP server both up.
-    `${local(ports.mcp)}/.well-known/oauth-protected-resource`,
+    protectedResourceMetadataUrl(model.mcpResource).href,
     ['mcp', 'api', 'login', 'mail'],
   );
 

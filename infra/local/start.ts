@@ -3,6 +3,7 @@
  * (Pulumi.dev.yaml by default), prints its URLs and test users, and a `ready <json>` line.
  */
 import { parseArgs } from 'node:util';
+import { protectedResourceMetadataUrl } from '@mcp-secured-api/contracts';
 import { DEFAULT_BASE_PORT, startLocalStack, type LocalStack } from './stack.ts';
 import { readStackFile } from './stack-file.ts';
 
@@ -70,7 +71,7 @@ function printSummary(stack: LocalStack): void {
   const { info, model } = stack;
   const rows: [string, string][] = [
     ['MCP server (connect agents here)', `${info.mcp}/`],
-    ['Protected-resource metadata', `${info.mcp}/.well-known/oauth-protected-resource`],
+    ['Protected-resource metadata', protectedResourceMetadataUrl(`${info.mcp}/`).href],
     ['Stocks API', `${info.api}/stocks`],
     ['Authorization server metadata', model.endpoints.metadata],
     ['Dynamic client registration', model.endpoints.registration],

@@ -1,14 +1,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
-import { listen, type Listening } from '../testing/listen.ts';
+import { listen, type Listening } from '../../test/support/listen.ts';
 import { Hono } from 'hono';
-import { GRANT_TOKEN_EXCHANGE, PATHS, TOKEN_TYPE_ACCESS_TOKEN } from './paths.ts';
-import { startMaildev, type Maildev } from './testing/maildev.ts';
+import { AS_PATHS, GRANT_TYPE, TOKEN_TYPE } from '@mcp-secured-api/contracts';
+import { startMaildev, type Maildev } from '../../test/support/maildev.ts';
 import {
   API_AUDIENCE,
   authorizeUrl,
-  basic,
   GATEWAY_CLIENT,
   MCP_CLIENT,
   MCP_RESOURCE,
@@ -18,8 +17,9 @@ import {
   startTestAuthorizationServer,
   TEST_SCOPE,
   type TestAuthorizationServer,
-} from './testing/test-server.ts';
-import { signIn } from './testing/user-agent.ts';
+} from '../../test/support/authorization-server.ts';
+import { signIn } from '../../infra/local/headless-sign-in.ts';
+import { basicAuthorization } from '@mcp-secured-api/contracts';
 
 let mail: Maildev;
 let as: TestAuthorizationServer;
@@ -68,7 +68,7 @@ async function authorizeAndRedeem(clientId: string, redirectUri: string, email =
   assert.equal(signedIn.state, state);
   assert.equal(signedIn.iss, as.issuer);
   assert.equal(`${signedIn.url.origin}${signedIn.url.pathname}`, redirectUri);
-  const response = await postForm(`${as.url}${PATHS.token}`, {
+  const response = await postForm(`${as.url}${AS_PATHS.token}`, {
     grant_type: 'authorization_code',
     code: signedIn.code,
     redirect_uri: redirectUri,
@@ -81,22 +81,22 @@ async function authorizeAndRedeem(clientId: string, redirectUri: string, email =
 
 test('publishes metadata at the issuer path, the path-inserted form and as openid-configuration', async () => {
   const paths = [
-    `${PATHS.issuer}/.well-known/oauth-authorization-server`,
-    `/.well-known/oauth-authorization-server${PATHS.issuer}`,
-    `${PATHS.issuer}/.well-known/openid-configuration`,
-    `/.well-known/openid-configuration${PATHS.issuer}`,
+    `${AS_PATHS.issuer}/.well-known/oauth-authorization-server`,
+    `/.well-known/oauth-authorization-server${AS_PATHS.issuer}`,
+    `${AS_PATHS.issuer}/.well-known/openid-configuration`,
+    `/.well-known/openid-configuration${AS_PATHS.issuer}`,
   ];
   for (const path of paths) {
     const response = await fetch(`${as.url}${path}`);
     assert.equal(response.status, 200, path);
     const m = (await response.json()) as Record<string, unknown>;
     assert.equal(m.issuer, as.issuer);
-    assert.equal(m.authorization_endpoint, `${as.url}${PATHS.authorize}`);
-    assert.equal(m.token_endpoint, `${as.url}${PATHS.token}`);
-    assert.equal(m.registration_endpoint, `${as.url}${PATHS.registration}`);
-    assert.equal(m.introspection_endpoint, `${as.url}${PATHS.introspect}`);
-    assert.equal(m.revocation_endpoint, `${as.url}${PATHS.revoke}`);
-    assert.equal(m.jwks_uri, `${as.url}${PATHS.jwks}`);
+    assert.equal(m.authorization_endpoint, `${as.url}${AS_PATHS.authorize}`);
+    assert.equal(m.token_endpoint, `${as.url}${AS_PATHS.token}`);
+    assert.equal(m.registration_endpoint, `${as.url}${AS_PATHS.registration}`);
+    assert.equal(m.introspection_endpoint, `${as.url}${AS_PATHS.introspect}`);
+    assert.equal(m.revocation_endpoint, `${as.url}${AS_PATHS.revoke}`);
+    assert.equal(m.jwks_uri, `${as.url}${AS_PATHS.jwks}`);
     assert.deepEqual(m.code_challenge_methods_supported, ['S256']);
     assert.equal(m.client_id_metadata_document_supported, true);
     assert.equal(m.authorization_response_iss_parameter_supported, true);
@@ -135,7 +135,7 @@ test('happy path: registration, sign-in with the mailed code, consent, token, JW
   assert.ok(mails.some((m) => /code/i.test(m.subject) && m.to[0]?.address === 'john.doe@demo.example'));
 
   // Phantom token: the gateway introspects with Accept: application/jwt.
-  const introspected = await postForm(`${as.url}${PATHS.introspect}`, { token: accessToken }, { authorization: basic(GATEWAY_CLIENT.id, GATEWAY_CLIENT.secret), accept: 'application/jwt' });
+  const introspected = await postForm(`${as.url}${AS_PATHS.introspect}`, { token: accessToken }, { authorization: basicAuthorization(GATEWAY_CLIENT.id, GATEWAY_CLIENT.secret), accept: 'application/jwt' });
   assert.equal(introspected.status, 200);
   assert.equal(introspected.headers.get('content-type'), 'application/jwt');
   const maxAge = Number(/max-age=(\d+)/.exec(introspected.headers.get('cache-control') ?? '')?.[1]);
@@ -144,7 +144,7 @@ test('happy path: registration, sign-in with the mailed code, consent, token, JW
   const header = decodeProtectedHeader(jwt);
   assert.equal(header.alg, 'PS256');
   assert.equal(header.typ, 'at+jwt');
-  const jwks = createLocalJWKSet(await (await fetch(`${as.url}${PATHS.jwks}`)).json() as { keys: [] });
+  const jwks = createLocalJWKSet(await (await fetch(`${as.url}${AS_PATHS.jwks}`)).json() as { keys: [] });
   assert.ok(jwks);
   const { payload } = await jwtVerify(jwt, jwks, { issuer: as.issuer, audience: MCP_RESOURCE, algorithms: ['PS256'], typ: 'at+jwt' });
   assert.equal(payload.sub, 'john.doe@demo.example');
@@ -155,21 +155,21 @@ test('happy path: registration, sign-in with the mailed code, consent, token, JW
   assert.equal(payload.client_assurance_level, 1);
   for (const claim of ['exp', 'iat', 'nbf', 'jti']) assert.ok(payload[claim] !== undefined, claim);
 
-  const json = await postForm(`${as.url}${PATHS.introspect}`, { token: accessToken, client_id: GATEWAY_CLIENT.id, client_secret: GATEWAY_CLIENT.secret });
+  const json = await postForm(`${as.url}${AS_PATHS.introspect}`, { token: accessToken, client_id: GATEWAY_CLIENT.id, client_secret: GATEWAY_CLIENT.secret });
   const active = (await json.json()) as Record<string, unknown>;
   assert.equal(active.active, true);
   assert.equal(active.sub, 'john.doe@demo.example');
 
   // The MCP server exchanges the JWT for one whose audience is the API.
   const exchange = await postForm(
-    `${as.url}${PATHS.token}`,
-    { grant_type: GRANT_TOKEN_EXCHANGE, subject_token: jwt, subject_token_type: TOKEN_TYPE_ACCESS_TOKEN, audience: API_AUDIENCE },
-    { authorization: basic(MCP_CLIENT.id, MCP_CLIENT.secret) },
+    `${as.url}${AS_PATHS.token}`,
+    { grant_type: GRANT_TYPE.tokenExchange, subject_token: jwt, subject_token_type: TOKEN_TYPE.accessToken, audience: API_AUDIENCE },
+    { authorization: basicAuthorization(MCP_CLIENT.id, MCP_CLIENT.secret) },
   );
   assert.equal(exchange.status, 200);
   assert.equal(exchange.headers.get('cache-control'), 'no-store');
   const exchanged = (await exchange.json()) as Record<string, unknown>;
-  assert.equal(exchanged.issued_token_type, TOKEN_TYPE_ACCESS_TOKEN);
+  assert.equal(exchanged.issued_token_type, TOKEN_TYPE.accessToken);
   const apiToken = await jwtVerify(exchanged.access_token as string, jwks, { issuer: as.issuer, audience: API_AUDIENCE, algorithms: ['PS256'], typ: 'at+jwt' });
   assert.deepEqual(apiToken.payload.act, { sub: MCP_CLIENT.id });
   assert.equal(apiToken.payload.sub, payload.sub);
@@ -180,16 +180,16 @@ test('happy path: registration, sign-in with the mailed code, consent, token, JW
   assert.notEqual(apiToken.payload.jti, payload.jti);
 
   // The client revokes its token: introspection and exchange stop working.
-  const revoked = await postForm(`${as.url}${PATHS.revoke}`, { token: accessToken, client_id: clientId });
+  const revoked = await postForm(`${as.url}${AS_PATHS.revoke}`, { token: accessToken, client_id: clientId });
   assert.equal(revoked.status, 200);
-  const inactive = await postForm(`${as.url}${PATHS.introspect}`, { token: accessToken }, { authorization: basic(GATEWAY_CLIENT.id, GATEWAY_CLIENT.secret), accept: 'application/jwt' });
+  const inactive = await postForm(`${as.url}${AS_PATHS.introspect}`, { token: accessToken }, { authorization: basicAuthorization(GATEWAY_CLIENT.id, GATEWAY_CLIENT.secret), accept: 'application/jwt' });
   assert.equal(inactive.status, 204);
-  const inactiveJson = await postForm(`${as.url}${PATHS.introspect}`, { token: accessToken }, { authorization: basic(GATEWAY_CLIENT.id, GATEWAY_CLIENT.secret) });
+  const inactiveJson = await postForm(`${as.url}${AS_PATHS.introspect}`, { token: accessToken }, { authorization: basicAuthorization(GATEWAY_CLIENT.id, GATEWAY_CLIENT.secret) });
   assert.deepEqual(await inactiveJson.json(), { active: false });
   const afterRevocation = await postForm(
-    `${as.url}${PATHS.token}`,
-    { grant_type: GRANT_TOKEN_EXCHANGE, subject_token: jwt, subject_token_type: TOKEN_TYPE_ACCESS_TOKEN },
-    { authorization: basic(MCP_CLIENT.id, MCP_CLIENT.secret) },
+    `${as.url}${AS_PATHS.token}`,
+    { grant_type: GRANT_TYPE.tokenExchange, subject_token: jwt, subject_token_type: TOKEN_TYPE.accessToken },
+    { authorization: basicAuthorization(MCP_CLIENT.id, MCP_CLIENT.secret) },
   );
   assert.equal(afterRevocation.status, 400);
   assert.equal(((await afterRevocation.json()) as { error: string }).error, 'invalid_grant');
@@ -200,7 +200,7 @@ test('a client identified by its metadata document on a loopback host signs in a
   const first = await authorizeAndRedeem(clientId, 'http://127.0.0.1:7777/callback', 'jane.test@demo.example');
   assert.equal(first.status, 200);
   const token = (await first.json()) as { access_token: string };
-  const introspected = await postForm(`${as.url}${PATHS.introspect}`, { token: token.access_token }, { authorization: basic(GATEWAY_CLIENT.id, GATEWAY_CLIENT.secret), accept: 'application/jwt' });
+  const introspected = await postForm(`${as.url}${AS_PATHS.introspect}`, { token: token.access_token }, { authorization: basicAuthorization(GATEWAY_CLIENT.id, GATEWAY_CLIENT.secret), accept: 'application/jwt' });
   const claims = decodeJwt(await introspected.text());
   assert.equal(claims.client_id, clientId);
   assert.equal(claims.region, 'Europe');
@@ -210,28 +210,28 @@ test('a client identified by its metadata document on a loopback host signs in a
 });
 
 test('key rotation: new tokens get the new key, the previous key stays published until its tokens expire', async () => {
-  const keysBefore = (await (await fetch(`${as.url}${PATHS.jwks}`)).json()) as { keys: { kid: string }[] };
+  const keysBefore = (await (await fetch(`${as.url}${AS_PATHS.jwks}`)).json()) as { keys: { kid: string }[] };
   assert.equal(keysBefore.keys.length, 1);
   const oldKid = keysBefore.keys[0]!.kid;
   const registration = await registerClient(as.url, { redirect_uris: ['https://agent.example/cb'], token_endpoint_auth_method: 'none' });
   const oldToken = (await (await authorizeAndRedeem(registration.body.client_id, 'https://agent.example/cb')).json()) as { access_token: string };
-  const oldJwt = await (await postForm(`${as.url}${PATHS.introspect}`, { token: oldToken.access_token }, { authorization: basic(GATEWAY_CLIENT.id, GATEWAY_CLIENT.secret), accept: 'application/jwt' })).text();
+  const oldJwt = await (await postForm(`${as.url}${AS_PATHS.introspect}`, { token: oldToken.access_token }, { authorization: basicAuthorization(GATEWAY_CLIENT.id, GATEWAY_CLIENT.secret), accept: 'application/jwt' })).text();
 
   await as.server.rotateSigningKey();
-  const keysAfter = (await (await fetch(`${as.url}${PATHS.jwks}`)).json()) as { keys: { kid: string }[] };
+  const keysAfter = (await (await fetch(`${as.url}${AS_PATHS.jwks}`)).json()) as { keys: { kid: string }[] };
   assert.deepEqual(keysAfter.keys.map((k) => k.kid).sort(), [oldKid, as.server.currentKeyId].sort());
   assert.notEqual(as.server.currentKeyId, oldKid);
 
   // A token signed by the previous key is still exchanged, and the result carries the new kid.
   const exchange = await postForm(
-    `${as.url}${PATHS.token}`,
-    { grant_type: GRANT_TOKEN_EXCHANGE, subject_token: oldJwt, subject_token_type: TOKEN_TYPE_ACCESS_TOKEN },
-    { authorization: basic(MCP_CLIENT.id, MCP_CLIENT.secret) },
+    `${as.url}${AS_PATHS.token}`,
+    { grant_type: GRANT_TYPE.tokenExchange, subject_token: oldJwt, subject_token_type: TOKEN_TYPE.accessToken },
+    { authorization: basicAuthorization(MCP_CLIENT.id, MCP_CLIENT.secret) },
   );
   assert.equal(exchange.status, 200);
   assert.equal(decodeProtectedHeader(((await exchange.json()) as { access_token: string }).access_token).kid, as.server.currentKeyId);
 
   as.advance(900 + 61);
-  const keysLater = (await (await fetch(`${as.url}${PATHS.jwks}`)).json()) as { keys: { kid: string }[] };
+  const keysLater = (await (await fetch(`${as.url}${AS_PATHS.jwks}`)).json()) as { keys: { kid: string }[] };
   assert.deepEqual(keysLater.keys.map((k) => k.kid), [as.server.currentKeyId]);
 });

@@ -1,7 +1,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PAGES, PATHS } from './paths.ts';
-import { authorizeUrl, MCP_RESOURCE, pkcePair, registerClient, startTestAuthorizationServer, TEST_SCOPE, type TestAuthorizationServer } from './testing/test-server.ts';
+import { AS_PATHS } from '@mcp-secured-api/contracts';
+import { PAGES } from './paths.ts';
+import { authorizeUrl, MCP_RESOURCE, pkcePair, registerClient, startTestAuthorizationServer, TEST_SCOPE, type TestAuthorizationServer } from '../../test/support/authorization-server.ts';
 
 let as: TestAuthorizationServer;
 let clientId: string;
@@ -106,7 +107,7 @@ test('pages forbid framing and referrers', async () => {
 
 test('the cookie is Secure when the login origin is https', async () => {
   const secure = await startTestAuthorizationServer({
-    config: { loginOrigin: 'https://login.demo.example', issuer: `https://login.demo.example${PATHS.issuer}` },
+    config: { loginOrigin: 'https://login.demo.example', issuer: `https://login.demo.example${AS_PATHS.issuer}` },
   });
   try {
     const registration = await registerClient(secure.url, { redirect_uris: ['https://agent.example/cb'], token_endpoint_auth_method: 'none' });

@@ -9,7 +9,8 @@ import { ClientMetadataError } from './client-metadata-document.ts';
 import type { ServerContext } from './context.ts';
 import { PageError } from './errors.ts';
 import { singleValued } from './form.ts';
-import { PAGES, PATHS } from './paths.ts';
+import { AS_PATHS } from '@mcp-secured-api/contracts';
+import { PAGES } from './paths.ts';
 import { isValidS256Challenge } from './pkce.ts';
 import { pageRateLimit } from './rate-limit.ts';
 import { redirectUriMatches } from './redirect-uri.ts';
@@ -40,7 +41,7 @@ export function authorizeRoutes(ctx: ServerContext): Hono {
   // from one address could evict the sign-ins of everyone else.
   const limitAuthorizations = pageRateLimit({ perMinute: ctx.limits.authorizationsPerMinute, what: 'sign-ins started', trustProxy: config.trustProxy });
 
-  app.get(PATHS.authorize, limitAuthorizations, async (c) => {
+  app.get(AS_PATHS.authorize, limitAuthorizations, async (c) => {
     const { values: q, repeated } = singleValued(new URL(c.req.url).searchParams);
     if (repeated) throw new PageError('invalid_request', `The authorization request repeats the parameter ${repeated}.`);
     if (!q.client_id) throw new PageError('invalid_request', 'The authorization request has no client_id.');

@@ -5,6 +5,7 @@
  * `client_secret_post`, or `none` for public clients.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { parseBasicAuthorization } from '@mcp-secured-api/contracts';
 import type { AuthorizationServerConfig } from './config.ts';
 import { isClientIdUrl, type ClientMetadataDocuments } from './client-metadata-document.ts';
 import { OAuthError } from './errors.ts';
@@ -31,10 +32,6 @@ export function hashSecret(secret: string): Buffer {
 
 function secretMatches(presented: string, expectedHash: Buffer): boolean {
   return timingSafeEqual(hashSecret(presented), expectedHash);
-}
-
-function formDecode(value: string): string {
-  return decodeURIComponent(value.replace(/\+/g, ' '));
 }
 
 const AGENT: ReadonlySet<Capability> = new Set(['authorization_code']);
@@ -69,24 +66,16 @@ export class Clients {
   async authenticate(authorization: string | undefined, form: Record<string, string>): Promise<AuthenticatedClient> {
     let clientId = form.client_id;
     let secret = form.client_secret;
-    const basic = authorization?.match(/^Basic\s+([A-Za-z0-9+/=]+)\s*$/i);
+    const basic = parseBasicAuthorization(authorization);
     const challenge = basic ? { 'WWW-Authenticate': 'Basic realm="oauth"' } : undefined;
     const invalidClient = (why: string) => new OAuthError('invalid_client', why, 401, challenge);
+    if (basic === null) throw invalidClient('Malformed Basic credentials');
     if (authorization && !basic) throw invalidClient('Client authentication must use HTTP Basic or the request body');
     if (basic) {
       if (secret !== undefined) throw new OAuthError('invalid_request', 'Use one client authentication method, not both Basic and client_secret');
-      const decoded = Buffer.from(basic[1]!, 'base64').toString('utf8');
-      const colon = decoded.indexOf(':');
-      if (colon < 0) throw invalidClient('Malformed Basic credentials');
-      let basicId: string;
-      try {
-        basicId = formDecode(decoded.slice(0, colon));
-        secret = formDecode(decoded.slice(colon + 1));
-      } catch {
-        throw invalidClient('Malformed Basic credentials');
-      }
-      if (clientId !== undefined && clientId !== basicId) throw new OAuthError('invalid_request', 'client_id differs from the authenticated client');
-      clientId = basicId;
+      if (clientId !== undefined && clientId !== basic.clientId) throw new OAuthError('invalid_request', 'client_id differs from the authenticated client');
+      clientId = basic.clientId;
+      secret = basic.clientSecret;
     }
     if (!clientId) throw invalidClient('Client authentication is required');
 

@@ -2,7 +2,7 @@
  * The built-in authorization server's configuration: the typed model's values, validated once.
  */
 import { z } from 'zod';
-import { PATHS } from './paths.ts';
+import { AS_PATHS } from '@mcp-secured-api/contracts';
 
 // RFC 6749 scope-token characters: one scope, no spaces.
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
@@ -48,9 +48,9 @@ export const authorizationServerConfigSchema = z
     trustProxy: z.boolean().default(false),
   })
   .strict()
-  .refine((c) => c.issuer === `${c.loginOrigin}${PATHS.issuer}`, {
+  .refine((c) => c.issuer === `${c.loginOrigin}${AS_PATHS.issuer}`, {
     path: ['issuer'],
-    message: `must be the login origin followed by ${PATHS.issuer}`,
+    message: `must be the login origin followed by ${AS_PATHS.issuer}`,
   })
   .refine((c) => c.clients.gateway.id !== c.clients.mcpServer.id, {
     path: ['clients'],

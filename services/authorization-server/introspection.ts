@@ -8,13 +8,13 @@ import { decodeJwt } from 'jose';
 import type { ServerContext } from './context.ts';
 import { OAuthError } from './errors.ts';
 import { readForm } from './form.ts';
-import { PATHS } from './paths.ts';
+import { AS_PATHS } from '@mcp-secured-api/contracts';
 
 export function introspectionRoutes(ctx: ServerContext): Hono {
   const { clients, tokens, now } = ctx;
   const app = new Hono();
 
-  app.post(PATHS.introspect, async (c) => {
+  app.post(AS_PATHS.introspect, async (c) => {
     const form = await readForm(c);
     const client = await clients.authenticate(c.req.header('authorization'), form);
     if (!client.capabilities.has('introspection')) throw new OAuthError('invalid_client', 'This client may not introspect tokens', 401);

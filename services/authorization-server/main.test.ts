@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { authorizationServerEnv } from '../../infra/environments.ts';
-import { AS_PATHS, buildModel, parseStackConfig } from '../../infra/model.ts';
-import { runEntryPoint } from '../testing/entry-point.ts';
+import { buildModel, parseStackConfig } from '../../infra/model.ts';
+import { runEntryPoint } from '../../test/support/entry-point.ts';
 import { configFromEnv, EnvironmentError } from './env.ts';
-import { PATHS } from './paths.ts';
+import { AS_PATHS } from '@mcp-secured-api/contracts';
 
 const main = fileURLToPath(new URL('./main.ts', import.meta.url));
 const model = buildModel(
@@ -14,10 +14,6 @@ const model = buildModel(
 );
 const secrets = { gatewayClientSecret: 'gateway-secret-0123456789', mcpClientSecret: 'mcp-secret-0123456789abc', cookieSecret: 'cookie-secret-0123456789abcdef-0123456789' };
 const env = authorizationServerEnv(model, { authorizationServer: 'http://login-server:8443', stocksApi: 'http://stocks-api:3000', smtp: { host: '127.0.0.1', port: 9 } }, secrets, 8443);
-
-test("the server's paths are the deployment model's", () => {
-  assert.deepEqual(PATHS, AS_PATHS);
-});
 
 test('the configuration comes from exactly the variables the deployment sets', () => {
   const { port, config } = configFromEnv(env);
@@ -89,10 +85,10 @@ test('the entry point serves health and metadata, rotates its key on SIGUSR2 and
     const port = (await waitFor(/listening on port (\d+)/))[1];
     const url = `http://127.0.0.1:${port}`;
     assert.deepEqual(await (await fetch(`${url}/health`)).json(), { status: 'ok' });
-    const metadata = (await (await fetch(`${url}/.well-known/oauth-authorization-server${PATHS.issuer}`)).json()) as { issuer: string; token_endpoint: string };
+    const metadata = (await (await fetch(`${url}/.well-known/oauth-authorization-server${AS_PATHS.issuer}`)).json()) as { issuer: string; token_endpoint: string };
     assert.equal(metadata.issuer, model.issuer);
     assert.equal(metadata.token_endpoint, model.endpoints.token);
-    const jwks = async () => ((await (await fetch(`${url}${PATHS.jwks}`)).json()) as { keys: unknown[] }).keys.length;
+    const jwks = async () => ((await (await fetch(`${url}${AS_PATHS.jwks}`)).json()) as { keys: unknown[] }).keys.length;
     assert.equal(await jwks(), 1);
     child.kill('SIGUSR2');
     await waitFor(/signing key rotated/);

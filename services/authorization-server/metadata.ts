@@ -5,22 +5,22 @@
 import { Hono } from 'hono';
 import type { AuthorizationServerConfig } from './config.ts';
 import type { SigningKeys } from './keys.ts';
-import { GRANT_TOKEN_EXCHANGE, PATHS } from './paths.ts';
+import { AS_PATHS, GRANT_TYPE } from '@mcp-secured-api/contracts';
 
 export function metadataDocument(config: AuthorizationServerConfig) {
   const at = (path: string) => `${config.loginOrigin}${path}`;
   return {
     issuer: config.issuer,
-    authorization_endpoint: at(PATHS.authorize),
-    token_endpoint: at(PATHS.token),
-    registration_endpoint: at(PATHS.registration),
-    introspection_endpoint: at(PATHS.introspect),
-    revocation_endpoint: at(PATHS.revoke),
-    jwks_uri: at(PATHS.jwks),
+    authorization_endpoint: at(AS_PATHS.authorize),
+    token_endpoint: at(AS_PATHS.token),
+    registration_endpoint: at(AS_PATHS.registration),
+    introspection_endpoint: at(AS_PATHS.introspect),
+    revocation_endpoint: at(AS_PATHS.revoke),
+    jwks_uri: at(AS_PATHS.jwks),
     scopes_supported: [config.scope],
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
-    grant_types_supported: ['authorization_code', GRANT_TOKEN_EXCHANGE],
+    grant_types_supported: ['authorization_code', GRANT_TYPE.tokenExchange],
     code_challenge_methods_supported: ['S256'],
     token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
     introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
@@ -36,9 +36,9 @@ export function metadataRoutes(config: AuthorizationServerConfig, keys: SigningK
   const body = JSON.stringify(metadataDocument(config));
   const headers = { 'Content-Type': 'application/json', 'Cache-Control': 'public, max-age=300', 'Access-Control-Allow-Origin': '*' };
   for (const name of ['oauth-authorization-server', 'openid-configuration']) {
-    app.get(`${PATHS.issuer}/.well-known/${name}`, (c) => c.body(body, 200, headers));
-    app.get(`/.well-known/${name}${PATHS.issuer}`, (c) => c.body(body, 200, headers));
+    app.get(`${AS_PATHS.issuer}/.well-known/${name}`, (c) => c.body(body, 200, headers));
+    app.get(`/.well-known/${name}${AS_PATHS.issuer}`, (c) => c.body(body, 200, headers));
   }
-  app.get(PATHS.jwks, (c) => c.body(keys.jwks(), 200, { ...headers, 'Cache-Control': 'public, max-age=60' }));
+  app.get(AS_PATHS.jwks, (c) => c.body(keys.jwks(), 200, { ...headers, 'Cache-Control': 'public, max-age=60' }));
   return app;
 }

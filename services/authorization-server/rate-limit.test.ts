@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Hono } from 'hono';
-import { listen } from '../testing/listen.ts';
+import { listen } from '../../test/support/listen.ts';
 import { rateLimit } from './rate-limit.ts';
 
 function limited(trustProxy: boolean) {

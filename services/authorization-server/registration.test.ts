@@ -1,8 +1,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PATHS } from './paths.ts';
+import { AS_PATHS } from '@mcp-secured-api/contracts';
 import { REGISTRATION_TTL_SECONDS } from './registration.ts';
-import { authorizeUrl, pkcePair, registerClient, startTestAuthorizationServer, TEST_SCOPE, type TestAuthorizationServer } from './testing/test-server.ts';
+import { authorizeUrl, pkcePair, registerClient, startTestAuthorizationServer, TEST_SCOPE, type TestAuthorizationServer } from '../../test/support/authorization-server.ts';
 
 let as: TestAuthorizationServer;
 before(async () => {
@@ -28,7 +28,7 @@ test('unknown scopes, grant types and authentication methods are refused', async
   await refusedWith({ redirect_uris: ['https://agent.example/cb'], scope: `${TEST_SCOPE} admin` }, 'invalid_client_metadata');
   await refusedWith({ redirect_uris: ['https://agent.example/cb'], grant_types: ['client_credentials'] }, 'invalid_client_metadata');
   await refusedWith({ redirect_uris: ['https://agent.example/cb'], token_endpoint_auth_method: 'private_key_jwt' }, 'invalid_client_metadata');
-  const notJson = await fetch(`${as.url}${PATHS.registration}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' });
+  const notJson = await fetch(`${as.url}${AS_PATHS.registration}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' });
   assert.equal(notJson.status, 400);
 });
 

@@ -10,7 +10,7 @@ import { hashSecret } from './clients.ts';
 import { validateClientMetadata } from './client-rules.ts';
 import type { ServerContext } from './context.ts';
 import { OAuthError } from './errors.ts';
-import { PATHS } from './paths.ts';
+import { AS_PATHS } from '@mcp-secured-api/contracts';
 import { rateLimit } from './rate-limit.ts';
 import type { RegisteredClient } from './store.ts';
 import { randomToken } from './tokens.ts';
@@ -22,7 +22,7 @@ export function registrationRoutes(ctx: ServerContext): Hono {
   const app = new Hono();
 
   app.post(
-    PATHS.registration,
+    AS_PATHS.registration,
     rateLimit({
       limit: ctx.limits.registrationsPerMinute,
       windowSeconds: 60,

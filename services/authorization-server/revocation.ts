@@ -3,13 +3,13 @@ import { Hono } from 'hono';
 import type { ServerContext } from './context.ts';
 import { OAuthError } from './errors.ts';
 import { readForm } from './form.ts';
-import { PATHS } from './paths.ts';
+import { AS_PATHS } from '@mcp-secured-api/contracts';
 
 export function revocationRoutes(ctx: ServerContext): Hono {
   const { clients, tokens } = ctx;
   const app = new Hono();
 
-  app.post(PATHS.revoke, async (c) => {
+  app.post(AS_PATHS.revoke, async (c) => {
     const form = await readForm(c);
     const client = await clients.authenticate(c.req.header('authorization'), form);
     if (!form.token) throw new OAuthError('invalid_request', 'The token parameter is missing');

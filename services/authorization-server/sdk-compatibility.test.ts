@@ -1,9 +1,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { discoverAuthorizationServerMetadata, exchangeAuthorization, registerClient, startAuthorization } from '@modelcontextprotocol/sdk/client/auth.js';
-import { startMaildev, type Maildev } from './testing/maildev.ts';
-import { MCP_RESOURCE, startTestAuthorizationServer, TEST_SCOPE, type TestAuthorizationServer } from './testing/test-server.ts';
-import { signIn } from './testing/user-agent.ts';
+import { startMaildev, type Maildev } from '../../test/support/maildev.ts';
+import { MCP_RESOURCE, startTestAuthorizationServer, TEST_SCOPE, type TestAuthorizationServer } from '../../test/support/authorization-server.ts';
+import { signIn } from '../../infra/local/headless-sign-in.ts';
 
 let mail: Maildev;
 let as: TestAuthorizationServer;

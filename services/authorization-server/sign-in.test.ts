@@ -1,9 +1,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PAGES } from './paths.ts';
-import { startMaildev, type Maildev } from './testing/maildev.ts';
-import { authorizeUrl, pkcePair, registerClient, startTestAuthorizationServer, TEST_SCOPE, type TestAuthorizationServer } from './testing/test-server.ts';
-import { mailboxSnapshot, pageText, parseForms, readCode, signIn, UserAgent, type Page } from './testing/user-agent.ts';
+import { startMaildev, type Maildev } from '../../test/support/maildev.ts';
+import { authorizeUrl, pkcePair, registerClient, startTestAuthorizationServer, TEST_SCOPE, type TestAuthorizationServer } from '../../test/support/authorization-server.ts';
+import { mailboxSnapshot, pageText, parseForms, readCode, signIn, UserAgent, type Page } from '../../infra/local/headless-sign-in.ts';
 
 let mail: Maildev;
 let as: TestAuthorizationServer;

@@ -1,12 +1,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeJwt, generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
-import { GRANT_TOKEN_EXCHANGE, PATHS, TOKEN_TYPE_ACCESS_TOKEN } from './paths.ts';
-import { startMaildev, type Maildev } from './testing/maildev.ts';
+import { AS_PATHS, GRANT_TYPE, TOKEN_TYPE } from '@mcp-secured-api/contracts';
+import { startMaildev, type Maildev } from '../../test/support/maildev.ts';
 import {
   API_AUDIENCE,
   authorizeUrl,
-  basic,
   GATEWAY_CLIENT,
   MCP_CLIENT,
   MCP_RESOURCE,
@@ -16,8 +15,9 @@ import {
   startTestAuthorizationServer,
   TEST_SCOPE,
   type TestAuthorizationServer,
-} from './testing/test-server.ts';
-import { signIn } from './testing/user-agent.ts';
+} from '../../test/support/authorization-server.ts';
+import { signIn } from '../../infra/local/headless-sign-in.ts';
+import { basicAuthorization } from '@mcp-secured-api/contracts';
 
 let mail: Maildev;
 let as: TestAuthorizationServer;
@@ -51,12 +51,12 @@ async function getCode(clientId: string) {
   return { code: result.code, verifier: pkce.verifier };
 }
 
-const token = (form: Record<string, string | undefined>, headers: Record<string, string> = {}) => postForm(`${as.url}${PATHS.token}`, form, headers);
+const token = (form: Record<string, string | undefined>, headers: Record<string, string> = {}) => postForm(`${as.url}${AS_PATHS.token}`, form, headers);
 const redeem = (clientId: string, code: string, verifier: string | undefined, extra: Record<string, string> = {}) =>
   token({ grant_type: 'authorization_code', client_id: clientId, code, redirect_uri: REDIRECT, code_verifier: verifier, ...extra });
-const introspect = (t: string) => postForm(`${as.url}${PATHS.introspect}`, { token: t }, { authorization: basic(GATEWAY_CLIENT.id, GATEWAY_CLIENT.secret), accept: 'application/jwt' });
+const introspect = (t: string) => postForm(`${as.url}${AS_PATHS.introspect}`, { token: t }, { authorization: basicAuthorization(GATEWAY_CLIENT.id, GATEWAY_CLIENT.secret), accept: 'application/jwt' });
 const exchange = (subject: string, extra: Record<string, string> = {}, client = MCP_CLIENT) =>
-  token({ grant_type: GRANT_TOKEN_EXCHANGE, subject_token: subject, subject_token_type: TOKEN_TYPE_ACCESS_TOKEN, ...extra }, { authorization: basic(client.id, client.secret) });
+  token({ grant_type: GRANT_TYPE.tokenExchange, subject_token: subject, subject_token_type: TOKEN_TYPE.accessToken, ...extra }, { authorization: basicAuthorization(client.id, client.secret) });
 
 async function oauthError(response: Response, status: number, error: string) {
   assert.equal(response.status, status);
@@ -108,7 +108,7 @@ test('confidential clients authenticate with client_secret_basic or client_secre
   const wrong = await redeem(confidential.id, c.code, c.verifier, { client_secret: 'not-the-secret' });
   await oauthError(wrong, 401, 'invalid_client');
   c = await getCode(confidential.id);
-  const wrongBasic = await token({ grant_type: 'authorization_code', code: c.code, redirect_uri: REDIRECT, code_verifier: c.verifier }, { authorization: basic(confidential.id, 'nope') });
+  const wrongBasic = await token({ grant_type: 'authorization_code', code: c.code, redirect_uri: REDIRECT, code_verifier: c.verifier }, { authorization: basicAuthorization(confidential.id, 'nope') });
   assert.match(wrongBasic.headers.get('www-authenticate') ?? '', /^Basic/);
   await oauthError(wrongBasic, 401, 'invalid_client');
   c = await getCode(confidential.id);
@@ -116,14 +116,14 @@ test('confidential clients authenticate with client_secret_basic or client_secre
   c = await getCode(confidential.id);
   assert.equal((await redeem(confidential.id, c.code, c.verifier, { client_secret: confidential.secret })).status, 200);
   c = await getCode(confidential.id);
-  const viaBasic = await token({ grant_type: 'authorization_code', code: c.code, redirect_uri: REDIRECT, code_verifier: c.verifier }, { authorization: basic(confidential.id, confidential.secret) });
+  const viaBasic = await token({ grant_type: 'authorization_code', code: c.code, redirect_uri: REDIRECT, code_verifier: c.verifier }, { authorization: basicAuthorization(confidential.id, confidential.secret) });
   assert.equal(viaBasic.status, 200);
   await oauthError(await redeem('unknown-client', 'x', 'y'), 401, 'invalid_client');
 });
 
 test('grants other than authorization_code and token exchange are refused; no refresh tokens', async () => {
   await oauthError(await token({ grant_type: 'refresh_token', refresh_token: 'x', client_id: publicClient }), 400, 'unsupported_grant_type');
-  await oauthError(await token({ grant_type: 'client_credentials' }, { authorization: basic(MCP_CLIENT.id, MCP_CLIENT.secret) }), 400, 'unsupported_grant_type');
+  await oauthError(await token({ grant_type: 'client_credentials' }, { authorization: basicAuthorization(MCP_CLIENT.id, MCP_CLIENT.secret) }), 400, 'unsupported_grant_type');
 });
 
 test('token exchange only for the MCP server client', async () => {
@@ -165,9 +165,9 @@ test('token exchange never widens scope, never targets another audience, never o
 
 test('introspection is only for the gateway client', async () => {
   const { opaque } = await agentJwt();
-  const url = `${as.url}${PATHS.introspect}`;
-  await oauthError(await postForm(url, { token: opaque }, { authorization: basic(MCP_CLIENT.id, MCP_CLIENT.secret) }), 401, 'invalid_client');
-  await oauthError(await postForm(url, { token: opaque }, { authorization: basic(GATEWAY_CLIENT.id, 'wrong-secret-0123456789') }), 401, 'invalid_client');
+  const url = `${as.url}${AS_PATHS.introspect}`;
+  await oauthError(await postForm(url, { token: opaque }, { authorization: basicAuthorization(MCP_CLIENT.id, MCP_CLIENT.secret) }), 401, 'invalid_client');
+  await oauthError(await postForm(url, { token: opaque }, { authorization: basicAuthorization(GATEWAY_CLIENT.id, 'wrong-secret-0123456789') }), 401, 'invalid_client');
   await oauthError(await postForm(url, { token: opaque }), 401, 'invalid_client');
   await oauthError(await postForm(url, { token: opaque, client_id: publicClient }), 401, 'invalid_client');
   assert.equal((await introspect('not-a-token')).status, 204);
@@ -175,7 +175,7 @@ test('introspection is only for the gateway client', async () => {
 
 test('only the owning client revokes a token', async () => {
   const { opaque } = await agentJwt();
-  const revoke = (form: Record<string, string>) => postForm(`${as.url}${PATHS.revoke}`, form);
+  const revoke = (form: Record<string, string>) => postForm(`${as.url}${AS_PATHS.revoke}`, form);
   assert.equal((await revoke({ token: opaque, client_id: otherClient })).status, 200);
   assert.equal((await introspect(opaque)).status, 200, "another client's revocation has no effect");
   await oauthError(await revoke({ token: opaque, client_id: confidential.id, client_secret: 'wrong' }), 401, 'invalid_client');
@@ -184,10 +184,10 @@ test('only the owning client revokes a token', async () => {
 });
 
 test('malformed token requests get RFC 6749 errors', async () => {
-  const asJson = await fetch(`${as.url}${PATHS.token}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  const asJson = await fetch(`${as.url}${AS_PATHS.token}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
   await oauthError(asJson, 400, 'invalid_request');
   await oauthError(await token({ client_id: publicClient }), 400, 'invalid_request');
-  const repeated = await fetch(`${as.url}${PATHS.token}`, {
+  const repeated = await fetch(`${as.url}${AS_PATHS.token}`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: `grant_type=authorization_code&client_id=${publicClient}&code=a&code=b`,

@@ -9,7 +9,7 @@ import type { AuthenticatedClient } from './clients.ts';
 import type { ServerContext } from './context.ts';
 import { OAuthError } from './errors.ts';
 import { readForm } from './form.ts';
-import { GRANT_TOKEN_EXCHANGE, PATHS, TOKEN_TYPE_ACCESS_TOKEN, TOKEN_TYPE_JWT } from './paths.ts';
+import { AS_PATHS, GRANT_TYPE, TOKEN_TYPE } from '@mcp-secured-api/contracts';
 import { verifierMatches } from './pkce.ts';
 import { randomToken } from './tokens.ts';
 
@@ -57,11 +57,11 @@ export function tokenRoutes(ctx: ServerContext): Hono {
   async function tokenExchange(c: Context, client: AuthenticatedClient, form: Record<string, string>) {
     if (!client.capabilities.has('token_exchange')) throw new OAuthError('unauthorized_client', 'This client may not exchange tokens');
     if (!form.subject_token) throw new OAuthError('invalid_request', 'The subject_token parameter is missing');
-    if (form.subject_token_type !== TOKEN_TYPE_ACCESS_TOKEN && form.subject_token_type !== TOKEN_TYPE_JWT) {
-      throw new OAuthError('invalid_request', `subject_token_type must be ${TOKEN_TYPE_ACCESS_TOKEN}`);
+    if (form.subject_token_type !== TOKEN_TYPE.accessToken && form.subject_token_type !== TOKEN_TYPE.jwt) {
+      throw new OAuthError('invalid_request', `subject_token_type must be ${TOKEN_TYPE.accessToken}`);
     }
-    if (form.requested_token_type !== undefined && form.requested_token_type !== TOKEN_TYPE_ACCESS_TOKEN && form.requested_token_type !== TOKEN_TYPE_JWT) {
-      throw new OAuthError('invalid_request', `requested_token_type must be ${TOKEN_TYPE_ACCESS_TOKEN}`);
+    if (form.requested_token_type !== undefined && form.requested_token_type !== TOKEN_TYPE.accessToken && form.requested_token_type !== TOKEN_TYPE.jwt) {
+      throw new OAuthError('invalid_request', `requested_token_type must be ${TOKEN_TYPE.accessToken}`);
     }
     if (form.actor_token !== undefined) throw new OAuthError('invalid_request', 'actor_token is not supported; the authenticated client is the actor');
     if (form.audience !== undefined && form.resource !== undefined && form.audience !== form.resource) {
@@ -69,24 +69,24 @@ export function tokenRoutes(ctx: ServerContext): Hono {
     }
     const issued = await tokens.exchange(form.subject_token, { scope: form.scope, audience: form.audience ?? form.resource });
     return c.json(
-      { access_token: issued.accessToken, issued_token_type: TOKEN_TYPE_ACCESS_TOKEN, token_type: 'Bearer', expires_in: issued.expiresIn, scope: issued.scope },
+      { access_token: issued.accessToken, issued_token_type: TOKEN_TYPE.accessToken, token_type: 'Bearer', expires_in: issued.expiresIn, scope: issued.scope },
       200,
       NO_STORE,
     );
   }
 
-  app.post(PATHS.token, async (c) => {
+  app.post(AS_PATHS.token, async (c) => {
     const form = await readForm(c);
     const client = await clients.authenticate(c.req.header('authorization'), form);
     switch (form.grant_type) {
       case 'authorization_code':
         return authorizationCode(c, client, form);
-      case GRANT_TOKEN_EXCHANGE:
+      case GRANT_TYPE.tokenExchange:
         return tokenExchange(c, client, form);
       case undefined:
         throw new OAuthError('invalid_request', 'The grant_type parameter is missing');
       default:
-        throw new OAuthError('unsupported_grant_type', `Supported grant types: authorization_code, ${GRANT_TOKEN_EXCHANGE}`);
+        throw new OAuthError('unsupported_grant_type', `Supported grant types: authorization_code, ${GRANT_TYPE.tokenExchange}`);
     }
   });
 

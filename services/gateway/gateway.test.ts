@@ -14,7 +14,7 @@ import {
   startUpstream,
   type RawResponse,
   type Seen,
-} from './test-support.ts';
+} from '../../test/support/gateway-peers.ts';
 
 type Upstream = Awaited<ReturnType<typeof startUpstream>>;
 type Introspection = Awaited<ReturnType<typeof startIntrospection>>;

@@ -4,6 +4,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import { basicAuthorization } from '@mcp-secured-api/contracts';
 
 export interface IntrospectionRequest {
   endpoint: string;
@@ -42,13 +43,12 @@ export function introspect(r: IntrospectionRequest): Promise<IntrospectionResult
   const url = new URL(r.endpoint);
   const secure = url.protocol === 'https:';
   const body = new URLSearchParams({ token: r.token }).toString();
-  const credentials = Buffer.from(`${r.clientId}:${r.clientSecret}`).toString('base64');
   return new Promise((resolve) => {
     const req = (secure ? https : http).request(url, {
       method: 'POST',
       agent: secure ? (r.verifySsl ? r.agents.https : r.agents.httpsUnverified) : r.agents.http,
       headers: {
-        authorization: `Basic ${credentials}`,
+        authorization: basicAuthorization(r.clientId, r.clientSecret),
         'content-type': 'application/x-www-form-urlencoded',
         accept: 'application/jwt',
         'content-length': Buffer.byteLength(body),

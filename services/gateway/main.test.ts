@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { request, startUpstream } from './test-support.ts';
+import { request, startUpstream } from '../../test/support/gateway-peers.ts';
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 

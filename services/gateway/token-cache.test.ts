@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { IntrospectionResult } from './introspection.ts';
-import { makeJwt } from './test-support.ts';
+import { makeJwt } from '../../test/support/gateway-peers.ts';
 import { PhantomTokenCache } from './token-cache.ts';
 
 const inactive = async (): Promise<IntrospectionResult> => ({ status: 204 });

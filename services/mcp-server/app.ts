@@ -11,13 +11,17 @@ import { Hono } from 'hono';
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
-import { errorResponse } from '../security/challenge.ts';
-import { dnsRebindingProtection } from '../security/dns-rebinding.ts';
-import { InsufficientScopeError, InvalidTokenError } from '../security/errors.ts';
-import { bearerAuth } from '../security/middleware.ts';
-import type { AuthEnv } from '../security/middleware.ts';
-import { protectedResourceMetadata, protectedResourceMetadataUrl, WELL_KNOWN_PROTECTED_RESOURCE } from '../security/protected-resource-metadata.ts';
-import type { AccessTokenVerifierOptions } from '../security/verify-access-token.ts';
+import { protectedResourceMetadataUrl, WELL_KNOWN } from '@mcp-secured-api/contracts';
+import {
+  bearerAuth,
+  dnsRebindingProtection,
+  errorResponse,
+  InsufficientScopeError,
+  InvalidTokenError,
+  protectedResourceMetadata,
+  type AccessTokenVerifierOptions,
+  type AuthEnv,
+} from '@mcp-secured-api/security';
 import { createStocksClient } from './stocks-client.ts';
 import { createTokenExchanger } from './token-exchange.ts';
 import type { ApiTokenProvider, TokenExchangeOptions } from './token-exchange.ts';
@@ -90,7 +94,7 @@ export function createMcpServer(config: McpServerConfig): Hono<AuthEnv> {
   app.use('*', dnsRebindingProtection({ publicOrigin: config.publicOrigin, allowedOrigins: config.allowedOrigins }));
 
   // RFC 9728: at the well-known path, and in the path-inserted form when the resource has a path.
-  for (const path of new Set([WELL_KNOWN_PROTECTED_RESOURCE, metadataUrl.pathname])) {
+  for (const path of new Set([WELL_KNOWN.protectedResource, metadataUrl.pathname])) {
     app.get(path, (c) => c.json(metadata));
   }
 

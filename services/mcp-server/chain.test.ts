@@ -13,11 +13,11 @@ import { decodeJwt } from 'jose';
 import { createMcpServer } from './app.ts';
 import type { McpServerConfig } from './app.ts';
 import { createStocksApi } from '../stocks-api/app.ts';
-import { listen } from '../testing/listen.ts';
-import type { Listening } from '../testing/listen.ts';
-import { negativeTokenCorpus } from '../testing/negative-tokens.ts';
-import { startTestIssuer } from '../testing/test-issuer.ts';
-import type { TestIssuer, TestUser } from '../testing/test-issuer.ts';
+import { listen } from '../../test/support/listen.ts';
+import type { Listening } from '../../test/support/listen.ts';
+import { negativeTokenCorpus } from '../../test/support/negative-tokens.ts';
+import { startTestIssuer } from '../../test/support/test-issuer.ts';
+import type { TestIssuer, TestUser } from '../../test/support/test-issuer.ts';
 
 const API = 'https://api.demo.example';
 const INSPECTOR = 'http://localhost:6274';

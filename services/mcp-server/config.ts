@@ -1,6 +1,6 @@
 /** The MCP server's configuration from the environment (the names of infra/environments.ts). */
 import { z } from 'zod';
-import { httpUrl, jwtEnvironment, origin, originList, port, readEnvironment } from '../security/env.ts';
+import { httpUrl, jwtEnvironment, origin, originList, port, readEnvironment } from '@mcp-secured-api/security';
 import type { McpServerConfig } from './app.ts';
 
 const schema = z.object({

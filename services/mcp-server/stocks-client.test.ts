@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Hono } from 'hono';
 import { ApiAuthorizationError, createStocksClient } from './stocks-client.ts';
-import { listen } from '../testing/listen.ts';
-import type { Listening } from '../testing/listen.ts';
+import { listen } from '../../test/support/listen.ts';
+import type { Listening } from '../../test/support/listen.ts';
 
 const COM1 = { id: 'COM1', name: 'Company 1', region: 'USA', price: 450.22 };
 

@@ -4,8 +4,8 @@ import { decodeJwt } from 'jose';
 import { createTokenExchanger, TokenExchangeError } from './token-exchange.ts';
 import type { Subject, TokenExchangeOptions } from './token-exchange.ts';
 import type { AccessTokenClaims } from '../security/verify-access-token.ts';
-import { startTestIssuer } from '../testing/test-issuer.ts';
-import type { TestIssuer } from '../testing/test-issuer.ts';
+import { startTestIssuer } from '../../test/support/test-issuer.ts';
+import type { TestIssuer } from '../../test/support/test-issuer.ts';
 
 const MCP = 'https://mcp.demo.example/';
 const API = 'https://api.demo.example';

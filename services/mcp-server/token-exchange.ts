@@ -10,10 +10,8 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
-import type { AccessTokenClaims } from '../security/verify-access-token.ts';
-
-export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
-export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+import { basicAuthorization, GRANT_TYPE, TOKEN_TYPE } from '@mcp-secured-api/contracts';
+import type { AccessTokenClaims } from '@mcp-secured-api/security';
 
 /** Who the MCP server acts for: the verified token it received and its claims. */
 export interface Subject {
@@ -75,16 +73,15 @@ export function createTokenExchanger(options: TokenExchangeOptions): Required<Ap
   const maxEntries = options.cacheMaxEntries ?? 1000;
   if (!Number.isInteger(maxEntries) || maxEntries < 0) throw new TypeError('cacheMaxEntries must be a whole number, 0 to disable the cache');
   const marginMs = (options.expiryMarginSeconds ?? 30) * 1000;
-  // RFC 6749 §2.3.1: id and secret are form-encoded before they are joined and base64-encoded.
-  const authorization = `Basic ${Buffer.from(`${formEncode(options.clientId)}:${formEncode(options.clientSecret)}`).toString('base64')}`;
+  const authorization = basicAuthorization(options.clientId, options.clientSecret);
   const seconds = Math.round(timeoutMs / 100) / 10;
 
   async function exchange(subjectToken: string): Promise<{ token: string; expiresInMs?: number }> {
     const body = new URLSearchParams({
-      grant_type: TOKEN_EXCHANGE_GRANT,
+      grant_type: GRANT_TYPE.tokenExchange,
       subject_token: subjectToken,
-      subject_token_type: ACCESS_TOKEN_TYPE,
-      requested_token_type: ACCESS_TOKEN_TYPE,
+      subject_token_type: TOKEN_TYPE.accessToken,
+      requested_token_type: TOKEN_TYPE.accessToken,
       audience: options.audience,
     });
     let response: Response;
@@ -163,8 +160,4 @@ export function createTokenExchanger(options: TokenExchangeOptions): Required<Ap
 
 function hash(token: string): string {
   return createHash('sha256').update(token).digest('base64url');
-}
-
-function formEncode(value: string): string {
-  return new URLSearchParams([['', value]]).toString().slice(1);
 }

@@ -10,6 +10,6 @@ export { bearerAuth } from './middleware.ts';
 export type { AuthEnv, AuthVariables, BearerAuthOptions } from './middleware.ts';
 export { dnsRebindingProtection } from './dns-rebinding.ts';
 export type { DnsRebindingOptions } from './dns-rebinding.ts';
-export { protectedResourceMetadata, protectedResourceMetadataUrl, WELL_KNOWN_PROTECTED_RESOURCE } from './protected-resource-metadata.ts';
+export { protectedResourceMetadata } from './protected-resource-metadata.ts';
 export type { ProtectedResourceMetadata } from './protected-resource-metadata.ts';
 export { readEnvironment, EnvironmentError, jwtEnvironment, httpUrl, origin, port, originList } from './env.ts';

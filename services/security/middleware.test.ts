@@ -3,11 +3,11 @@ import { after, before, describe, it } from 'node:test';
 import { Hono } from 'hono';
 import { bearerAuth } from './middleware.ts';
 import type { AuthEnv } from './middleware.ts';
-import { listen } from '../testing/listen.ts';
-import type { Listening } from '../testing/listen.ts';
-import { negativeTokenCorpus } from '../testing/negative-tokens.ts';
-import { startTestIssuer } from '../testing/test-issuer.ts';
-import type { TestIssuer } from '../testing/test-issuer.ts';
+import { listen } from '../../test/support/listen.ts';
+import type { Listening } from '../../test/support/listen.ts';
+import { negativeTokenCorpus } from '../../test/support/negative-tokens.ts';
+import { startTestIssuer } from '../../test/support/test-issuer.ts';
+import type { TestIssuer } from '../../test/support/test-issuer.ts';
 
 const AUDIENCE = 'https://api.demo.example';
 const METADATA = 'https://api.demo.example/.well-known/oauth-protected-resource';

@@ -22,16 +22,3 @@ export function protectedResourceMetadata(options: {
     resource_name: options.resourceName,
   };
 }
-
-export const WELL_KNOWN_PROTECTED_RESOURCE = '/.well-known/oauth-protected-resource';
-
-/**
- * Where a resource's metadata lives (RFC 9728 §3.1): the well-known path inserted between the
- * host and the resource's path, with a terminating slash removed. For `https://mcp.example/` it is
- * `https://mcp.example/.well-known/oauth-protected-resource`.
- */
-export function protectedResourceMetadataUrl(resource: string): URL {
-  const url = new URL(resource);
-  const path = url.pathname.replace(/\/$/, '');
-  return new URL(`${WELL_KNOWN_PROTECTED_RESOURCE}${path}${url.search}`, url.origin);
-}

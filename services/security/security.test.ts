@@ -7,7 +7,6 @@ import { bearerChallenge, errorResponse } from './challenge.ts';
 import { dnsRebindingProtection } from './dns-rebinding.ts';
 import { EnvironmentError, jwtEnvironment, originList, readEnvironment } from './env.ts';
 import { InsufficientScopeError, InvalidRequestError, InvalidTokenError, MissingTokenError } from './errors.ts';
-import { protectedResourceMetadataUrl } from './protected-resource-metadata.ts';
 import { hasScope } from './scope.ts';
 
 describe('extractBearerToken', () => {
@@ -50,15 +49,6 @@ describe('scopes', () => {
     assert.equal(hasScope('openid stocks/read', 'stocks/read'), true);
     assert.equal(hasScope('stocks/readwrite', 'stocks/read'), false);
     assert.equal(hasScope(undefined, 'stocks/read'), false);
-  });
-});
-
-describe('protectedResourceMetadataUrl', () => {
-  it('drops the terminating slash of the resource (RFC 9728 §3.1)', () => {
-    assert.equal(protectedResourceMetadataUrl('https://mcp.demo.example/').href, 'https://mcp.demo.example/.well-known/oauth-protected-resource');
-  });
-  it('inserts the well-known path before a resource path', () => {
-    assert.equal(protectedResourceMetadataUrl('http://localhost:3001/mcp').href, 'http://localhost:3001/.well-known/oauth-protected-resource/mcp');
   });
 });
 

@@ -7,10 +7,10 @@ import type { JWK, JWTVerifyGetKey } from 'jose';
 import { createAccessTokenVerifier } from './verify-access-token.ts';
 import { InvalidTokenError } from './errors.ts';
 import { extractBearerToken } from './bearer.ts';
-import { negativeTokenCorpus } from '../testing/negative-tokens.ts';
-import { startTestIssuer } from '../testing/test-issuer.ts';
-import type { TestIssuer } from '../testing/test-issuer.ts';
-import { listen } from '../testing/listen.ts';
+import { negativeTokenCorpus } from '../../test/support/negative-tokens.ts';
+import { startTestIssuer } from '../../test/support/test-issuer.ts';
+import type { TestIssuer } from '../../test/support/test-issuer.ts';
+import { listen } from '../../test/support/listen.ts';
 
 const AUDIENCE = 'https://mcp.demo.example/';
 const user = { email: 'jane.test@demo.example', region: 'Europe' };

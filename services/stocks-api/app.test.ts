@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createStocksApi } from './app.ts';
-import { listen } from '../testing/listen.ts';
-import type { Listening } from '../testing/listen.ts';
-import { negativeTokenCorpus } from '../testing/negative-tokens.ts';
-import { startTestIssuer } from '../testing/test-issuer.ts';
-import type { TestIssuer } from '../testing/test-issuer.ts';
+import { listen } from '../../test/support/listen.ts';
+import type { Listening } from '../../test/support/listen.ts';
+import { negativeTokenCorpus } from '../../test/support/negative-tokens.ts';
+import { startTestIssuer } from '../../test/support/test-issuer.ts';
+import type { TestIssuer } from '../../test/support/test-issuer.ts';
 
 const API = 'https://api.demo.example';
 const MCP = 'https://mcp.demo.example/';

@@ -6,8 +6,7 @@
 import { Hono } from 'hono';
 import type { MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { bearerAuth } from '../security/middleware.ts';
-import type { AuthEnv, BearerAuthOptions } from '../security/middleware.ts';
+import { bearerAuth, type AuthEnv, type BearerAuthOptions } from '@mcp-secured-api/security';
 import { findStock, stocksInRegion } from './stocks.ts';
 
 export type StocksApiConfig = {

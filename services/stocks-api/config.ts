@@ -1,6 +1,6 @@
 /** The stocks API's configuration from the environment (the names of infra/environments.ts). */
 import { z } from 'zod';
-import { jwtEnvironment, port, readEnvironment } from '../security/env.ts';
+import { jwtEnvironment, port, readEnvironment } from '@mcp-secured-api/security';
 import type { StocksApiConfig } from './app.ts';
 
 const schema = z.object({

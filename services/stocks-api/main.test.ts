@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { runEntryPoint, startEntryPoint } from '../testing/entry-point.ts';
+import { runEntryPoint, startEntryPoint } from '../../test/support/entry-point.ts';
 
 const main = fileURLToPath(new URL('./main.ts', import.meta.url));
 const env = {

@@ -26,8 +26,9 @@ import { startLocalStack, type LocalStack } from '../../infra/local/stack.ts';
 import { createTokenExchanger } from '../../services/mcp-server/token-exchange.ts';
 import type { AccessTokenClaims } from '../../services/security/verify-access-token.ts';
 import { stocksInRegion } from '../../services/stocks-api/stocks.ts';
-import { signInMany } from '../resilience/support.ts';
+import { signInMany } from '../support/many-users.ts';
 import { startInsecureChain, type InsecureChain } from './insecure-chain.ts';
+import { basicAuthorization } from '@mcp-secured-api/contracts';
 
 const VARIANTS = ['api-direct', 'mcp-secured', 'mcp-insecure', 'mcp-exchange-uncached', 'mcp-cold'] as const;
 type Variant = (typeof VARIANTS)[number];
@@ -328,7 +329,7 @@ async function apiTokenFor(stack: LocalStack, opaque: string): Promise<string> {
   const response = await fetch(stack.model.endpoints.introspect, {
     method: 'POST',
     headers: {
-      authorization: `Basic ${Buffer.from(`${stack.model.clients.gateway.id}:${stack.secrets.gatewayClientSecret}`).toString('base64')}`,
+      authorization: basicAuthorization(stack.model.clients.gateway.id, stack.secrets.gatewayClientSecret),
       'content-type': 'application/x-www-form-urlencoded',
       accept: 'application/jwt',
     },

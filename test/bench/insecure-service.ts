@@ -12,7 +12,7 @@ import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import { createMcpServer } from '../../services/mcp-server/app.ts';
 import { createStocksApi } from '../../services/stocks-api/app.ts';
-import { fixedIdentity, noApiToken } from '../../services/testing/fixed-identity.ts';
+import { fixedIdentity, noApiToken } from '../support/fixed-identity.ts';
 
 const which = process.argv[2];
 const env = (name: string): string => {

@@ -6,9 +6,10 @@
 import { createServer, type Server } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connectHeadlessAgent, obtainToken } from '../../infra/local/headless-agent.ts';
+import { connectHeadlessAgent } from '../../infra/local/headless-agent.ts';
+import { obtainToken } from '../support/tokens.ts';
 import { mcpRequest } from '../support/mcp.ts';
-import { startTestStack, type TestStack } from '../support/stack.ts';
+import { startTestStack, type TestStack } from '../support/local-stack.ts';
 
 const ANN = 'ann.other@acme.test';
 const SCOPE = 'portfolio/read';

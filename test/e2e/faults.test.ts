@@ -4,9 +4,10 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connectHeadlessAgent, obtainToken, type HeadlessAgent } from '../../infra/local/headless-agent.ts';
+import { connectHeadlessAgent, type HeadlessAgent } from '../../infra/local/headless-agent.ts';
+import { obtainToken } from '../support/tokens.ts';
 import { mcpRequest, timed } from '../support/mcp.ts';
-import { startTestStack, type TestStack } from '../support/stack.ts';
+import { startTestStack, type TestStack } from '../support/local-stack.ts';
 
 const JOHN = 'john.doe@demo.example';
 

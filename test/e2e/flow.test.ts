@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connectHeadlessAgent } from '../../infra/local/headless-agent.ts';
-import { startTestStack, type TestStack } from '../support/stack.ts';
+import { startTestStack, type TestStack } from '../support/local-stack.ts';
 
 describe('the full flow through the local stack', { timeout: 120_000 }, () => {
   let stack: TestStack;

@@ -5,10 +5,11 @@
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { authorizationRequest, obtainToken, registerPublicClient } from '../../infra/local/headless-agent.ts';
-import { pageText, parseForms, signIn, UserAgent } from '../../services/authorization-server/testing/user-agent.ts';
+import { authorizationRequest, obtainToken, registerPublicClient } from '../support/tokens.ts';
+import { pageText, parseForms, signIn, UserAgent } from '../../infra/local/headless-sign-in.ts';
 import { mcpRequest } from '../support/mcp.ts';
-import { startTestStack, type TestStack } from '../support/stack.ts';
+import { startTestStack, type TestStack } from '../support/local-stack.ts';
+import { basicAuthorization, GRANT_TYPE, TOKEN_TYPE } from '@mcp-secured-api/contracts';
 
 const JOHN = 'john.doe@demo.example';
 
@@ -30,7 +31,7 @@ describe('refusals through the local stack', { timeout: 180_000 }, () => {
       headers: {
         'content-type': 'application/x-www-form-urlencoded',
         accept: 'application/jwt',
-        authorization: `Basic ${Buffer.from(`${stack.model.clients.gateway.id}:${stack.secrets.gatewayClientSecret}`).toString('base64')}`,
+        authorization: basicAuthorization(stack.model.clients.gateway.id, stack.secrets.gatewayClientSecret),
       },
       body: new URLSearchParams({ token: opaque }),
     });
@@ -81,12 +82,12 @@ describe('refusals through the local stack', { timeout: 180_000 }, () => {
       method: 'POST',
       headers: {
         'content-type': 'application/x-www-form-urlencoded',
-        authorization: `Basic ${Buffer.from(`${stack.model.clients.mcpServer.id}:${stack.secrets.mcpClientSecret}`).toString('base64')}`,
+        authorization: basicAuthorization(stack.model.clients.mcpServer.id, stack.secrets.mcpClientSecret),
       },
       body: new URLSearchParams({
-        grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+        grant_type: GRANT_TYPE.tokenExchange,
         subject_token: jwt,
-        subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+        subject_token_type: TOKEN_TYPE.accessToken,
         audience: stack.model.apiAudience,
       }),
     });

@@ -9,9 +9,9 @@ import { after, before, describe, test } from 'node:test';
 import autocannon, { type Options } from 'autocannon';
 import { base64url } from 'jose';
 import type { PartName } from '../../infra/local/stack.ts';
-import { startTestStack, type TestStack } from '../support/stack.ts';
+import { startTestStack, type TestStack } from '../support/local-stack.ts';
 import { callTool } from '../support/mcp.ts';
-import { listedIds, memory, regionIds, signInMany } from './support.ts';
+import { listedIds, memory, regionIds, signInMany } from '../support/many-users.ts';
 
 const JOHN = { email: 'john.doe@demo.example', region: 'USA' };
 /** First a batch that brings every process to its working size, then the one that is measured. */

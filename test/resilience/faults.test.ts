@@ -7,13 +7,13 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { registerPublicClient } from '../../infra/local/headless-agent.ts';
+import { registerPublicClient } from '../support/tokens.ts';
 import type { Model } from '../../infra/model.ts';
-import { mailboxSnapshot, parseForms, readCode, UserAgent, type Page } from '../../services/authorization-server/testing/user-agent.ts';
-import { startTestStack, type TestStack } from '../support/stack.ts';
-import { startFaultProxy, type FaultProxy } from './fault-proxy.ts';
+import { mailboxSnapshot, parseForms, readCode, UserAgent, type Page } from '../../infra/local/headless-sign-in.ts';
+import { startTestStack, type TestStack } from '../support/local-stack.ts';
+import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
 import { callTool, mcpRequest } from '../support/mcp.ts';
-import { listedIds, regionIds, signInMany, toolText, waitFor } from './support.ts';
+import { listedIds, regionIds, signInMany, toolText, waitFor } from '../support/many-users.ts';
 
 const JOHN = { email: 'john.doe@demo.example', region: 'USA' };
 const INTROSPECTION_TIMEOUT_MS = 3_000;

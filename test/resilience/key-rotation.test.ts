@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startTestStack, type TestStack } from '../support/stack.ts';
+import { startTestStack, type TestStack } from '../support/local-stack.ts';
 import { callTool } from '../support/mcp.ts';
-import { listedIds, regionIds, signInMany, USERS, waitFor } from './support.ts';
+import { listedIds, regionIds, signInMany, USERS, waitFor } from '../support/many-users.ts';
 
 const RUN_MS = 8_000;
 

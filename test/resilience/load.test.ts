@@ -8,8 +8,8 @@ import { after, before, describe, test } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { startTestStack, type TestStack } from '../support/stack.ts';
-import { memory, regionIds, signInMany, USERS } from './support.ts';
+import { startTestStack, type TestStack } from '../support/local-stack.ts';
+import { memory, regionIds, signInMany, USERS } from '../support/many-users.ts';
 
 const CLIENTS = 100;
 const RUN_MS = 10_000;

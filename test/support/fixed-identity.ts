@@ -4,9 +4,9 @@
  * always wire `bearerAuth` and the token exchange.
  */
 import type { MiddlewareHandler } from 'hono';
-import type { AuthEnv } from '../security/middleware.ts';
-import type { AccessTokenClaims } from '../security/verify-access-token.ts';
-import type { ApiTokenProvider } from '../mcp-server/token-exchange.ts';
+import type { AuthEnv } from '../../services/security/middleware.ts';
+import type { AccessTokenClaims } from '../../services/security/verify-access-token.ts';
+import type { ApiTokenProvider } from '../../services/mcp-server/token-exchange.ts';
 
 /** Authenticates nobody: every request gets these claims (and no token). */
 export function fixedIdentity(claims: Partial<AccessTokenClaims> & { sub: string; region: string }): MiddlewareHandler<AuthEnv> {

@@ -10,6 +10,7 @@ import { gzipSync } from 'node:zlib';
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
 import { SignJWT } from 'jose';
+import { basicAuthorization } from '@mcp-secured-api/contracts';
 
 export interface Started {
   url: string;
@@ -141,7 +142,7 @@ export async function startIntrospection() {
   const tokens = new Map<string, IssuedToken>();
   const calls = new Map<string, number>();
   const behaviour = { delayMs: 0, status: undefined as number | undefined };
-  const expected = `Basic ${Buffer.from(`${GATEWAY_CLIENT.id}:${GATEWAY_CLIENT.secret}`).toString('base64')}`;
+  const expected = basicAuthorization(GATEWAY_CLIENT.id, GATEWAY_CLIENT.secret);
   const app = new Hono();
   app.post('/oauth/v2/oauth-introspect', async (c) => {
     const form = await c.req.parseBody();

@@ -7,9 +7,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import { createAuthorizationServer, type AuthorizationServer, type AuthorizationServerDeps } from '../app.ts';
-import type { AuthorizationServerConfigInput } from '../config.ts';
-import { PATHS } from '../paths.ts';
+import { createAuthorizationServer, type AuthorizationServer, type AuthorizationServerDeps } from '../../services/authorization-server/app.ts';
+import type { AuthorizationServerConfigInput } from '../../services/authorization-server/config.ts';
+import { AS_PATHS } from '@mcp-secured-api/contracts';
 
 export const TEST_USERS = [
   { email: 'john.doe@demo.example', region: 'USA' },
@@ -41,7 +41,7 @@ export async function startTestAuthorizationServer(
   let offset = 0;
   handler = createAuthorizationServer(
     {
-      issuer: `${url}${PATHS.issuer}`,
+      issuer: `${url}${AS_PATHS.issuer}`,
       loginOrigin: url,
       mcpResource: MCP_RESOURCE,
       apiAudience: API_AUDIENCE,
@@ -59,7 +59,7 @@ export async function startTestAuthorizationServer(
   );
   return {
     url,
-    issuer: `${url}${PATHS.issuer}`,
+    issuer: `${url}${AS_PATHS.issuer}`,
     server: handler,
     advance: (seconds) => {
       offset += seconds;
@@ -79,12 +79,8 @@ export function pkcePair(): { verifier: string; challenge: string } {
   return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
 }
 
-export function basic(id: string, secret: string): string {
-  return `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
-}
-
 export async function registerClient(baseUrl: string, metadata: Record<string, unknown>): Promise<{ status: number; body: Record<string, any> }> {
-  const response = await fetch(`${baseUrl}${PATHS.registration}`, {
+  const response = await fetch(`${baseUrl}${AS_PATHS.registration}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(metadata),
@@ -93,7 +89,7 @@ export async function registerClient(baseUrl: string, metadata: Record<string, u
 }
 
 export function authorizeUrl(baseUrl: string, params: Record<string, string | undefined>): string {
-  const url = new URL(`${baseUrl}${PATHS.authorize}`);
+  const url = new URL(`${baseUrl}${AS_PATHS.authorize}`);
   for (const [k, v] of Object.entries(params)) if (v !== undefined) url.searchParams.set(k, v);
   return url.href;
 }

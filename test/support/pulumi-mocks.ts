@@ -3,7 +3,7 @@
  * the real providers would compute (image ids, network names, random values, PEM texts).
  */
 import * as pulumi from '@pulumi/pulumi';
-import { PROJECT } from '../model.ts';
+import { PROJECT } from '../../infra/model.ts';
 
 export interface RecordedResource {
   type: string;

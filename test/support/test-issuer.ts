@@ -10,9 +10,8 @@ import { Hono } from 'hono';
 import { SignJWT, exportJWK, generateKeyPair, jwtVerify } from 'jose';
 import type { CryptoKey, JWK, JWTPayload } from 'jose';
 import { listen } from './listen.ts';
+import { GRANT_TYPE, parseBasicAuthorization, TOKEN_TYPE } from '@mcp-secured-api/contracts';
 
-export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
-export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
 
 export interface TestUser {
   email: string;
@@ -152,8 +151,8 @@ export async function startTestIssuer(options: TestIssuerOptions): Promise<TestI
       return answer(state.behaviour.exchangeFailureStatus, { error: 'server_error', error_description: 'degraded for a test' });
     }
     if (!isClient(authorization, client)) return answer(401, { error: 'invalid_client' });
-    if (form.grant_type !== TOKEN_EXCHANGE_GRANT) return answer(400, { error: 'unsupported_grant_type' });
-    if (form.subject_token_type !== ACCESS_TOKEN_TYPE || !form.subject_token) return answer(400, { error: 'invalid_request' });
+    if (form.grant_type !== GRANT_TYPE.tokenExchange) return answer(400, { error: 'unsupported_grant_type' });
+    if (form.subject_token_type !== TOKEN_TYPE.accessToken || !form.subject_token) return answer(400, { error: 'invalid_request' });
     if (form.audience !== options.apiAudience) return answer(400, { error: 'invalid_target' });
     let subject: JWTPayload;
     try {
@@ -178,18 +177,13 @@ export async function startTestIssuer(options: TestIssuerOptions): Promise<TestI
       act: { sub: client.id },
       ...state.behaviour.exchangedClaims,
     });
-    return answer(200, { access_token: accessToken, issued_token_type: ACCESS_TOKEN_TYPE, token_type: 'Bearer', expires_in: exp - now, scope: subject.scope });
+    return answer(200, { access_token: accessToken, issued_token_type: TOKEN_TYPE.accessToken, token_type: 'Bearer', expires_in: exp - now, scope: subject.scope });
   });
 
   return state;
 }
 
-// client_secret_basic: id and secret are form-encoded before base64 (RFC 6749 §2.3.1).
 function isClient(authorization: string | undefined, client: { id: string; secret: string }): boolean {
-  if (!authorization?.startsWith('Basic ')) return false;
-  const decoded = Buffer.from(authorization.slice(6), 'base64').toString();
-  const colon = decoded.indexOf(':');
-  if (colon < 0) return false;
-  const decode = (s: string) => decodeURIComponent(s.replace(/\+/g, ' '));
-  return decode(decoded.slice(0, colon)) === client.id && decode(decoded.slice(colon + 1)) === client.secret;
+  const credentials = parseBasicAuthorization(authorization);
+  return credentials?.clientId === client.id && credentials.clientSecret === client.secret;
 }

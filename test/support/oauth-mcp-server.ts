@@ -9,7 +9,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
-import { listen, type Listening } from '../../services/testing/listen.ts';
+import { listen, type Listening } from './listen.ts';
 
 export interface TestServerOptions {
   tokenTtlSeconds?: number;

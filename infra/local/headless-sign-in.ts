@@ -1,8 +1,9 @@
 /**
- * A small headless user agent for tests: a cookie jar, redirects followed by hand (so a test sees
- * each hop and where the flow leaves the authorization server), forms parsed and posted with their
- * hidden fields, and one-time codes read from maildev's REST API. `signIn` runs the whole
- * browser part of an authorization: sign-in form, code from the inbox, consent.
+ * Signs a configured user in without a person, for `npm run demo` and the whole-system tests: a
+ * small user agent (a cookie jar, redirects followed by hand so that each hop is visible, forms
+ * parsed and posted with their hidden fields) and the one-time code read from the mail inbox's
+ * REST API. `signIn` runs the whole browser part of an authorization: sign-in form, code from the
+ * inbox, consent. It works only where the inbox is readable, that is against a test inbox.
  *
  * It relies on the server's stable form contract: inputs `email` and `otp`, buttons
  * `decision=approve|deny`, hidden fields carried along.

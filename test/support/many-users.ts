@@ -4,10 +4,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { Agent, getGlobalDispatcher, setGlobalDispatcher } from 'undici';
-import { obtainToken, registerPublicClient } from '../../infra/local/headless-agent.ts';
+import { obtainToken, registerPublicClient } from './tokens.ts';
 import type { LocalStack, PartName } from '../../infra/local/stack.ts';
 import { stocksInRegion } from '../../services/stocks-api/stocks.ts';
-import type { ToolAnswer } from '../support/mcp.ts';
+import type { ToolAnswer } from './mcp.ts';
 
 const REDIRECT_URI = 'http://127.0.0.1:8090/callback';
 
