@@ -18,7 +18,7 @@ const envSchema = z.object({
   SCOPE: text,
   SCOPE_DESCRIPTION: text,
   USERS: text,
-  ACCESS_TOKEN_TTL_SECONDS: int(30, 86_400),
+  ACCESS_TOKEN_TTL_SECONDS: int(1, 86_400),
   CLIENT_TYPE: text,
   CLIENT_ASSURANCE_LEVEL: int(0, 3),
   GATEWAY_CLIENT_ID: text,

@@ -28,7 +28,7 @@ describe('bearerAuth', () => {
         jwks: issuer.jwksUri,
         requiredScope: 'stocks/read',
         resourceMetadata: METADATA,
-        jwksCooldownMs: 60_000,
+        jwksCooldownMs: 1_000,
         jwksTimeoutMs: 500,
       }),
     );

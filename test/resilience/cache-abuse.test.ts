@@ -15,8 +15,8 @@ import { listedIds, memory, regionIds, signInMany } from '../support/many-users.
 
 const JOHN = { email: 'john.doe@demo.example', region: 'USA' };
 /** First a batch that brings every process to its working size, then the one that is measured. */
-const WARM_UP = 5_000;
-const MEASURED = 20_000;
+const WARM_UP = 3_000;
+const MEASURED = 12_000;
 /** What a process may grow by during the measured batch. */
 const MAX_GROWTH_MIB = 20;
 /**
