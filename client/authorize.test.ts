@@ -8,7 +8,11 @@ test('the client never opens an authorization URL that is not a web address', as
   const opened: string[] = [];
   const provider = new ConsoleOAuthProvider({ callback, progress: () => {}, authorize: async (url) => void opened.push(url.href) });
   try {
-    for (const hostile of ['file:///Applications/Calculator.app?state=s', 'smb://attacker.example/share?state=s', 'ms-msdt:/id%20PCWDiagnostic?state=s']) {
+    for (const hostile of [
+      'file:///Applications/Calculator.app?state=s',
+      'smb://attacker.example/share?state=s',
+      'ms-msdt:/id%20PCWDiagnostic?state=s',
+    ]) {
       await assert.rejects(provider.redirectToAuthorization(new URL(hostile)), /is not http or https/);
     }
     assert.deepEqual(opened, []);

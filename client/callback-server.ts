@@ -90,7 +90,12 @@ export async function startCallbackServer(options: CallbackServerOptions): Promi
     }
     if (query.error) {
       const description = query.error_description ? `: ${query.error_description}` : '';
-      settle({ error: new AuthorizationResponseError('authorization_denied', `The authorization server refused the sign-in (${query.error}${description}).`) });
+      settle({
+        error: new AuthorizationResponseError(
+          'authorization_denied',
+          `The authorization server refused the sign-in (${query.error}${description}).`,
+        ),
+      });
       return page(400, `Sign-in was not completed (${query.error}${description}). You can close this tab.`);
     }
     if (!query.code) {
@@ -115,7 +120,10 @@ export async function startCallbackServer(options: CallbackServerOptions): Promi
         const timer = setTimeout(
           () =>
             settle({
-              error: new AuthorizationResponseError('timeout', `No sign-in completed within ${Math.round(expectation.timeoutMs / 1000)} seconds.`),
+              error: new AuthorizationResponseError(
+                'timeout',
+                `No sign-in completed within ${Math.round(expectation.timeoutMs / 1000)} seconds.`,
+              ),
             }),
           expectation.timeoutMs,
         );
@@ -136,7 +144,10 @@ export async function startCallbackServer(options: CallbackServerOptions): Promi
 function checkIssuer(iss: string | undefined, expected: AuthorizationExpectation): AuthorizationResponseError | undefined {
   if (iss === undefined) {
     return expected.issuerRequired
-      ? new AuthorizationResponseError('issuer_missing', 'the authorization server promised an "iss" parameter in its response but sent none')
+      ? new AuthorizationResponseError(
+          'issuer_missing',
+          'the authorization server promised an "iss" parameter in its response but sent none',
+        )
       : undefined;
   }
   if (expected.issuer !== undefined && iss !== expected.issuer) {

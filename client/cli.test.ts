@@ -148,6 +148,7 @@ test('npm run client exits with the status of the outcome', async () => {
   assert.equal(JSON.parse(ok.stdout).length, 2);
   await assert.rejects(
     exec(process.execPath, ['--import', 'tsx', main, ...SIGN_IN, '--call', 'nope', server.mcpUrl], { timeout: 30_000 }),
-    (err: { code: number; stdout: string; stderr: string }) => err.code === 1 && err.stdout === '' && /Unknown tool "nope"/.test(err.stderr),
+    (err: { code: number; stdout: string; stderr: string }) =>
+      err.code === 1 && err.stdout === '' && /Unknown tool "nope"/.test(err.stderr),
   );
 });

@@ -55,7 +55,10 @@ const SUITES = [
 ];
 
 /** Scenario → why it cannot pass. */
-const expectedFailures = JSON.parse(readFileSync(join(ROOT, 'client', 'conformance-expected-failures.json'), 'utf8')) as Record<string, string>;
+const expectedFailures = JSON.parse(readFileSync(join(ROOT, 'client', 'conformance-expected-failures.json'), 'utf8')) as Record<
+  string,
+  string
+>;
 
 async function node22(): Promise<string> {
   if (Number(process.versions.node.split('.')[0]) >= 22) return process.execPath;
@@ -83,9 +86,17 @@ test('the client passes the conformance suite’s auth and back-compatibility sc
   const results = await Promise.all(
     SUITES.map(async ({ suite, specVersion, scenarios }) => {
       const args = [SUITE_CLI, 'client', '--command', CLIENT_COMMAND, '--suite', suite, '--spec-version', specVersion];
-      const outcome = await run(node, [...args, '--expected-failures', baseline], { cwd: ROOT, env, timeout: 300_000, maxBuffer: 64 << 20 }).then(
+      const outcome = await run(node, [...args, '--expected-failures', baseline], {
+        cwd: ROOT,
+        env,
+        timeout: 300_000,
+        maxBuffer: 64 << 20,
+      }).then(
         (r) => ({ status: 0, output: r.stdout + r.stderr }),
-        (err: { code?: number; stdout?: string; stderr?: string }) => ({ status: err.code ?? -1, output: `${err.stdout ?? ''}${err.stderr ?? ''}` }),
+        (err: { code?: number; stdout?: string; stderr?: string }) => ({
+          status: err.code ?? -1,
+          output: `${err.stdout ?? ''}${err.stderr ?? ''}`,
+        }),
       );
       return { suite, scenarios, ...outcome };
     }),
@@ -98,7 +109,11 @@ test('the client passes the conformance suite’s auth and back-compatibility sc
       const line = summary.split('\n').find((l) => l.slice(2).startsWith(`${scenario}:`));
       assert.ok(line, `the ${suite} suite did not run ${scenario}:\n${output.slice(-4000)}`);
       const passed = line.startsWith('✓');
-      assert.equal(passed, !(scenario in expectedFailures), `${line}\n${scenario in expectedFailures ? 'listed as an expected failure but passed: remove it' : output.slice(-6000)}`);
+      assert.equal(
+        passed,
+        !(scenario in expectedFailures),
+        `${line}\n${scenario in expectedFailures ? 'listed as an expected failure but passed: remove it' : output.slice(-6000)}`,
+      );
     }
     assert.equal(status, 0, `the ${suite} suite failed:\n${output.slice(-6000)}`);
   }

@@ -22,7 +22,10 @@ test('defaults: the prompt, the browser, callback port 8090', () => {
 
 test('pre-registered credentials come from flags, the secret also from MCP_CLIENT_SECRET', () => {
   assert.deepEqual(parse(['--client-id', 'agent', '--client-secret', 's3']).preRegistered, { clientId: 'agent', clientSecret: 's3' });
-  assert.deepEqual(parse(['--client-id', 'agent'], { MCP_CLIENT_SECRET: 'from-env' }).preRegistered, { clientId: 'agent', clientSecret: 'from-env' });
+  assert.deepEqual(parse(['--client-id', 'agent'], { MCP_CLIENT_SECRET: 'from-env' }).preRegistered, {
+    clientId: 'agent',
+    clientSecret: 'from-env',
+  });
   assert.deepEqual(parse(['--client-id', 'public-agent']).preRegistered, { clientId: 'public-agent', clientSecret: undefined });
   assert.throws(() => parse(['--client-secret', 's3']), /a client secret needs --client-id/);
 });
@@ -31,7 +34,10 @@ test('contradictions and malformed values are refused, naming the flag', () => {
   assert.throws(() => parse(['--list', '--call', 'echo']), /--list and --call cannot be combined/);
   assert.throws(() => parse(['--stack', 'dev', 'https://mcp.demo.example/']), /either a server URL or --stack/);
   assert.throws(() => parse(['--callback-port', '70000']), /--callback-port must be a port/);
-  assert.throws(() => parse(['--client-metadata-url', 'https://client.example/']), /--client-metadata-url must be an https URL with a path/);
+  assert.throws(
+    () => parse(['--client-metadata-url', 'https://client.example/']),
+    /--client-metadata-url must be an https URL with a path/,
+  );
   assert.throws(() => parse(['ftp://x/']), /server URL must be an http\(s\) URL/);
   assert.throws(() => parse(['--frobnicate']), OptionsError);
   assert.equal(parseOptions(['--help'], {}), 'help');

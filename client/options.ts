@@ -46,14 +46,17 @@ export class OptionsError extends Error {
   override name = 'OptionsError';
 }
 
-const httpUrl = z
-  .string()
-  .refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol), { message: 'must be an http(s) URL such as http://localhost:9000/' });
+const httpUrl = z.string().refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol), {
+  message: 'must be an http(s) URL such as http://localhost:9000/',
+});
 
 const schema = z
   .object({
     positionals: z.array(httpUrl).max(1, { message: 'give at most one server URL' }),
-    stack: z.string().regex(/^[\w.-]+$/, { message: 'must be a stack name such as dev' }).optional(),
+    stack: z
+      .string()
+      .regex(/^[\w.-]+$/, { message: 'must be a stack name such as dev' })
+      .optional(),
     list: z.boolean(),
     call: z.string().min(1).optional(),
     args: z.string().optional(),

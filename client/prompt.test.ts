@@ -43,7 +43,17 @@ test('help, list and call show the commands, the tools with their schemas, and p
 });
 
 test('mistakes get a clear message and the prompt carries on', async () => {
-  const outputs = await type(['call echo {text: 1}', 'call echo [1]', 'call echo {"text": 3}', 'call nope {}', 'call', 'frobnicate', 'call fail', '', 'call echo {"text": "still working"}']);
+  const outputs = await type([
+    'call echo {text: 1}',
+    'call echo [1]',
+    'call echo {"text": 3}',
+    'call nope {}',
+    'call',
+    'frobnicate',
+    'call fail',
+    '',
+    'call echo {"text": "still working"}',
+  ]);
   const [badJson, notObject, schema, unknown, missing, command, toolError, empty, recovered] = outputs.map((o) => o.trim());
   assert.match(badJson ?? '', /^The arguments are not valid JSON \(.+\)\. Example: \{"symbol": "COM1"\}$/);
   assert.equal(notObject, 'The arguments must be a JSON object, such as {"symbol": "COM1"}.');

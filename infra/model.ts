@@ -34,7 +34,9 @@ export const stackConfigSchema = z
       .trim()
       .toLowerCase()
       .refine((d) => !d.includes('://'), { message: 'must be a bare domain such as demo.example, without a scheme' })
-      .refine((d) => DOMAIN.test(d), { message: 'must be a DNS domain such as demo.example (letters, digits, hyphens and dots; no port or path)' }),
+      .refine((d) => DOMAIN.test(d), {
+        message: 'must be a DNS domain such as demo.example (letters, digits, hyphens and dots; no port or path)',
+      }),
     scheme: z.enum(['https', 'http'], { message: 'must be "https" or "http"' }).default('https'),
     scope: z
       .string()
@@ -72,10 +74,7 @@ export type StackConfig = z.output<typeof stackConfigSchema> & { authorizationSe
 export class ConfigError extends Error {
   override name = 'ConfigError';
   constructor(readonly problems: { key: string; message: string }[]) {
-    super(
-      `Invalid stack configuration:\n` +
-        problems.map((p) => `  - ${PROJECT}:${p.key} ${p.message}`).join('\n'),
-    );
+    super(`Invalid stack configuration:\n` + problems.map((p) => `  - ${PROJECT}:${p.key} ${p.message}`).join('\n'));
   }
 }
 
@@ -163,7 +162,12 @@ export interface Secrets {
   /** Signs the authorization server's cookies. */
   cookieSecret: string;
 }
-export const SECRET_NAMES = ['gatewayClientSecret', 'mcpClientSecret', 'adminPassword', 'cookieSecret'] as const satisfies readonly (keyof Secrets)[];
+export const SECRET_NAMES = [
+  'gatewayClientSecret',
+  'mcpClientSecret',
+  'adminPassword',
+  'cookieSecret',
+] as const satisfies readonly (keyof Secrets)[];
 
 export interface Model {
   config: StackConfig;

@@ -6,7 +6,7 @@ import { resolve } from '../test/support/pulumi-mocks.ts';
 
 const users = JSON.stringify([{ email: 'john.doe@demo.example', region: 'USA' }]);
 
-test('reads this project\'s keys as Pulumi stores them and ignores other namespaces', () => {
+test("reads this project's keys as Pulumi stores them and ignores other namespaces", () => {
   pulumi.runtime.setAllConfig({
     'mcp-secured-api:domain': 'demo.example',
     'mcp-secured-api:scope': 'stocks/read',

@@ -78,7 +78,10 @@ describe('generateCurityConfig', () => {
       ['/oauth/v2/oauth-revoke', 'oauth-revoke'],
       ['/oauth/v2/oauth-registration', 'oauth-dynamic-client-registration'],
     ]) {
-      assert.ok(endpoints.some(([u, k]) => u === uri && k === kind), `${uri} (${kind})`);
+      assert.ok(
+        endpoints.some(([u, k]) => u === uri && k === kind),
+        `${uri} (${kind})`,
+      );
     }
     assert.ok('expose-metadata' in as);
     assert.ok('introspection' in at(as, 'client-capabilities'));
@@ -98,7 +101,10 @@ describe('generateCurityConfig', () => {
     assert.equal(text(endpoint('token-service-registration')['pre-processing-procedure']), PROCEDURE_IDS.agentRegistration);
     // And each referenced procedure is shipped.
     for (const id of Object.values(PROCEDURE_IDS)) {
-      assert.ok(out.files.some((f) => f.path.endsWith(`/${id}.js`)), id);
+      assert.ok(
+        out.files.some((f) => f.path.endsWith(`/${id}.js`)),
+        id,
+      );
     }
   });
 

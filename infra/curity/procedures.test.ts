@@ -19,7 +19,10 @@ const model = buildModel(
 
 /** What Curity's `exceptionFactory` throws, so a test can read the OAuth error. */
 class ProcedureError extends Error {
-  constructor(readonly error: string, readonly description: string) {
+  constructor(
+    readonly error: string,
+    readonly description: string,
+  ) {
     super(`${error}: ${description}`);
   }
 }
@@ -229,7 +232,10 @@ describe('token-exchange procedure (MCP server)', () => {
 
   it('refuses other clients, other token types, inactive or expired tokens and tokens without the claims', () => {
     assertRefused(() => run(exchangeContext({}, {}, 'some-agent').context), 'unauthorized_client');
-    assertRefused(() => run(exchangeContext({ subject_token_type: 'urn:ietf:params:oauth:token-type:id_token' }).context), 'invalid_request');
+    assertRefused(
+      () => run(exchangeContext({ subject_token_type: 'urn:ietf:params:oauth:token-type:id_token' }).context),
+      'invalid_request',
+    );
     assertRefused(() => run(exchangeContext({}, null).context), 'invalid_request');
     assertRefused(() => run(exchangeContext({}, { exp: now() - 1 }).context), 'invalid_request');
     assertRefused(() => run(exchangeContext({}, { region: undefined }).context), 'invalid_request');
@@ -275,7 +281,9 @@ describe('generated procedures', () => {
   });
 
   it('follow the model: another domain and user list give other audiences and regions', () => {
-    const other = buildModel(parseStackConfig({ domain: 'corp.example', scope: 'quotes/read', users: [{ email: 'ann@corp.example', region: 'Asia' }] }));
+    const other = buildModel(
+      parseStackConfig({ domain: 'corp.example', scope: 'quotes/read', users: [{ email: 'ann@corp.example', region: 'Asia' }] }),
+    );
     const run = load(PROCEDURE_IDS.agentAccessToken, other);
     const issued: Record<string, unknown>[] = [];
     const context = {
@@ -289,6 +297,9 @@ describe('generated procedures', () => {
     assert.deepEqual(issued[0]?.aud, ['https://mcp.corp.example/']);
     assert.equal(issued[0]?.region, 'Asia');
     // The old domain's resource is now refused.
-    assertRefused(() => run({ ...context, getRequest: () => request({ code_verifier: 'x'.repeat(43), resource: model.mcpResource }) }), 'invalid_target');
+    assertRefused(
+      () => run({ ...context, getRequest: () => request({ code_verifier: 'x'.repeat(43), resource: model.mcpResource }) }),
+      'invalid_target',
+    );
   });
 });

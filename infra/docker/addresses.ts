@@ -62,5 +62,7 @@ export function servedHosts(model: Model): HostName[] {
 
 /** The line users add to /etc/hosts so the public hosts reach the gateway on this machine. */
 export function etcHostsLine(model: Model): string {
-  return `127.0.0.1 ${servedHosts(model).map((h) => model.hosts[h]).join(' ')}`;
+  return `127.0.0.1 ${servedHosts(model)
+    .map((h) => model.hosts[h])
+    .join(' ')}`;
 }

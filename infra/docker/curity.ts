@@ -32,15 +32,10 @@ export const CURITY_PORTS = { runtime: 8443, admin: 6749, status: 4465 } as cons
  * Loads the model's users into the embedded database (schema first, if the image has none), then
  * starts the server in the foreground as the image itself does.
  */
-export const CURITY_COMMAND = [
-  'sh',
-  '-c',
-  `cd ${USERS_CHANGELOG_DIR} && idsvr -I && idsvr -L ./${USERS_CHANGELOG_FILE} && exec idsvr`,
-];
+export const CURITY_COMMAND = ['sh', '-c', `cd ${USERS_CHANGELOG_DIR} && idsvr -I && idsvr -L ./${USERS_CHANGELOG_FILE} && exec idsvr`];
 
 /** The image has neither curl nor wget: bash asks the status port directly. */
-const STATUS_CHECK =
-  `exec 3<>/dev/tcp/127.0.0.1/${CURITY_PORTS.status} && printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3 && head -n 1 <&3 | grep -q ' 200 '`;
+const STATUS_CHECK = `exec 3<>/dev/tcp/127.0.0.1/${CURITY_PORTS.status} && printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3 && head -n 1 <&3 | grep -q ' 200 '`;
 
 export class CurityServer extends pulumi.ComponentResource {
   /** The runtime's base URL on the network, e.g. http://curity:8443 */
@@ -72,9 +67,7 @@ export class CurityServer extends pulumi.ComponentResource {
       JDBC_USERNAME: EMBEDDED_DB.username,
       JDBC_PASSWORD: '',
     };
-    const envs = pulumi.secret(
-      pulumi.all(Object.entries(env).map(([key, value]) => pulumi.output(value).apply((v) => `${key}=${v}`))),
-    );
+    const envs = pulumi.secret(pulumi.all(Object.entries(env).map(([key, value]) => pulumi.output(value).apply((v) => `${key}=${v}`))));
 
     const image = new docker.RemoteImage(`${name}-image`, { name: args.model.images.curity, keepLocally: true }, parent);
     new docker.Container(

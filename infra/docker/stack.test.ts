@@ -72,13 +72,10 @@ test('https: every part runs on one network under its alias, built from pinned i
   assert.equal(networks.length, 1);
   const networkName = (await resolve(d.stack.networkName)).value;
 
-  assert.deepEqual([...d.containers.keys()].sort(), [
-    ALIASES.gateway,
-    ALIASES.authorizationServer,
-    ALIASES.maildev,
-    ALIASES.mcpServer,
-    ALIASES.stocksApi,
-  ].sort());
+  assert.deepEqual(
+    [...d.containers.keys()].sort(),
+    [ALIASES.gateway, ALIASES.authorizationServer, ALIASES.maildev, ALIASES.mcpServer, ALIASES.stocksApi].sort(),
+  );
   for (const [alias, c] of d.containers) {
     assert.deepEqual(c.networksAdvanced, [{ name: networkName, aliases: [alias] }], alias);
     assert.equal(c.healthcheck?.tests[0], 'CMD', alias);
@@ -111,7 +108,10 @@ test('https: every part runs on one network under its alias, built from pinned i
   });
   assert.equal(d.container(ALIASES.gateway).image, 'sha256:https-gateway-image');
   const maildev = d.ofType('docker:index/remoteImage:RemoteImage');
-  assert.deepEqual(maildev.map((r) => r.inputs['name']), [IMAGES.maildev]);
+  assert.deepEqual(
+    maildev.map((r) => r.inputs['name']),
+    [IMAGES.maildev],
+  );
   assert.equal(d.container(ALIASES.maildev).image, `sha256:${maildev[0]!.name}`);
 });
 
@@ -154,7 +154,10 @@ test('https: the gateway gets the generated configuration, the certificate and i
 test('each service gets the environment its entry point reads; secrets are random and secret', async () => {
   const d = await deploy('env');
   assert.deepEqual(
-    d.ofType('random:index/randomPassword:RandomPassword').map((r) => r.name).sort(),
+    d
+      .ofType('random:index/randomPassword:RandomPassword')
+      .map((r) => r.name)
+      .sort(),
     SECRET_NAMES.map((k) => `env-secrets-${k}`).sort(),
   );
   const secrets = {
@@ -200,7 +203,10 @@ test('http: no certificate, the gateway on port 80, http URLs everywhere', async
   const env = d.env(ALIASES.gateway);
   assert.equal(env['KONG_PROXY_LISTEN'], '0.0.0.0:8000');
   assert.equal(env['KONG_SSL_CERT'], undefined);
-  assert.deepEqual(d.uploads(ALIASES.gateway).map((u) => u.file), ['/usr/local/kong/declarative/kong.yml']);
+  assert.deepEqual(
+    d.uploads(ALIASES.gateway).map((u) => u.file),
+    ['/usr/local/kong/declarative/kong.yml'],
+  );
   assert.ok(isSecretInput(d.container(ALIASES.gateway).uploads), 'the Kong file holds the client secret');
   assert.equal((await resolve(d.stack.caCertificate)).value, undefined);
   assert.equal(d.stack.endpoints.mcpServer, 'http://mcp.demo.example/');

@@ -89,7 +89,11 @@ export class McpSecuredApiStack extends pulumi.ComponentResource {
 
     const certificate =
       model.config.scheme === 'https'
-        ? new PublicCertificate(`${name}-tls`, { domain: model.config.domain, hosts: servedHosts(model).map((h) => model.hosts[h]) }, parent)
+        ? new PublicCertificate(
+            `${name}-tls`,
+            { domain: model.config.domain, hosts: servedHosts(model).map((h) => model.hosts[h]) },
+            parent,
+          )
         : undefined;
     const configYaml = pulumi
       .all([authorizationServerAddresses, secrets.gatewayClientSecret])

@@ -24,22 +24,38 @@ const curityModel = () => model({ curityLicenseKey: 'licence' });
 function routeTable(config: KongConfig) {
   return Object.fromEntries(
     config.services.flatMap((s) =>
-      s.routes.map((r) => [r.name, { service: s.name, url: s.url, hosts: r.hosts, paths: r.paths, plugins: (r.plugins ?? []).map((p) => p.name) }]),
+      s.routes.map((r) => [
+        r.name,
+        { service: s.name, url: s.url, hosts: r.hosts, paths: r.paths, plugins: (r.plugins ?? []).map((p) => p.name) },
+      ]),
     ),
   );
 }
 const plugin = <N extends KongPlugin['name']>(config: KongConfig, route: string, name: N) =>
-  config.services.flatMap((s) => s.routes).find((r) => r.name === route)?.plugins?.find((p) => p.name === name) as
-    | Extract<KongPlugin, { name: N }>
-    | undefined;
+  config.services
+    .flatMap((s) => s.routes)
+    .find((r) => r.name === route)
+    ?.plugins?.find((p) => p.name === name) as Extract<KongPlugin, { name: N }> | undefined;
 
 test('the built-in authorization server gets exactly the api, mcp, login and mail routes', () => {
   const config = generateKongConfig(model(), upstreams, secrets);
   assert.equal(config._format_version, '3.0');
   assert.equal(config._transform, true);
   assert.deepEqual(routeTable(config), {
-    'stocks-api': { service: 'stocks-api', url: upstreams.api, hosts: ['api.demo.example'], paths: ['/stocks'], plugins: ['phantom-token', 'cors'] },
-    'mcp-server': { service: 'mcp-server', url: upstreams.mcp, hosts: ['mcp.demo.example'], paths: ['/'], plugins: ['phantom-token', 'cors'] },
+    'stocks-api': {
+      service: 'stocks-api',
+      url: upstreams.api,
+      hosts: ['api.demo.example'],
+      paths: ['/stocks'],
+      plugins: ['phantom-token', 'cors'],
+    },
+    'mcp-server': {
+      service: 'mcp-server',
+      url: upstreams.mcp,
+      hosts: ['mcp.demo.example'],
+      paths: ['/'],
+      plugins: ['phantom-token', 'cors'],
+    },
     'mcp-server-resource-metadata': {
       service: 'mcp-server',
       url: upstreams.mcp,
@@ -82,7 +98,13 @@ test('phantom-token introspects at the internal address with the gateway client'
 test('Curity adds the admin host and rewrites registration requests', () => {
   const config = generateKongConfig(curityModel(), { ...upstreams, login: 'http://curity:8443', admin: 'http://curity:6749' }, secrets);
   const table = routeTable(config);
-  assert.deepEqual(table['admin'], { service: 'admin', url: 'http://curity:6749', hosts: ['admin.demo.example'], paths: ['/'], plugins: [] });
+  assert.deepEqual(table['admin'], {
+    service: 'admin',
+    url: 'http://curity:6749',
+    hosts: ['admin.demo.example'],
+    paths: ['/'],
+    plugins: [],
+  });
   assert.deepEqual(table['authorization-server-registration'], {
     service: 'authorization-server',
     url: 'http://curity:8443',
@@ -90,7 +112,9 @@ test('Curity adds the admin host and rewrites registration requests', () => {
     paths: ['/oauth/v2/oauth-registration'],
     plugins: ['cors', 'request-transformer'],
   });
-  assert.deepEqual(plugin(config, 'authorization-server-registration', 'request-transformer')?.config, { remove: { body: ['client_uri'] } });
+  assert.deepEqual(plugin(config, 'authorization-server-registration', 'request-transformer')?.config, {
+    remove: { body: ['client_uri'] },
+  });
   assert.equal(Object.keys(table).length, 7);
 });
 
@@ -102,7 +126,11 @@ test('the local stack can run the built-in server even when the configuration na
 });
 
 test('CORS allows exactly the configured origins, and no plugin at all without any', () => {
-  const config = generateKongConfig(model({ corsOrigins: ['http://localhost:6274', 'https://inspector.demo.example'] }), upstreams, secrets);
+  const config = generateKongConfig(
+    model({ corsOrigins: ['http://localhost:6274', 'https://inspector.demo.example'] }),
+    upstreams,
+    secrets,
+  );
   const cors = plugin(config, 'mcp-server', 'cors')?.config;
   assert.deepEqual(cors?.origins, ['http://localhost:6274', 'https://inspector.demo.example']);
   assert.equal(cors?.credentials, false);
@@ -116,7 +144,9 @@ test('CORS allows exactly the configured origins, and no plugin at all without a
 test('another domain changes every host and leaves no trace of the old one', () => {
   const text = kongConfigYaml(model({ domain: 'acme.test' }), upstreams, secrets);
   assert.ok(!text.includes('demo.example'));
-  const hosts = generateKongConfig(model({ domain: 'acme.test' }), upstreams, secrets).services.flatMap((s) => s.routes.flatMap((r) => r.hosts));
+  const hosts = generateKongConfig(model({ domain: 'acme.test' }), upstreams, secrets).services.flatMap((s) =>
+    s.routes.flatMap((r) => r.hosts),
+  );
   assert.deepEqual([...new Set(hosts)].sort(), ['api.acme.test', 'login.acme.test', 'mail.acme.test', 'mcp.acme.test']);
 });
 
@@ -130,11 +160,14 @@ test('the YAML text parses to the generated configuration', () => {
 
 test('upstreams must be origins, and Curity needs its admin upstream', () => {
   for (const bad of ['stocks-api:3000', 'http://stocks-api:3000/', 'http://stocks-api:3000/stocks', 'ftp://stocks-api']) {
-    assert.throws(() => generateKongConfig(model(), { ...upstreams, api: bad }, secrets), (e: unknown) => {
-      assert.ok(e instanceof KongConfigError);
-      assert.match(e.message, /Upstream "api" must be an origin/);
-      return true;
-    });
+    assert.throws(
+      () => generateKongConfig(model(), { ...upstreams, api: bad }, secrets),
+      (e: unknown) => {
+        assert.ok(e instanceof KongConfigError);
+        assert.match(e.message, /Upstream "api" must be an origin/);
+        return true;
+      },
+    );
   }
   assert.throws(() => generateKongConfig(curityModel(), upstreams, secrets), /Upstream "admin" is missing/);
   assert.throws(() => generateKongConfig(model(), upstreams, { gatewayClientSecret: '' }), /client secret is empty/);

@@ -96,10 +96,15 @@ export function generateKongConfig(
               // loopback redirect URIs together with a public `client_uri`, so Curity would refuse
               // them: the gateway drops `client_uri` from registration requests. The built-in
               // server accepts such registrations and needs no rewriting.
-              publicRoute('authorization-server-registration', model.hosts.login, [AS_PATHS.registration], plugins(cors, {
-                name: 'request-transformer',
-                config: { remove: { body: ['client_uri'] } },
-              })),
+              publicRoute(
+                'authorization-server-registration',
+                model.hosts.login,
+                [AS_PATHS.registration],
+                plugins(cors, {
+                  name: 'request-transformer',
+                  config: { remove: { body: ['client_uri'] } },
+                }),
+              ),
             ]
           : []),
       ],

@@ -94,7 +94,10 @@ export function parseForms(html: string, pageUrl: string): HtmlForm[] {
 
 /** The visible text of a page, shortened, for error messages and assertions. */
 export function pageText(html: string, max = 500): string {
-  return decodeEntities(html.replace(/<style[\s\S]*?<\/style>/gi, '').replace(/<[^>]+>/g, ' ')).replace(/\s+/g, ' ').trim().slice(0, max);
+  return decodeEntities(html.replace(/<style[\s\S]*?<\/style>/gi, '').replace(/<[^>]+>/g, ' '))
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, max);
 }
 
 export class UserAgent {
@@ -106,7 +109,13 @@ export class UserAgent {
     const cookie = this.jar.header(url);
     if (cookie) headers.set('cookie', cookie);
     if (init.body) headers.set('content-type', 'application/x-www-form-urlencoded');
-    const response = await fetch(url, { method: init.method ?? 'GET', headers, body: init.body, redirect: 'manual', signal: AbortSignal.timeout(10_000) });
+    const response = await fetch(url, {
+      method: init.method ?? 'GET',
+      headers,
+      body: init.body,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(10_000),
+    });
     this.jar.store(url, response);
     const location = response.headers.get('location');
     return {
@@ -189,7 +198,14 @@ function expectForm(page: Page, field: string, step: string): HtmlForm {
 function result(page: Page, agent: UserAgent): SignInResult {
   const url = new URL(page.location!);
   const p = url.searchParams;
-  return { url, code: p.get('code') ?? undefined, state: p.get('state') ?? undefined, iss: p.get('iss') ?? undefined, error: p.get('error') ?? undefined, agent };
+  return {
+    url,
+    code: p.get('code') ?? undefined,
+    state: p.get('state') ?? undefined,
+    iss: p.get('iss') ?? undefined,
+    error: p.get('error') ?? undefined,
+    agent,
+  };
 }
 
 /**

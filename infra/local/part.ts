@@ -20,7 +20,10 @@ export type LogSink = (part: string, line: string) => void;
 
 export class PartFailedError extends Error {
   override name = 'PartFailedError';
-  constructor(readonly part: string, message: string) {
+  constructor(
+    readonly part: string,
+    message: string,
+  ) {
     super(`${part}: ${message}`);
   }
 }
@@ -34,7 +37,10 @@ export class Part {
   private recent: string[] = [];
   private exited: Promise<void> = Promise.resolve();
 
-  constructor(readonly spec: PartSpec, private readonly log: LogSink) {}
+  constructor(
+    readonly spec: PartSpec,
+    private readonly log: LogSink,
+  ) {}
 
   get name(): string {
     return this.spec.name;

@@ -19,7 +19,10 @@ test('the dev stack file of this repository is valid', async () => {
   const config = await readStackFile('dev');
   assert.equal(config.domain, 'demo.example');
   assert.equal(config.authorizationServer, 'builtin');
-  assert.deepEqual(config.users.map((u) => u.region), ['USA', 'Europe']);
+  assert.deepEqual(
+    config.users.map((u) => u.region),
+    ['USA', 'Europe'],
+  );
 });
 
 test('a stack configured for Curity runs locally with the built-in server; encrypted values and other namespaces are skipped', async () => {
@@ -47,7 +50,13 @@ test('a stack configured for Curity runs locally with the built-in server; encry
 
 test('a missing stack file and a bad value are reported with the file and the key', async () => {
   await assert.rejects(readStackFile('nope'), /stack "nope": .*Pulumi\.nope\.yaml does not exist/);
-  await withStackFile('config:\n  mcp-secured-api:domain: https://acme.test\n  mcp-secured-api:scope: s\n  mcp-secured-api:users: [{email: a@b.c, region: X}]\n', async (dir) => {
-    await assert.rejects(readStackFile('test', dir), /Pulumi\.test\.yaml: Invalid stack configuration:\n\s+- mcp-secured-api:domain must be a bare domain/);
-  });
+  await withStackFile(
+    'config:\n  mcp-secured-api:domain: https://acme.test\n  mcp-secured-api:scope: s\n  mcp-secured-api:users: [{email: a@b.c, region: X}]\n',
+    async (dir) => {
+      await assert.rejects(
+        readStackFile('test', dir),
+        /Pulumi\.test\.yaml: Invalid stack configuration:\n\s+- mcp-secured-api:domain must be a bare domain/,
+      );
+    },
+  );
 });

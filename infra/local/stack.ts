@@ -138,7 +138,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     `${direct(ports.authorizationServer)}/health`,
     ['authorizationServer'],
   );
-  add('stocks-api', ['services/stocks-api/main.ts'], stocksApiEnv(model, internal, ports.stocksApi), `${direct(ports.stocksApi)}/health`, ['stocksApi']);
+  add('stocks-api', ['services/stocks-api/main.ts'], stocksApiEnv(model, internal, ports.stocksApi), `${direct(ports.stocksApi)}/health`, [
+    'stocksApi',
+  ]);
   add(
     'mcp-server',
     ['services/mcp-server/main.ts'],

@@ -56,7 +56,8 @@ export function createAuthorizationServer(input: AuthorizationServerConfigInput,
   const store = deps.store ?? createMemoryStore();
   const mailer = deps.mailer ?? createSmtpMailer(config.smtp);
   const keys = new SigningKeys(config.accessTokenTtlSeconds, now);
-  const documents = deps.clientMetadataDocuments ?? createClientMetadataDocuments({ ...config.clientMetadata, knownScopes: [config.scope] });
+  const documents =
+    deps.clientMetadataDocuments ?? createClientMetadataDocuments({ ...config.clientMetadata, knownScopes: [config.scope] });
   const ctx: ServerContext = {
     config,
     store,
@@ -78,7 +79,10 @@ export function createAuthorizationServer(input: AuthorizationServerConfigInput,
       crossOriginResourcePolicy: false,
     }),
   );
-  app.use('*', bodyLimit({ maxSize: 64 * 1024, onError: () => new OAuthError('invalid_request', 'The request body is too large').toResponse() }));
+  app.use(
+    '*',
+    bodyLimit({ maxSize: 64 * 1024, onError: () => new OAuthError('invalid_request', 'The request body is too large').toResponse() }),
+  );
   app.get('/health', (c) => c.json({ status: 'ok' }));
   app.route('/', metadataRoutes(config, keys));
   app.route('/', authorizeRoutes(ctx));
@@ -92,7 +96,9 @@ export function createAuthorizationServer(input: AuthorizationServerConfigInput,
     if (error instanceof OAuthError) return error.toResponse();
     if (error instanceof PageError) return c.html(errorPage({ title: 'Cannot continue', message: error.message }), error.status);
     log.error(`Unexpected error on ${c.req.method} ${c.req.path}: ${error instanceof Error ? error.message : String(error)}`);
-    return c.json({ error: 'server_error', error_description: 'The authorization server failed; try again later' }, 500, { 'Cache-Control': 'no-store' });
+    return c.json({ error: 'server_error', error_description: 'The authorization server failed; try again later' }, 500, {
+      'Cache-Control': 'no-store',
+    });
   });
 
   return {

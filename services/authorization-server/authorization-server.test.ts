@@ -33,7 +33,13 @@ before(async () => {
   docs.get('/clients/agent.json', (c) => {
     cimdFetches.push(c.req.path);
     return c.json(
-      { client_id: `${cimdHost.url}/clients/agent.json`, client_name: 'Document Agent', redirect_uris: ['http://127.0.0.1:7777/callback'], token_endpoint_auth_method: 'none', client_uri: 'https://agent.example' },
+      {
+        client_id: `${cimdHost.url}/clients/agent.json`,
+        client_name: 'Document Agent',
+        redirect_uris: ['http://127.0.0.1:7777/callback'],
+        token_endpoint_auth_method: 'none',
+        client_uri: 'https://agent.example',
+      },
       200,
       { 'Cache-Control': 'max-age=3600' },
     );
@@ -135,7 +141,11 @@ test('happy path: registration, sign-in with the mailed code, consent, token, JW
   assert.ok(mails.some((m) => /code/i.test(m.subject) && m.to[0]?.address === 'john.doe@demo.example'));
 
   // Phantom token: the gateway introspects with Accept: application/jwt.
-  const introspected = await postForm(`${as.url}${AS_PATHS.introspect}`, { token: accessToken }, { authorization: basicAuthorization(GATEWAY_CLIENT.id, GATEWAY_CLIENT.secret), accept: 'application/jwt' });
+  const introspected = await postForm(
+    `${as.url}${AS_PATHS.introspect}`,
+    { token: accessToken },
+    { authorization: basicAuthorization(GATEWAY_CLIENT.id, GATEWAY_CLIENT.secret), accept: 'application/jwt' },
+  );
   assert.equal(introspected.status, 200);
   assert.equal(introspected.headers.get('content-type'), 'application/jwt');
   const maxAge = Number(/max-age=(\d+)/.exec(introspected.headers.get('cache-control') ?? '')?.[1]);
@@ -144,7 +154,7 @@ test('happy path: registration, sign-in with the mailed code, consent, token, JW
   const header = decodeProtectedHeader(jwt);
   assert.equal(header.alg, 'PS256');
   assert.equal(header.typ, 'at+jwt');
-  const jwks = createLocalJWKSet(await (await fetch(`${as.url}${AS_PATHS.jwks}`)).json() as { keys: [] });
+  const jwks = createLocalJWKSet((await (await fetch(`${as.url}${AS_PATHS.jwks}`)).json()) as { keys: [] });
   assert.ok(jwks);
   const { payload } = await jwtVerify(jwt, jwks, { issuer: as.issuer, audience: MCP_RESOURCE, algorithms: ['PS256'], typ: 'at+jwt' });
   assert.equal(payload.sub, 'john.doe@demo.example');
@@ -155,7 +165,11 @@ test('happy path: registration, sign-in with the mailed code, consent, token, JW
   assert.equal(payload.client_assurance_level, 1);
   for (const claim of ['exp', 'iat', 'nbf', 'jti']) assert.ok(payload[claim] !== undefined, claim);
 
-  const json = await postForm(`${as.url}${AS_PATHS.introspect}`, { token: accessToken, client_id: GATEWAY_CLIENT.id, client_secret: GATEWAY_CLIENT.secret });
+  const json = await postForm(`${as.url}${AS_PATHS.introspect}`, {
+    token: accessToken,
+    client_id: GATEWAY_CLIENT.id,
+    client_secret: GATEWAY_CLIENT.secret,
+  });
   const active = (await json.json()) as Record<string, unknown>;
   assert.equal(active.active, true);
   assert.equal(active.sub, 'john.doe@demo.example');
@@ -170,7 +184,12 @@ test('happy path: registration, sign-in with the mailed code, consent, token, JW
   assert.equal(exchange.headers.get('cache-control'), 'no-store');
   const exchanged = (await exchange.json()) as Record<string, unknown>;
   assert.equal(exchanged.issued_token_type, TOKEN_TYPE.accessToken);
-  const apiToken = await jwtVerify(exchanged.access_token as string, jwks, { issuer: as.issuer, audience: API_AUDIENCE, algorithms: ['PS256'], typ: 'at+jwt' });
+  const apiToken = await jwtVerify(exchanged.access_token as string, jwks, {
+    issuer: as.issuer,
+    audience: API_AUDIENCE,
+    algorithms: ['PS256'],
+    typ: 'at+jwt',
+  });
   assert.deepEqual(apiToken.payload.act, { sub: MCP_CLIENT.id });
   assert.equal(apiToken.payload.sub, payload.sub);
   assert.equal(apiToken.payload.region, 'USA');
@@ -182,9 +201,17 @@ test('happy path: registration, sign-in with the mailed code, consent, token, JW
   // The client revokes its token: introspection and exchange stop working.
   const revoked = await postForm(`${as.url}${AS_PATHS.revoke}`, { token: accessToken, client_id: clientId });
   assert.equal(revoked.status, 200);
-  const inactive = await postForm(`${as.url}${AS_PATHS.introspect}`, { token: accessToken }, { authorization: basicAuthorization(GATEWAY_CLIENT.id, GATEWAY_CLIENT.secret), accept: 'application/jwt' });
+  const inactive = await postForm(
+    `${as.url}${AS_PATHS.introspect}`,
+    { token: accessToken },
+    { authorization: basicAuthorization(GATEWAY_CLIENT.id, GATEWAY_CLIENT.secret), accept: 'application/jwt' },
+  );
   assert.equal(inactive.status, 204);
-  const inactiveJson = await postForm(`${as.url}${AS_PATHS.introspect}`, { token: accessToken }, { authorization: basicAuthorization(GATEWAY_CLIENT.id, GATEWAY_CLIENT.secret) });
+  const inactiveJson = await postForm(
+    `${as.url}${AS_PATHS.introspect}`,
+    { token: accessToken },
+    { authorization: basicAuthorization(GATEWAY_CLIENT.id, GATEWAY_CLIENT.secret) },
+  );
   assert.deepEqual(await inactiveJson.json(), { active: false });
   const afterRevocation = await postForm(
     `${as.url}${AS_PATHS.token}`,
@@ -200,7 +227,11 @@ test('a client identified by its metadata document on a loopback host signs in a
   const first = await authorizeAndRedeem(clientId, 'http://127.0.0.1:7777/callback', 'jane.test@demo.example');
   assert.equal(first.status, 200);
   const token = (await first.json()) as { access_token: string };
-  const introspected = await postForm(`${as.url}${AS_PATHS.introspect}`, { token: token.access_token }, { authorization: basicAuthorization(GATEWAY_CLIENT.id, GATEWAY_CLIENT.secret), accept: 'application/jwt' });
+  const introspected = await postForm(
+    `${as.url}${AS_PATHS.introspect}`,
+    { token: token.access_token },
+    { authorization: basicAuthorization(GATEWAY_CLIENT.id, GATEWAY_CLIENT.secret), accept: 'application/jwt' },
+  );
   const claims = decodeJwt(await introspected.text());
   assert.equal(claims.client_id, clientId);
   assert.equal(claims.region, 'Europe');
@@ -214,8 +245,16 @@ test('key rotation: new tokens get the new key, the previous key stays published
   assert.equal(keysBefore.keys.length, 1);
   const oldKid = keysBefore.keys[0]!.kid;
   const registration = await registerClient(as.url, { redirect_uris: ['https://agent.example/cb'], token_endpoint_auth_method: 'none' });
-  const oldToken = (await (await authorizeAndRedeem(registration.body.client_id, 'https://agent.example/cb')).json()) as { access_token: string };
-  const oldJwt = await (await postForm(`${as.url}${AS_PATHS.introspect}`, { token: oldToken.access_token }, { authorization: basicAuthorization(GATEWAY_CLIENT.id, GATEWAY_CLIENT.secret), accept: 'application/jwt' })).text();
+  const oldToken = (await (await authorizeAndRedeem(registration.body.client_id, 'https://agent.example/cb')).json()) as {
+    access_token: string;
+  };
+  const oldJwt = await (
+    await postForm(
+      `${as.url}${AS_PATHS.introspect}`,
+      { token: oldToken.access_token },
+      { authorization: basicAuthorization(GATEWAY_CLIENT.id, GATEWAY_CLIENT.secret), accept: 'application/jwt' },
+    )
+  ).text();
 
   await as.server.rotateSigningKey();
   const keysAfter = (await (await fetch(`${as.url}${AS_PATHS.jwks}`)).json()) as { keys: { kid: string }[] };
@@ -233,5 +272,8 @@ test('key rotation: new tokens get the new key, the previous key stays published
 
   as.advance(900 + 61);
   const keysLater = (await (await fetch(`${as.url}${AS_PATHS.jwks}`)).json()) as { keys: { kid: string }[] };
-  assert.deepEqual(keysLater.keys.map((k) => k.kid), [as.server.currentKeyId]);
+  assert.deepEqual(
+    keysLater.keys.map((k) => k.kid),
+    [as.server.currentKeyId],
+  );
 });

@@ -2,7 +2,15 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AS_PATHS } from '@mcp-secured-api/contracts';
 import { PAGES } from './paths.ts';
-import { authorizeUrl, MCP_RESOURCE, pkcePair, registerClient, startTestAuthorizationServer, TEST_SCOPE, type TestAuthorizationServer } from '../../test/support/authorization-server.ts';
+import {
+  authorizeUrl,
+  MCP_RESOURCE,
+  pkcePair,
+  registerClient,
+  startTestAuthorizationServer,
+  TEST_SCOPE,
+  type TestAuthorizationServer,
+} from '../../test/support/authorization-server.ts';
 
 let as: TestAuthorizationServer;
 let clientId: string;
@@ -10,7 +18,10 @@ const pkce = pkcePair();
 
 before(async () => {
   as = await startTestAuthorizationServer();
-  const registration = await registerClient(as.url, { redirect_uris: ['http://127.0.0.1:8090/callback', 'https://agent.example/cb'], token_endpoint_auth_method: 'none' });
+  const registration = await registerClient(as.url, {
+    redirect_uris: ['http://127.0.0.1:8090/callback', 'https://agent.example/cb'],
+    token_endpoint_auth_method: 'none',
+  });
   clientId = registration.body.client_id;
 });
 after(() => as.close());
@@ -85,7 +96,13 @@ test('the loopback redirect URI may change its port, nothing else', async () => 
 });
 
 test('no open redirect: an unregistered, missing or altered redirect URI and an unknown client are shown as a page', async () => {
-  for (const redirect_uri of ['https://evil.example/cb', 'https://agent.example/cb/', 'https://agent.example:444/cb', 'https://agent.example/cb?x=1', undefined]) {
+  for (const redirect_uri of [
+    'https://evil.example/cb',
+    'https://agent.example/cb/',
+    'https://agent.example:444/cb',
+    'https://agent.example/cb?x=1',
+    undefined,
+  ]) {
     const body = await shownAsPage(await request({ redirect_uri, response_type: 'token' }));
     assert.match(body, /redirect_uri/, String(redirect_uri));
   }
@@ -110,12 +127,25 @@ test('the cookie is Secure when the login origin is https', async () => {
     config: { loginOrigin: 'https://login.demo.example', issuer: `https://login.demo.example${AS_PATHS.issuer}` },
   });
   try {
-    const registration = await registerClient(secure.url, { redirect_uris: ['https://agent.example/cb'], token_endpoint_auth_method: 'none' });
+    const registration = await registerClient(secure.url, {
+      redirect_uris: ['https://agent.example/cb'],
+      token_endpoint_auth_method: 'none',
+    });
     const response = await fetch(
-      authorizeUrl(secure.url, { response_type: 'code', client_id: registration.body.client_id, redirect_uri: 'https://agent.example/cb', code_challenge: pkce.challenge, code_challenge_method: 'S256' }),
+      authorizeUrl(secure.url, {
+        response_type: 'code',
+        client_id: registration.body.client_id,
+        redirect_uri: 'https://agent.example/cb',
+        code_challenge: pkce.challenge,
+        code_challenge_method: 'S256',
+      }),
       { redirect: 'manual' },
     );
-    assert.equal(response.headers.get('location'), `https://login.demo.example${PAGES.email}`, 'public URLs use the login origin, not the Host header');
+    assert.equal(
+      response.headers.get('location'),
+      `https://login.demo.example${PAGES.email}`,
+      'public URLs use the login origin, not the Host header',
+    );
     assert.match(response.headers.getSetCookie()[0] ?? '', /Secure/);
   } finally {
     await secure.close();
@@ -127,10 +157,13 @@ test('a client metadata document that cannot be used is shown as a page, never r
   assert.match(body, /metadata document cannot be used/);
 });
 
-test('authorization requests are limited per address, so one address cannot flush everyone\'s sign-ins', async () => {
+test("authorization requests are limited per address, so one address cannot flush everyone's sign-ins", async () => {
   const limited = await startTestAuthorizationServer({ deps: { limits: { authorizationsPerMinute: 3 } } });
   try {
-    const registration = await registerClient(limited.url, { redirect_uris: ['https://agent.example/cb'], token_endpoint_auth_method: 'none' });
+    const registration = await registerClient(limited.url, {
+      redirect_uris: ['https://agent.example/cb'],
+      token_endpoint_auth_method: 'none',
+    });
     const start = () =>
       fetch(
         authorizeUrl(limited.url, {

@@ -39,7 +39,11 @@ export function authorizeRoutes(ctx: ServerContext): Hono {
 
   // Every authorization request starts a sign-in in the bounded store: without a limit, a flood
   // from one address could evict the sign-ins of everyone else.
-  const limitAuthorizations = pageRateLimit({ perMinute: ctx.limits.authorizationsPerMinute, what: 'sign-ins started', trustProxy: config.trustProxy });
+  const limitAuthorizations = pageRateLimit({
+    perMinute: ctx.limits.authorizationsPerMinute,
+    what: 'sign-ins started',
+    trustProxy: config.trustProxy,
+  });
 
   app.get(AS_PATHS.authorize, limitAuthorizations, async (c) => {
     const { values: q, repeated } = singleValued(new URL(c.req.url).searchParams);
@@ -49,10 +53,15 @@ export function authorizeRoutes(ctx: ServerContext): Hono {
     try {
       client = await clients.forAuthorization(q.client_id);
     } catch (error) {
-      if (error instanceof ClientMetadataError) throw new PageError('invalid_client', `The application's metadata document cannot be used: ${error.message}.`);
+      if (error instanceof ClientMetadataError)
+        throw new PageError('invalid_client', `The application's metadata document cannot be used: ${error.message}.`);
       throw error;
     }
-    if (!client) throw new PageError('invalid_client', 'The application is not registered here (or its registration expired). Start again from the application.');
+    if (!client)
+      throw new PageError(
+        'invalid_client',
+        'The application is not registered here (or its registration expired). Start again from the application.',
+      );
     if (!q.redirect_uri || !redirectUriMatches(q.redirect_uri, client.redirectUris)) {
       throw new PageError('invalid_request', 'The redirect_uri is missing or is not registered for this application.');
     }

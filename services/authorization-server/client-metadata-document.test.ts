@@ -71,7 +71,13 @@ after(async () => {
 });
 
 function documents(options: Partial<ClientMetadataDocumentOptions> = {}) {
-  return createClientMetadataDocuments({ allowLoopback: true, allowPrivateNetworks: false, knownScopes: ['stocks/read'], timeoutMs: 500, ...options });
+  return createClientMetadataDocuments({
+    allowLoopback: true,
+    allowPrivateNetworks: false,
+    knownScopes: ['stocks/read'],
+    timeoutMs: 500,
+    ...options,
+  });
 }
 
 async function refused(promise: Promise<unknown>, code: ClientMetadataError['code']) {
@@ -101,7 +107,11 @@ test('loopback, private, link-local and metadata addresses are refused unless al
   // A name resolving to loopback is refused when the connection is made, before any request.
   const before = fetches.length;
   await refused(strict.resolve(`https://localhost:${new URL(base).port}/ok.json`), 'address_not_allowed');
-  await assert.rejects(strict.resolve(`https://localhost:${new URL(base).port}/ok.json`), (error: Error) => !/127\.0\.0\.1|::1/.test(error.message), 'the resolved address is not revealed');
+  await assert.rejects(
+    strict.resolve(`https://localhost:${new URL(base).port}/ok.json`),
+    (error: Error) => !/127\.0\.0\.1|::1/.test(error.message),
+    'the resolved address is not revealed',
+  );
   assert.equal(fetches.length, before);
   // Link-local (cloud metadata) is never allowed, whatever the policy.
   const lax = documents({ allowLoopback: true, allowPrivateNetworks: true });
@@ -138,7 +148,15 @@ test('documents with secrets or private keys, bad redirect URIs or no JSON are r
 
 test('URLs with dot segments, fragments, user info or no path are refused without a request', async () => {
   const before = fetches.length;
-  for (const url of [`${base}/a/../ok.json`, `${base}/./ok.json`, `${base}/%2e%2e/ok.json`, `${base}/ok.json#x`, `http://user:pw@127.0.0.1:${new URL(base).port}/ok.json`, `${base}/`, 'ftp://agent.example/x.json']) {
+  for (const url of [
+    `${base}/a/../ok.json`,
+    `${base}/./ok.json`,
+    `${base}/%2e%2e/ok.json`,
+    `${base}/ok.json#x`,
+    `http://user:pw@127.0.0.1:${new URL(base).port}/ok.json`,
+    `${base}/`,
+    'ftp://agent.example/x.json',
+  ]) {
     await refused(documents().resolve(url), 'invalid_url');
   }
   assert.equal(fetches.length, before);

@@ -83,7 +83,8 @@ export function createClientMetadataDocuments(options: ClientMetadataDocumentOpt
       if (cached) return cached;
       let pending = inFlight.get(clientId);
       if (!pending) {
-        if (inFlight.size >= MAX_IN_FLIGHT) throw new ClientMetadataError('busy', 'Too many client metadata documents are being fetched; try again shortly');
+        if (inFlight.size >= MAX_IN_FLIGHT)
+          throw new ClientMetadataError('busy', 'Too many client metadata documents are being fetched; try again shortly');
         pending = load(clientId).finally(() => inFlight.delete(clientId));
         inFlight.set(clientId, pending);
       }
@@ -101,7 +102,10 @@ function checkUrl(clientId: string, policy: AddressPolicy): URL {
   }
   // The canonical form rules out dot segments, encoded dots, fragments' and hosts' variants.
   if (url.href !== clientId || clientId.length > 2000) {
-    throw new ClientMetadataError('invalid_url', 'The client_id URL must be in canonical form: no "." or ".." segments, lower-case host, no default port');
+    throw new ClientMetadataError(
+      'invalid_url',
+      'The client_id URL must be in canonical form: no "." or ".." segments, lower-case host, no default port',
+    );
   }
   if (url.hash || clientId.includes('#')) throw new ClientMetadataError('invalid_url', 'The client_id URL must not contain a fragment');
   if (url.username || url.password) throw new ClientMetadataError('invalid_url', 'The client_id URL must not contain user information');
@@ -128,7 +132,14 @@ function guardedLookup(policy: AddressPolicy, loopbackOnly: boolean) {
       for (const { address } of addresses) {
         const problem = loopbackOnly && classifyAddress(address) !== 'loopback' ? 'not loopback' : addressProblem(address, policy);
         // The message names the host, never what it resolved to: error pages must not map the internal network.
-        if (problem) return callback(new ClientMetadataError('address_not_allowed', `Client metadata may not be fetched from ${hostname}: it resolves to an address that is not allowed`), []);
+        if (problem)
+          return callback(
+            new ClientMetadataError(
+              'address_not_allowed',
+              `Client metadata may not be fetched from ${hostname}: it resolves to an address that is not allowed`,
+            ),
+            [],
+          );
       }
       if (opts.all) return callback(null, addresses);
       const first = addresses[0]!;
@@ -137,7 +148,12 @@ function guardedLookup(policy: AddressPolicy, loopbackOnly: boolean) {
   };
 }
 
-function fetchDocument(url: URL, policy: AddressPolicy, maxBytes: number, timeoutMs: number): Promise<{ body: string; cacheControl?: string }> {
+function fetchDocument(
+  url: URL,
+  policy: AddressPolicy,
+  maxBytes: number,
+  timeoutMs: number,
+): Promise<{ body: string; cacheControl?: string }> {
   const client = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
     const fail = (error: ClientMetadataError) => {
@@ -155,7 +171,13 @@ function fetchDocument(url: URL, policy: AddressPolicy, maxBytes: number, timeou
       },
       (response) => {
         const status = response.statusCode ?? 0;
-        if (status >= 300 && status < 400) return fail(new ClientMetadataError('redirect_refused', 'The client metadata document answered with a redirect; redirects are not followed'));
+        if (status >= 300 && status < 400)
+          return fail(
+            new ClientMetadataError(
+              'redirect_refused',
+              'The client metadata document answered with a redirect; redirects are not followed',
+            ),
+          );
         if (status !== 200) return fail(new ClientMetadataError('bad_status', `The client metadata document answered ${status}`));
         if (Number(response.headers['content-length'] ?? 0) > maxBytes) {
           return fail(new ClientMetadataError('too_large', `The client metadata document is larger than ${maxBytes} bytes`));
@@ -167,7 +189,9 @@ function fetchDocument(url: URL, policy: AddressPolicy, maxBytes: number, timeou
           if (size > maxBytes) fail(new ClientMetadataError('too_large', `The client metadata document is larger than ${maxBytes} bytes`));
           else chunks.push(chunk);
         });
-        response.on('end', () => resolve({ body: Buffer.concat(chunks).toString('utf8'), cacheControl: response.headers['cache-control'] }));
+        response.on('end', () =>
+          resolve({ body: Buffer.concat(chunks).toString('utf8'), cacheControl: response.headers['cache-control'] }),
+        );
         response.on('error', () => fail(new ClientMetadataError('unreachable', 'The client metadata document could not be read')));
       },
     );
@@ -176,7 +200,12 @@ function fetchDocument(url: URL, policy: AddressPolicy, maxBytes: number, timeou
       if (error.name === 'AbortError' || error.name === 'TimeoutError') {
         return reject(new ClientMetadataError('timeout', `The client metadata document did not arrive within ${timeoutMs} ms`));
       }
-      reject(new ClientMetadataError('unreachable', `The client metadata document could not be fetched (${(error as NodeJS.ErrnoException).code ?? error.message})`));
+      reject(
+        new ClientMetadataError(
+          'unreachable',
+          `The client metadata document could not be fetched (${(error as NodeJS.ErrnoException).code ?? error.message})`,
+        ),
+      );
     });
     request.end();
   });
@@ -189,9 +218,11 @@ function checkDocument(clientId: string, body: string, knownScopes: readonly str
   } catch {
     throw new ClientMetadataError('invalid_document', 'The client metadata document is not JSON');
   }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new ClientMetadataError('invalid_document', 'The client metadata document must be a JSON object');
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
+    throw new ClientMetadataError('invalid_document', 'The client metadata document must be a JSON object');
   const d = doc as Record<string, unknown>;
-  if (d.client_id !== clientId) throw new ClientMetadataError('client_id_mismatch', 'The document\'s client_id is not the URL it was fetched from');
+  if (d.client_id !== clientId)
+    throw new ClientMetadataError('client_id_mismatch', "The document's client_id is not the URL it was fetched from");
   const jwks = d.jwks as { keys?: Record<string, unknown>[] } | undefined;
   if ('client_secret' in d || 'client_secret_expires_at' in d || jwks?.keys?.some((k) => 'd' in k)) {
     throw new ClientMetadataError('secret_in_document', 'The client metadata document must not contain secrets or private keys');
@@ -199,7 +230,8 @@ function checkDocument(clientId: string, body: string, knownScopes: readonly str
   try {
     return validateClientMetadata(d, { knownScopes, authMethods: ['none'], defaultAuthMethod: 'none' });
   } catch (error) {
-    if (error instanceof OAuthError) throw new ClientMetadataError('invalid_document', `The client metadata document is not acceptable: ${error.message}`);
+    if (error instanceof OAuthError)
+      throw new ClientMetadataError('invalid_document', `The client metadata document is not acceptable: ${error.message}`);
     throw error;
   }
 }

@@ -51,7 +51,8 @@ export function validateClientMetadata(
   const requested = m.scope?.split(' ').filter(Boolean) ?? [];
   const scopes = requested.length ? requested : [...options.knownScopes];
   const unknown = scopes.filter((s) => !options.knownScopes.includes(s));
-  if (unknown.length) throw new OAuthError('invalid_client_metadata', `unknown scope: ${unknown.join(' ')}; known scopes: ${options.knownScopes.join(' ')}`);
+  if (unknown.length)
+    throw new OAuthError('invalid_client_metadata', `unknown scope: ${unknown.join(' ')}; known scopes: ${options.knownScopes.join(' ')}`);
   return {
     redirectUris: m.redirect_uris as string[],
     clientName: m.client_name,

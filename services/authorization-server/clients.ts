@@ -46,8 +46,14 @@ export class Clients {
     private readonly now: () => number,
   ) {
     this.#confidential = new Map([
-      [config.clients.gateway.id, { hash: hashSecret(config.clients.gateway.secret), capabilities: new Set<Capability>(['introspection']) }],
-      [config.clients.mcpServer.id, { hash: hashSecret(config.clients.mcpServer.secret), capabilities: new Set<Capability>(['token_exchange']) }],
+      [
+        config.clients.gateway.id,
+        { hash: hashSecret(config.clients.gateway.secret), capabilities: new Set<Capability>(['introspection']) },
+      ],
+      [
+        config.clients.mcpServer.id,
+        { hash: hashSecret(config.clients.mcpServer.secret), capabilities: new Set<Capability>(['token_exchange']) },
+      ],
     ]);
   }
 
@@ -72,8 +78,10 @@ export class Clients {
     if (basic === null) throw invalidClient('Malformed Basic credentials');
     if (authorization && !basic) throw invalidClient('Client authentication must use HTTP Basic or the request body');
     if (basic) {
-      if (secret !== undefined) throw new OAuthError('invalid_request', 'Use one client authentication method, not both Basic and client_secret');
-      if (clientId !== undefined && clientId !== basic.clientId) throw new OAuthError('invalid_request', 'client_id differs from the authenticated client');
+      if (secret !== undefined)
+        throw new OAuthError('invalid_request', 'Use one client authentication method, not both Basic and client_secret');
+      if (clientId !== undefined && clientId !== basic.clientId)
+        throw new OAuthError('invalid_request', 'client_id differs from the authenticated client');
       clientId = basic.clientId;
       secret = basic.clientSecret;
     }

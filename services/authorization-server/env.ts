@@ -7,7 +7,8 @@ import { authorizationServerConfigSchema, type AuthorizationServerConfig } from 
 
 const bool = z.enum(['true', 'false'], { message: 'must be "true" or "false"' }).transform((v) => v === 'true');
 const text = z.string().min(1, { message: 'must not be empty' });
-const int = (min: number, max: number) => z.coerce.number({ message: 'must be a number' }).int({ message: 'must be a whole number' }).min(min).max(max);
+const int = (min: number, max: number) =>
+  z.coerce.number({ message: 'must be a number' }).int({ message: 'must be a whole number' }).min(min).max(max);
 
 const envSchema = z.object({
   PORT: int(0, 65_535),
@@ -60,7 +61,9 @@ export class EnvironmentError extends Error {
 }
 
 function fail(problems: string[]): never {
-  throw new EnvironmentError(`The authorization server cannot start; fix these environment variables:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  throw new EnvironmentError(
+    `The authorization server cannot start; fix these environment variables:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+  );
 }
 
 export function configFromEnv(env: Record<string, string | undefined>): { port: number; config: AuthorizationServerConfig } {

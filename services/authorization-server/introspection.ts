@@ -23,7 +23,10 @@ export function introspectionRoutes(ctx: ServerContext): Hono {
     const wantsJwt = /\bapplication\/jwt\b/i.test(c.req.header('accept') ?? '');
     if (wantsJwt) {
       if (!record) return c.body(null, 204, { 'Cache-Control': 'no-store' });
-      return c.body(record.jwt, 200, { 'Content-Type': 'application/jwt', 'Cache-Control': `max-age=${Math.max(0, record.expiresAt - now())}` });
+      return c.body(record.jwt, 200, {
+        'Content-Type': 'application/jwt',
+        'Cache-Control': `max-age=${Math.max(0, record.expiresAt - now())}`,
+      });
     }
     if (!record) return c.json({ active: false }, 200, { 'Cache-Control': 'no-store' });
     return c.json({ active: true, token_type: 'bearer', ...decodeJwt(record.jwt) }, 200, { 'Cache-Control': 'no-store' });

@@ -46,7 +46,9 @@ export class SigningKeys {
   }
 
   #add({ privateKey, publicKey }: { privateKey: KeyObject; publicKey: KeyObject }): void {
-    const kid = createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('base64url');
+    const kid = createHash('sha256')
+      .update(publicKey.export({ type: 'spki', format: 'der' }))
+      .digest('base64url');
     const jwk = publicKey.export({ format: 'jwk' }) as JWK;
     this.#keys = [{ kid, privateKey, publicKey, publicJwk: { ...jwk, kid, alg: SIGNING_ALGORITHM, use: 'sig' } }, ...this.#keys];
     this.#prune(true);

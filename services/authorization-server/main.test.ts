@@ -12,8 +12,17 @@ const main = fileURLToPath(new URL('./main.ts', import.meta.url));
 const model = buildModel(
   parseStackConfig({ domain: 'demo.example', scope: 'stocks/read', users: [{ email: 'John.Doe@demo.example', region: 'USA' }] }),
 );
-const secrets = { gatewayClientSecret: 'gateway-secret-0123456789', mcpClientSecret: 'mcp-secret-0123456789abc', cookieSecret: 'cookie-secret-0123456789abcdef-0123456789' };
-const env = authorizationServerEnv(model, { authorizationServer: 'http://login-server:8443', stocksApi: 'http://stocks-api:3000', smtp: { host: '127.0.0.1', port: 9 } }, secrets, 8443);
+const secrets = {
+  gatewayClientSecret: 'gateway-secret-0123456789',
+  mcpClientSecret: 'mcp-secret-0123456789abc',
+  cookieSecret: 'cookie-secret-0123456789abcdef-0123456789',
+};
+const env = authorizationServerEnv(
+  model,
+  { authorizationServer: 'http://login-server:8443', stocksApi: 'http://stocks-api:3000', smtp: { host: '127.0.0.1', port: 9 } },
+  secrets,
+  8443,
+);
 
 test('the configuration comes from exactly the variables the deployment sets', () => {
   const { port, config } = configFromEnv(env);
@@ -61,7 +70,10 @@ test('the entry point refuses a bad environment, naming the variable and never a
 });
 
 test('the entry point serves health and metadata, rotates its key on SIGUSR2 and stops on SIGTERM', async () => {
-  const child = spawn(process.execPath, ['--import', 'tsx', main], { env: { PATH: process.env.PATH ?? '', ...env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', main], {
+    env: { PATH: process.env.PATH ?? '', ...env, PORT: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   const waitFor = (pattern: RegExp) =>
     new Promise<RegExpExecArray>((resolve, reject) => {
@@ -85,7 +97,10 @@ test('the entry point serves health and metadata, rotates its key on SIGUSR2 and
     const port = (await waitFor(/listening on port (\d+)/))[1];
     const url = `http://127.0.0.1:${port}`;
     assert.deepEqual(await (await fetch(`${url}/health`)).json(), { status: 'ok' });
-    const metadata = (await (await fetch(`${url}/.well-known/oauth-authorization-server${AS_PATHS.issuer}`)).json()) as { issuer: string; token_endpoint: string };
+    const metadata = (await (await fetch(`${url}/.well-known/oauth-authorization-server${AS_PATHS.issuer}`)).json()) as {
+      issuer: string;
+      token_endpoint: string;
+    };
     assert.equal(metadata.issuer, model.issuer);
     assert.equal(metadata.token_endpoint, model.endpoints.token);
     const jwks = async () => ((await (await fetch(`${url}${AS_PATHS.jwks}`)).json()) as { keys: unknown[] }).keys.length;

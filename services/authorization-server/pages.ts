@@ -9,23 +9,41 @@ type Html = ReturnType<typeof html>;
 
 function layout(title: string, body: Html): Html {
   return html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title}</title>
-<style>
-body{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem;line-height:1.5}
-input,button{font-size:1rem;padding:.5rem;margin:.25rem 0}
-input{width:100%;box-sizing:border-box}
-.notice{background:#fff4e5;border-left:4px solid #f0a020;padding:.5rem}
-</style>
-</head>
-<body>
-<h1>${title}</h1>
-${body}
-</body>
-</html>`;
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>${title}</title>
+        <style>
+          body {
+            font-family: system-ui, sans-serif;
+            max-width: 28rem;
+            margin: 3rem auto;
+            padding: 0 1rem;
+            line-height: 1.5;
+          }
+          input,
+          button {
+            font-size: 1rem;
+            padding: 0.5rem;
+            margin: 0.25rem 0;
+          }
+          input {
+            width: 100%;
+            box-sizing: border-box;
+          }
+          .notice {
+            background: #fff4e5;
+            border-left: 4px solid #f0a020;
+            padding: 0.5rem;
+          }
+        </style>
+      </head>
+      <body>
+        <h1>${title}</h1>
+        ${body}
+      </body>
+    </html>`;
 }
 
 function notice(text: string | undefined): Html | string {
@@ -35,14 +53,16 @@ function notice(text: string | undefined): Html | string {
 export function emailPage(p: { action: string; csrf: string; clientName: string; notice?: string }): Html {
   return layout(
     'Sign in',
-    html`<p><strong>${p.clientName}</strong> wants to use your account. Sign in with your work email address; we will send you a one-time code.</p>
-${notice(p.notice)}
-<form method="post" action="${p.action}">
-<input type="hidden" name="csrf" value="${p.csrf}">
-<label for="email">Email address</label>
-<input id="email" name="email" type="email" autocomplete="email" required autofocus>
-<button type="submit">Send code</button>
-</form>`,
+    html`<p>
+        <strong>${p.clientName}</strong> wants to use your account. Sign in with your work email address; we will send you a one-time code.
+      </p>
+      ${notice(p.notice)}
+      <form method="post" action="${p.action}">
+        <input type="hidden" name="csrf" value="${p.csrf}" />
+        <label for="email">Email address</label>
+        <input id="email" name="email" type="email" autocomplete="email" required autofocus />
+        <button type="submit">Send code</button>
+      </form>`,
   );
 }
 
@@ -50,14 +70,14 @@ export function codePage(p: { action: string; csrf: string; email: string; email
   return layout(
     'Enter your code',
     html`<p>If <strong>${p.email}</strong> may sign in, we have sent a 6-digit code to it. It expires in a few minutes.</p>
-${notice(p.notice)}
-<form method="post" action="${p.action}">
-<input type="hidden" name="csrf" value="${p.csrf}">
-<label for="otp">Code</label>
-<input id="otp" name="otp" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required autofocus>
-<button type="submit">Continue</button>
-</form>
-<p><a href="${p.emailPage}">Use another address or send a new code</a></p>`,
+      ${notice(p.notice)}
+      <form method="post" action="${p.action}">
+        <input type="hidden" name="csrf" value="${p.csrf}" />
+        <label for="otp">Code</label>
+        <input id="otp" name="otp" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required autofocus />
+        <button type="submit">Continue</button>
+      </form>
+      <p><a href="${p.emailPage}">Use another address or send a new code</a></p>`,
   );
 }
 
@@ -73,14 +93,16 @@ export function consentPage(p: {
   return layout(
     'Allow access?',
     html`<p>Signed in as <strong>${p.subject}</strong>.</p>
-<p><strong>${p.clientName}</strong> (client <code>${p.clientId}</code>) asks for:</p>
-<ul>${p.scopes.map((s) => html`<li><code>${s.name}</code>: ${s.description}</li>`)}</ul>
-<p>After you decide, you will be sent to <strong>${p.redirectHost}</strong>.</p>
-<form method="post" action="${p.action}">
-<input type="hidden" name="csrf" value="${p.csrf}">
-<button type="submit" name="decision" value="approve">Allow</button>
-<button type="submit" name="decision" value="deny">Deny</button>
-</form>`,
+      <p><strong>${p.clientName}</strong> (client <code>${p.clientId}</code>) asks for:</p>
+      <ul>
+        ${p.scopes.map((s) => html`<li><code>${s.name}</code>: ${s.description}</li>`)}
+      </ul>
+      <p>After you decide, you will be sent to <strong>${p.redirectHost}</strong>.</p>
+      <form method="post" action="${p.action}">
+        <input type="hidden" name="csrf" value="${p.csrf}" />
+        <button type="submit" name="decision" value="approve">Allow</button>
+        <button type="submit" name="decision" value="deny">Deny</button>
+      </form>`,
   );
 }
 

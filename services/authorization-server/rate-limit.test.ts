@@ -6,7 +6,11 @@ import { rateLimit } from './rate-limit.ts';
 
 function limited(trustProxy: boolean) {
   const app = new Hono();
-  app.post('/', rateLimit({ limit: 2, windowSeconds: 60, what: 'requests', trustProxy, refuse: (c, _retry, message) => c.text(message, 429) }), (c) => c.text('ok'));
+  app.post(
+    '/',
+    rateLimit({ limit: 2, windowSeconds: 60, what: 'requests', trustProxy, refuse: (c, _retry, message) => c.text(message, 429) }),
+    (c) => c.text('ok'),
+  );
   return app;
 }
 

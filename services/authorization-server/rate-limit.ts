@@ -47,7 +47,11 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler {
     window.count += 1;
     if (window.count > options.limit) {
       const retryAfter = Math.ceil((window.resetAt - now) / 1000);
-      const response = await options.refuse(c, retryAfter, `Too many ${options.what} from this address; try again in ${retryAfter} seconds`);
+      const response = await options.refuse(
+        c,
+        retryAfter,
+        `Too many ${options.what} from this address; try again in ${retryAfter} seconds`,
+      );
       response.headers.set('Retry-After', String(retryAfter));
       return response;
     }

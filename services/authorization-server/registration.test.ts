@@ -2,7 +2,14 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AS_PATHS } from '@mcp-secured-api/contracts';
 import { REGISTRATION_TTL_SECONDS } from './registration.ts';
-import { authorizeUrl, pkcePair, registerClient, startTestAuthorizationServer, TEST_SCOPE, type TestAuthorizationServer } from '../../test/support/authorization-server.ts';
+import {
+  authorizeUrl,
+  pkcePair,
+  registerClient,
+  startTestAuthorizationServer,
+  TEST_SCOPE,
+  type TestAuthorizationServer,
+} from '../../test/support/authorization-server.ts';
 
 let as: TestAuthorizationServer;
 before(async () => {
@@ -27,8 +34,15 @@ test('redirect URIs must be https or loopback http, without fragments', async ()
 test('unknown scopes, grant types and authentication methods are refused', async () => {
   await refusedWith({ redirect_uris: ['https://agent.example/cb'], scope: `${TEST_SCOPE} admin` }, 'invalid_client_metadata');
   await refusedWith({ redirect_uris: ['https://agent.example/cb'], grant_types: ['client_credentials'] }, 'invalid_client_metadata');
-  await refusedWith({ redirect_uris: ['https://agent.example/cb'], token_endpoint_auth_method: 'private_key_jwt' }, 'invalid_client_metadata');
-  const notJson = await fetch(`${as.url}${AS_PATHS.registration}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' });
+  await refusedWith(
+    { redirect_uris: ['https://agent.example/cb'], token_endpoint_auth_method: 'private_key_jwt' },
+    'invalid_client_metadata',
+  );
+  const notJson = await fetch(`${as.url}${AS_PATHS.registration}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{',
+  });
   assert.equal(notJson.status, 400);
 });
 
@@ -52,7 +66,10 @@ test('harmless metadata real clients send does not break registration; the agent
 });
 
 test('confidential clients get a secret that expires with the registration', async () => {
-  const { status, body } = await registerClient(as.url, { redirect_uris: ['https://agent.example/cb'], token_endpoint_auth_method: 'client_secret_post' });
+  const { status, body } = await registerClient(as.url, {
+    redirect_uris: ['https://agent.example/cb'],
+    token_endpoint_auth_method: 'client_secret_post',
+  });
   assert.equal(status, 201);
   assert.ok(typeof body.client_secret === 'string' && body.client_secret.length >= 43);
   assert.equal(body.client_secret_expires_at, body.client_id_issued_at + REGISTRATION_TTL_SECONDS);
@@ -60,7 +77,13 @@ test('confidential clients get a secret that expires with the registration', asy
 
 test('registrations expire', async () => {
   const { body } = await registerClient(as.url, { redirect_uris: ['https://agent.example/cb'], token_endpoint_auth_method: 'none' });
-  const url = authorizeUrl(as.url, { response_type: 'code', client_id: body.client_id, redirect_uri: 'https://agent.example/cb', code_challenge: pkcePair().challenge, code_challenge_method: 'S256' });
+  const url = authorizeUrl(as.url, {
+    response_type: 'code',
+    client_id: body.client_id,
+    redirect_uri: 'https://agent.example/cb',
+    code_challenge: pkcePair().challenge,
+    code_challenge_method: 'S256',
+  });
   assert.equal((await fetch(url, { redirect: 'manual' })).status, 302);
   as.advance(REGISTRATION_TTL_SECONDS + 1);
   assert.equal((await fetch(url, { redirect: 'manual' })).status, 400);
@@ -68,7 +91,8 @@ test('registrations expire', async () => {
 
 test('registrations are rate-limited per source address', async () => {
   let last: { status: number; body: Record<string, any> } | undefined;
-  for (let i = 0; i < 15 && last?.status !== 429; i++) last = await registerClient(as.url, { redirect_uris: ['https://agent.example/cb'], token_endpoint_auth_method: 'none' });
+  for (let i = 0; i < 15 && last?.status !== 429; i++)
+    last = await registerClient(as.url, { redirect_uris: ['https://agent.example/cb'], token_endpoint_auth_method: 'none' });
   assert.equal(last?.status, 429);
   assert.equal(last?.body.error, 'too_many_requests');
 });

@@ -30,9 +30,13 @@ export function registrationRoutes(ctx: ServerContext): Hono {
       trustProxy: config.trustProxy,
       refuse: (_c, retry, message) => new OAuthError('too_many_requests', message, 429, { 'Retry-After': String(retry) }).toResponse(),
     }),
-    bodyLimit({ maxSize: 16 * 1024, onError: () => new OAuthError('invalid_client_metadata', 'The registration request is larger than 16 KiB').toResponse() }),
+    bodyLimit({
+      maxSize: 16 * 1024,
+      onError: () => new OAuthError('invalid_client_metadata', 'The registration request is larger than 16 KiB').toResponse(),
+    }),
     async (c) => {
-      if (!/^application\/json\b/i.test(c.req.header('content-type') ?? '')) throw new OAuthError('invalid_client_metadata', 'The body must be application/json');
+      if (!/^application\/json\b/i.test(c.req.header('content-type') ?? ''))
+        throw new OAuthError('invalid_client_metadata', 'The body must be application/json');
       let body: unknown;
       try {
         body = await c.req.json();

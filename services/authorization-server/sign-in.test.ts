@@ -2,7 +2,14 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PAGES } from './paths.ts';
 import { startMaildev, type Maildev } from '../../test/support/maildev.ts';
-import { authorizeUrl, pkcePair, registerClient, startTestAuthorizationServer, TEST_SCOPE, type TestAuthorizationServer } from '../../test/support/authorization-server.ts';
+import {
+  authorizeUrl,
+  pkcePair,
+  registerClient,
+  startTestAuthorizationServer,
+  TEST_SCOPE,
+  type TestAuthorizationServer,
+} from '../../test/support/authorization-server.ts';
 import { mailboxSnapshot, pageText, parseForms, readCode, signIn, UserAgent, type Page } from '../../infra/local/headless-sign-in.ts';
 
 let mail: Maildev;
@@ -13,7 +20,11 @@ const KNOWN = 'john.doe@demo.example';
 before(async () => {
   mail = await startMaildev();
   as = await startTestAuthorizationServer({ smtp: mail.smtp, deps: { limits: { signInPostsPerMinute: 1_000 } } });
-  const registration = await registerClient(as.url, { client_name: 'Stock Agent', redirect_uris: ['https://agent.example/cb'], token_endpoint_auth_method: 'none' });
+  const registration = await registerClient(as.url, {
+    client_name: 'Stock Agent',
+    redirect_uris: ['https://agent.example/cb'],
+    token_endpoint_auth_method: 'none',
+  });
   clientId = registration.body.client_id;
 });
 after(async () => {
@@ -22,7 +33,15 @@ after(async () => {
 });
 
 const start = () =>
-  authorizeUrl(as.url, { response_type: 'code', client_id: clientId, redirect_uri: 'https://agent.example/cb', code_challenge: pkcePair().challenge, code_challenge_method: 'S256', scope: TEST_SCOPE, state: 's1' });
+  authorizeUrl(as.url, {
+    response_type: 'code',
+    client_id: clientId,
+    redirect_uri: 'https://agent.example/cb',
+    code_challenge: pkcePair().challenge,
+    code_challenge_method: 'S256',
+    scope: TEST_SCOPE,
+    state: 's1',
+  });
 
 function form(page: Page, field: string) {
   const f = parseForms(page.body, page.url).find((x) => field in x.fields || x.buttons.some((b) => b.name === field));
@@ -77,7 +96,10 @@ test('a wrong code is refused; the right one then leads to consent naming client
   assert.match(text, /agent\.example/);
   assert.match(text, new RegExp(TEST_SCOPE));
   // A code works once.
-  const again = await agent.request(`${as.url}${PAGES.code}`, { method: 'POST', body: new URLSearchParams({ csrf: consentForm.fields.csrf!, otp: code }) });
+  const again = await agent.request(`${as.url}${PAGES.code}`, {
+    method: 'POST',
+    body: new URLSearchParams({ csrf: consentForm.fields.csrf!, otp: code }),
+  });
   assert.equal(again.location, `${as.url}${PAGES.email}`, 'back to the start, not to consent');
 });
 
@@ -136,9 +158,17 @@ test('form posts without the CSRF token, with a wrong one, or without the signed
   const missing = await agent.request(emailForm.action, { method: 'POST', body: new URLSearchParams({ email: KNOWN }) });
   assert.equal(missing.status, 403);
   assert.match(pageText(missing.body), /CSRF/);
-  const wrong = await agent.request(emailForm.action, { method: 'POST', body: new URLSearchParams({ email: KNOWN, csrf: 'x'.repeat(43) }) });
+  const wrong = await agent.request(emailForm.action, {
+    method: 'POST',
+    body: new URLSearchParams({ email: KNOWN, csrf: 'x'.repeat(43) }),
+  });
   assert.equal(wrong.status, 403);
-  const cookieless = await fetch(emailForm.action, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ ...emailForm.fields, email: KNOWN }), redirect: 'manual' });
+  const cookieless = await fetch(emailForm.action, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ ...emailForm.fields, email: KNOWN }),
+    redirect: 'manual',
+  });
   assert.equal(cookieless.status, 400);
   const forged = await fetch(emailForm.action, {
     method: 'POST',
@@ -164,12 +194,18 @@ test('the consent decision is single use', async () => {
   page = await agent.submit(form(page, 'email'), { email: KNOWN });
   page = await agent.submit(form(page, 'otp'), { otp: await readCode({ mailApi: mail.apiUrl, email: KNOWN, exclude: seen }) });
   const consentForm = form(page, 'decision');
-  const first = await agent.request(consentForm.action, { method: 'POST', body: new URLSearchParams({ ...consentForm.fields, decision: 'approve' }) });
+  const first = await agent.request(consentForm.action, {
+    method: 'POST',
+    body: new URLSearchParams({ ...consentForm.fields, decision: 'approve' }),
+  });
   assert.equal(first.status, 303);
   assert.ok(new URL(first.location!).searchParams.get('code'));
   const replay = await fetch(consentForm.action, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: page.headers.get('set-cookie') ?? agent.jar.header(as.url) ?? '' },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      cookie: page.headers.get('set-cookie') ?? agent.jar.header(as.url) ?? '',
+    },
     body: new URLSearchParams({ ...consentForm.fields, decision: 'approve' }),
     redirect: 'manual',
   });
@@ -181,7 +217,7 @@ test('at most three codes per sign-in', async () => {
   const agent = new UserAgent();
   let page = await agent.navigate(start());
   for (let i = 0; i < 3; i++) {
-    page = await agent.submit(form(page, 'email'), { email: 'nobody@demo.example' });
+    await agent.submit(form(page, 'email'), { email: 'nobody@demo.example' });
     page = await agent.navigate(`${as.url}${PAGES.email}`);
   }
   const refused = await agent.submit(form(page, 'email'), { email: 'nobody@demo.example' });

@@ -58,7 +58,10 @@ export function signInRoutes(ctx: ServerContext): Hono {
     const id = await readTransactionCookie(c, config);
     const txn = id ? await store.transactions.get(id) : undefined;
     if (!txn || txn.expiresAt <= now()) {
-      throw new PageError('session_expired', 'This sign-in has expired or was not started in this browser. Go back to the application and start again.');
+      throw new PageError(
+        'session_expired',
+        'This sign-in has expired or was not started in this browser. Go back to the application and start again.',
+      );
     }
     return txn;
   }
@@ -73,7 +76,11 @@ export function signInRoutes(ctx: ServerContext): Hono {
       throw new PageError('invalid_request', error instanceof Error ? error.message : 'The form could not be read.');
     }
     if (!form.csrf || !sameText(form.csrf, txn.csrf)) {
-      throw new PageError('csrf', 'The form was not sent from this sign-in page (its CSRF token is missing or wrong). Reload the page and try again.', 403);
+      throw new PageError(
+        'csrf',
+        'The form was not sent from this sign-in page (its CSRF token is missing or wrong). Reload the page and try again.',
+        403,
+      );
     }
     return { txn, form };
   }
@@ -95,7 +102,9 @@ export function signInRoutes(ctx: ServerContext): Hono {
 
   app.get(PAGES.email, async (c) => {
     const txn = await transaction(c);
-    return c.html(emailPage({ action: url(PAGES.email), csrf: txn.csrf, clientName: txn.request.clientName, notice: await showNotice(txn) }));
+    return c.html(
+      emailPage({ action: url(PAGES.email), csrf: txn.csrf, clientName: txn.request.clientName, notice: await showNotice(txn) }),
+    );
   });
 
   app.post(PAGES.email, limitPosts, async (c) => {
@@ -107,7 +116,11 @@ export function signInRoutes(ctx: ServerContext): Hono {
       return c.redirect(url(PAGES.email), 303);
     }
     if (txn.codesSent >= MAX_CODES_PER_SIGN_IN) {
-      throw new PageError('too_many_codes', 'Too many codes were requested for this sign-in. Go back to the application and start again.', 429);
+      throw new PageError(
+        'too_many_codes',
+        'Too many codes were requested for this sign-in. Go back to the application and start again.',
+        429,
+      );
     }
     txn.codesSent += 1;
     txn.email = email;
@@ -118,7 +131,9 @@ export function signInRoutes(ctx: ServerContext): Hono {
     await save(txn);
     if (code) {
       // Not awaited: answering only after the mail server would tell registered addresses apart by timing.
-      mailer.sendCode(email, code, CODE_TTL_SECONDS / 60).catch((error: Error) => log.error(`Could not send the sign-in code by email: ${error.message}`));
+      mailer
+        .sendCode(email, code, CODE_TTL_SECONDS / 60)
+        .catch((error: Error) => log.error(`Could not send the sign-in code by email: ${error.message}`));
     }
     return c.redirect(url(PAGES.code), 303);
   });
@@ -126,7 +141,9 @@ export function signInRoutes(ctx: ServerContext): Hono {
   app.get(PAGES.code, async (c) => {
     const txn = await transaction(c);
     if (!txn.email) return c.redirect(url(PAGES.email), 303);
-    return c.html(codePage({ action: url(PAGES.code), csrf: txn.csrf, email: txn.email, emailPage: url(PAGES.email), notice: await showNotice(txn) }));
+    return c.html(
+      codePage({ action: url(PAGES.code), csrf: txn.csrf, email: txn.email, emailPage: url(PAGES.email), notice: await showNotice(txn) }),
+    );
   });
 
   app.post(PAGES.code, limitPosts, async (c) => {
@@ -180,11 +197,19 @@ export function signInRoutes(ctx: ServerContext): Hono {
     if (!txn.subject) return c.redirect(url(PAGES.email), 303);
     if (form.decision !== 'approve' && form.decision !== 'deny') throw new PageError('invalid_request', 'Choose Allow or Deny.');
     // One decision per sign-in: the transaction ends here.
-    if (!(await store.transactions.take(txn.id))) throw new PageError('session_expired', 'This sign-in has already finished. Go back to the application.');
+    if (!(await store.transactions.take(txn.id)))
+      throw new PageError('session_expired', 'This sign-in has already finished. Go back to the application.');
     clearTransactionCookie(c, config);
     const { request } = txn;
     if (form.decision === 'deny') {
-      return c.redirect(clientRedirect(request.redirectUri, config.issuer, { error: 'access_denied', error_description: 'The user denied access', state: request.state }), 303);
+      return c.redirect(
+        clientRedirect(request.redirectUri, config.issuer, {
+          error: 'access_denied',
+          error_description: 'The user denied access',
+          state: request.state,
+        }),
+        303,
+      );
     }
     const code = randomBytes(32).toString('base64url');
     await store.codes.set(

@@ -4,7 +4,14 @@ import { createMemoryStore } from './store.ts';
 
 test('maps are capped: a flood evicts the oldest entries instead of growing', async () => {
   const store = createMemoryStore({ clients: 3 });
-  const client = (id: string) => ({ clientId: id, tokenEndpointAuthMethod: 'none' as const, redirectUris: [], scope: 's', issuedAt: 0, expiresAt: 1 });
+  const client = (id: string) => ({
+    clientId: id,
+    tokenEndpointAuthMethod: 'none' as const,
+    redirectUris: [],
+    scope: 's',
+    issuedAt: 0,
+    expiresAt: 1,
+  });
   for (const id of ['a', 'b', 'c', 'd', 'e']) await store.clients.set(id, client(id), 3600);
   assert.equal(await store.clients.get('a'), undefined);
   assert.equal(await store.clients.get('b'), undefined);

@@ -28,7 +28,10 @@ const REDIRECT = 'https://agent.example/cb';
 
 before(async () => {
   mail = await startMaildev();
-  as = await startTestAuthorizationServer({ smtp: mail.smtp, deps: { limits: { signInPostsPerMinute: 1_000, registrationsPerMinute: 1_000 } } });
+  as = await startTestAuthorizationServer({
+    smtp: mail.smtp,
+    deps: { limits: { signInPostsPerMinute: 1_000, registrationsPerMinute: 1_000 } },
+  });
   publicClient = (await registerClient(as.url, { redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none' })).body.client_id;
   otherClient = (await registerClient(as.url, { redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none' })).body.client_id;
   const reg = await registerClient(as.url, { redirect_uris: [REDIRECT] });
@@ -43,7 +46,15 @@ after(async () => {
 async function getCode(clientId: string) {
   const pkce = pkcePair();
   const result = await signIn({
-    authorizeUrl: authorizeUrl(as.url, { response_type: 'code', client_id: clientId, redirect_uri: REDIRECT, code_challenge: pkce.challenge, code_challenge_method: 'S256', scope: TEST_SCOPE, resource: MCP_RESOURCE }),
+    authorizeUrl: authorizeUrl(as.url, {
+      response_type: 'code',
+      client_id: clientId,
+      redirect_uri: REDIRECT,
+      code_challenge: pkce.challenge,
+      code_challenge_method: 'S256',
+      scope: TEST_SCOPE,
+      resource: MCP_RESOURCE,
+    }),
     email: 'john.doe@demo.example',
     mailApi: mail.apiUrl,
   });
@@ -51,12 +62,21 @@ async function getCode(clientId: string) {
   return { code: result.code, verifier: pkce.verifier };
 }
 
-const token = (form: Record<string, string | undefined>, headers: Record<string, string> = {}) => postForm(`${as.url}${AS_PATHS.token}`, form, headers);
+const token = (form: Record<string, string | undefined>, headers: Record<string, string> = {}) =>
+  postForm(`${as.url}${AS_PATHS.token}`, form, headers);
 const redeem = (clientId: string, code: string, verifier: string | undefined, extra: Record<string, string> = {}) =>
   token({ grant_type: 'authorization_code', client_id: clientId, code, redirect_uri: REDIRECT, code_verifier: verifier, ...extra });
-const introspect = (t: string) => postForm(`${as.url}${AS_PATHS.introspect}`, { token: t }, { authorization: basicAuthorization(GATEWAY_CLIENT.id, GATEWAY_CLIENT.secret), accept: 'application/jwt' });
+const introspect = (t: string) =>
+  postForm(
+    `${as.url}${AS_PATHS.introspect}`,
+    { token: t },
+    { authorization: basicAuthorization(GATEWAY_CLIENT.id, GATEWAY_CLIENT.secret), accept: 'application/jwt' },
+  );
 const exchange = (subject: string, extra: Record<string, string> = {}, client = MCP_CLIENT) =>
-  token({ grant_type: GRANT_TYPE.tokenExchange, subject_token: subject, subject_token_type: TOKEN_TYPE.accessToken, ...extra }, { authorization: basicAuthorization(client.id, client.secret) });
+  token(
+    { grant_type: GRANT_TYPE.tokenExchange, subject_token: subject, subject_token_type: TOKEN_TYPE.accessToken, ...extra },
+    { authorization: basicAuthorization(client.id, client.secret) },
+  );
 
 async function oauthError(response: Response, status: number, error: string) {
   assert.equal(response.status, status);
@@ -108,7 +128,10 @@ test('confidential clients authenticate with client_secret_basic or client_secre
   const wrong = await redeem(confidential.id, c.code, c.verifier, { client_secret: 'not-the-secret' });
   await oauthError(wrong, 401, 'invalid_client');
   c = await getCode(confidential.id);
-  const wrongBasic = await token({ grant_type: 'authorization_code', code: c.code, redirect_uri: REDIRECT, code_verifier: c.verifier }, { authorization: basicAuthorization(confidential.id, 'nope') });
+  const wrongBasic = await token(
+    { grant_type: 'authorization_code', code: c.code, redirect_uri: REDIRECT, code_verifier: c.verifier },
+    { authorization: basicAuthorization(confidential.id, 'nope') },
+  );
   assert.match(wrongBasic.headers.get('www-authenticate') ?? '', /^Basic/);
   await oauthError(wrongBasic, 401, 'invalid_client');
   c = await getCode(confidential.id);
@@ -116,14 +139,25 @@ test('confidential clients authenticate with client_secret_basic or client_secre
   c = await getCode(confidential.id);
   assert.equal((await redeem(confidential.id, c.code, c.verifier, { client_secret: confidential.secret })).status, 200);
   c = await getCode(confidential.id);
-  const viaBasic = await token({ grant_type: 'authorization_code', code: c.code, redirect_uri: REDIRECT, code_verifier: c.verifier }, { authorization: basicAuthorization(confidential.id, confidential.secret) });
+  const viaBasic = await token(
+    { grant_type: 'authorization_code', code: c.code, redirect_uri: REDIRECT, code_verifier: c.verifier },
+    { authorization: basicAuthorization(confidential.id, confidential.secret) },
+  );
   assert.equal(viaBasic.status, 200);
   await oauthError(await redeem('unknown-client', 'x', 'y'), 401, 'invalid_client');
 });
 
 test('grants other than authorization_code and token exchange are refused; no refresh tokens', async () => {
-  await oauthError(await token({ grant_type: 'refresh_token', refresh_token: 'x', client_id: publicClient }), 400, 'unsupported_grant_type');
-  await oauthError(await token({ grant_type: 'client_credentials' }, { authorization: basicAuthorization(MCP_CLIENT.id, MCP_CLIENT.secret) }), 400, 'unsupported_grant_type');
+  await oauthError(
+    await token({ grant_type: 'refresh_token', refresh_token: 'x', client_id: publicClient }),
+    400,
+    'unsupported_grant_type',
+  );
+  await oauthError(
+    await token({ grant_type: 'client_credentials' }, { authorization: basicAuthorization(MCP_CLIENT.id, MCP_CLIENT.secret) }),
+    400,
+    'unsupported_grant_type',
+  );
 });
 
 test('token exchange only for the MCP server client', async () => {
@@ -166,8 +200,16 @@ test('token exchange never widens scope, never targets another audience, never o
 test('introspection is only for the gateway client', async () => {
   const { opaque } = await agentJwt();
   const url = `${as.url}${AS_PATHS.introspect}`;
-  await oauthError(await postForm(url, { token: opaque }, { authorization: basicAuthorization(MCP_CLIENT.id, MCP_CLIENT.secret) }), 401, 'invalid_client');
-  await oauthError(await postForm(url, { token: opaque }, { authorization: basicAuthorization(GATEWAY_CLIENT.id, 'wrong-secret-0123456789') }), 401, 'invalid_client');
+  await oauthError(
+    await postForm(url, { token: opaque }, { authorization: basicAuthorization(MCP_CLIENT.id, MCP_CLIENT.secret) }),
+    401,
+    'invalid_client',
+  );
+  await oauthError(
+    await postForm(url, { token: opaque }, { authorization: basicAuthorization(GATEWAY_CLIENT.id, 'wrong-secret-0123456789') }),
+    401,
+    'invalid_client',
+  );
   await oauthError(await postForm(url, { token: opaque }), 401, 'invalid_client');
   await oauthError(await postForm(url, { token: opaque, client_id: publicClient }), 401, 'invalid_client');
   assert.equal((await introspect('not-a-token')).status, 204);

@@ -20,7 +20,8 @@ export function tokenRoutes(ctx: ServerContext): Hono {
   const app = new Hono();
 
   async function authorizationCode(c: Context, client: AuthenticatedClient, form: Record<string, string>) {
-    if (!client.capabilities.has('authorization_code')) throw new OAuthError('unauthorized_client', 'This client may not use the authorization code grant');
+    if (!client.capabilities.has('authorization_code'))
+      throw new OAuthError('unauthorized_client', 'This client may not use the authorization code grant');
     if (!form.code) throw new OAuthError('invalid_request', 'The code parameter is missing');
     if (!form.redirect_uri) throw new OAuthError('invalid_request', 'The redirect_uri parameter is missing');
     if (!form.code_verifier) throw new OAuthError('invalid_request', 'PKCE is required: the code_verifier parameter is missing');
@@ -37,8 +38,10 @@ export function tokenRoutes(ctx: ServerContext): Hono {
     }
     if (code.expiresAt <= now()) throw new OAuthError('invalid_grant', 'The code has expired');
     if (code.clientId !== client.id) throw new OAuthError('invalid_grant', 'The code was issued to another client');
-    if (code.redirectUri !== form.redirect_uri) throw new OAuthError('invalid_grant', 'The redirect_uri differs from the one of the authorization request');
-    if (!verifierMatches(form.code_verifier, code.codeChallenge)) throw new OAuthError('invalid_grant', 'The code_verifier does not match the code_challenge');
+    if (code.redirectUri !== form.redirect_uri)
+      throw new OAuthError('invalid_grant', 'The redirect_uri differs from the one of the authorization request');
+    if (!verifierMatches(form.code_verifier, code.codeChallenge))
+      throw new OAuthError('invalid_grant', 'The code_verifier does not match the code_challenge');
     if (form.resource !== undefined && form.resource !== code.resource && `${form.resource}/` !== code.resource) {
       throw new OAuthError('invalid_target', 'The resource differs from the one the code was issued for');
     }
@@ -51,7 +54,11 @@ export function tokenRoutes(ctx: ServerContext): Hono {
       await tokens.revoke(accessToken);
       throw new OAuthError('invalid_grant', 'The code was used twice');
     }
-    return c.json({ access_token: issued.accessToken, token_type: 'bearer', expires_in: issued.expiresIn, scope: issued.scope }, 200, NO_STORE);
+    return c.json(
+      { access_token: issued.accessToken, token_type: 'bearer', expires_in: issued.expiresIn, scope: issued.scope },
+      200,
+      NO_STORE,
+    );
   }
 
   async function tokenExchange(c: Context, client: AuthenticatedClient, form: Record<string, string>) {
@@ -60,16 +67,27 @@ export function tokenRoutes(ctx: ServerContext): Hono {
     if (form.subject_token_type !== TOKEN_TYPE.accessToken && form.subject_token_type !== TOKEN_TYPE.jwt) {
       throw new OAuthError('invalid_request', `subject_token_type must be ${TOKEN_TYPE.accessToken}`);
     }
-    if (form.requested_token_type !== undefined && form.requested_token_type !== TOKEN_TYPE.accessToken && form.requested_token_type !== TOKEN_TYPE.jwt) {
+    if (
+      form.requested_token_type !== undefined &&
+      form.requested_token_type !== TOKEN_TYPE.accessToken &&
+      form.requested_token_type !== TOKEN_TYPE.jwt
+    ) {
       throw new OAuthError('invalid_request', `requested_token_type must be ${TOKEN_TYPE.accessToken}`);
     }
-    if (form.actor_token !== undefined) throw new OAuthError('invalid_request', 'actor_token is not supported; the authenticated client is the actor');
+    if (form.actor_token !== undefined)
+      throw new OAuthError('invalid_request', 'actor_token is not supported; the authenticated client is the actor');
     if (form.audience !== undefined && form.resource !== undefined && form.audience !== form.resource) {
       throw new OAuthError('invalid_target', 'audience and resource name different targets');
     }
     const issued = await tokens.exchange(form.subject_token, { scope: form.scope, audience: form.audience ?? form.resource });
     return c.json(
-      { access_token: issued.accessToken, issued_token_type: TOKEN_TYPE.accessToken, token_type: 'Bearer', expires_in: issued.expiresIn, scope: issued.scope },
+      {
+        access_token: issued.accessToken,
+        issued_token_type: TOKEN_TYPE.accessToken,
+        token_type: 'Bearer',
+        expires_in: issued.expiresIn,
+        scope: issued.scope,
+      },
       200,
       NO_STORE,
     );

@@ -89,11 +89,13 @@ export class Tokens {
     }
     const jti = subject.jti!;
     // Revoked tokens cannot be exchanged, even though their signature is still valid.
-    if (!(await this.store.activeTokenIds.get(jti))) throw new OAuthError('invalid_grant', 'The subject token has been revoked or has expired');
+    if (!(await this.store.activeTokenIds.get(jti)))
+      throw new OAuthError('invalid_grant', 'The subject token has been revoked or has expired');
     const granted = String(subject.scope).split(' ').filter(Boolean);
     const requested = request.scope?.split(' ').filter(Boolean) ?? granted;
     const wider = requested.filter((s) => !granted.includes(s));
-    if (wider.length || requested.length === 0) throw new OAuthError('invalid_scope', `The requested scope exceeds the subject token's scope (${granted.join(' ')})`);
+    if (wider.length || requested.length === 0)
+      throw new OAuthError('invalid_scope', `The requested scope exceeds the subject token's scope (${granted.join(' ')})`);
     const scope = requested.join(' ');
 
     const now = this.now();

@@ -4,10 +4,16 @@ import { authorizationServerMetadataUrl, basicAuthorization, parseBasicAuthoriza
 
 describe('protectedResourceMetadataUrl', () => {
   it('drops the terminating slash of the resource (RFC 9728 §3.1)', () => {
-    assert.equal(protectedResourceMetadataUrl('https://mcp.demo.example/').href, 'https://mcp.demo.example/.well-known/oauth-protected-resource');
+    assert.equal(
+      protectedResourceMetadataUrl('https://mcp.demo.example/').href,
+      'https://mcp.demo.example/.well-known/oauth-protected-resource',
+    );
   });
   it('inserts the well-known path before a resource path', () => {
-    assert.equal(protectedResourceMetadataUrl('http://localhost:3001/mcp').href, 'http://localhost:3001/.well-known/oauth-protected-resource/mcp');
+    assert.equal(
+      protectedResourceMetadataUrl('http://localhost:3001/mcp').href,
+      'http://localhost:3001/.well-known/oauth-protected-resource/mcp',
+    );
   });
 });
 
@@ -26,10 +32,16 @@ describe('basicAuthorization', () => {
     assert.equal(Buffer.from(header.slice('Basic '.length), 'base64').toString(), 'my+client:a%3Ab%2Bc%25d%7E');
   });
   it('round-trips through parseBasicAuthorization', () => {
-    assert.deepEqual(parseBasicAuthorization(basicAuthorization('my client', 'a:b+c%d~ é')), { clientId: 'my client', clientSecret: 'a:b+c%d~ é' });
+    assert.deepEqual(parseBasicAuthorization(basicAuthorization('my client', 'a:b+c%d~ é')), {
+      clientId: 'my client',
+      clientSecret: 'a:b+c%d~ é',
+    });
   });
   it('parses plain credentials that other clients send unencoded', () => {
-    assert.deepEqual(parseBasicAuthorization(`Basic ${Buffer.from('gateway:s3cret').toString('base64')}`), { clientId: 'gateway', clientSecret: 's3cret' });
+    assert.deepEqual(parseBasicAuthorization(`Basic ${Buffer.from('gateway:s3cret').toString('base64')}`), {
+      clientId: 'gateway',
+      clientSecret: 's3cret',
+    });
   });
   it('tells "not Basic" (undefined) from "Basic but malformed" (null)', () => {
     assert.equal(parseBasicAuthorization(undefined), undefined);

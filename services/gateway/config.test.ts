@@ -76,19 +76,28 @@ describe('loadKongConfig', () => {
   });
 
   it('refuses unknown fields on routes, services and the top level', () => {
-    assert.match(problems(valid.replace('strip_path: false', 'strip_path: false\n        path_handling: v1'))[0]!, /routes\[0\]\(stocks-api-route\): unknown field "path_handling"/);
+    assert.match(
+      problems(valid.replace('strip_path: false', 'strip_path: false\n        path_handling: v1'))[0]!,
+      /routes\[0\]\(stocks-api-route\): unknown field "path_handling"/,
+    );
     assert.match(problems(valid.replace('    url:', '    tags: [x]\n    url:'))[0]!, /services\[0\]\(stocks-api\): unknown field "tags"/);
     assert.match(problems(`${valid}consumers: []\n`)[0]!, /\(top level\): unknown field "consumers"/);
   });
 
   it('refuses route forms it does not implement: regex paths, hosts with ports', () => {
     assert.match(problems(valid.replace('paths: [/stocks]', 'paths: ["~/stocks/\\\\d+"]'))[0]!, /paths\[0\]: is a regex path/);
-    assert.match(problems(valid.replace('hosts: [api.demo.example]', 'hosts: ["api.demo.example:8443"]'))[0]!, /hosts\[0\]: must be a host name/);
+    assert.match(
+      problems(valid.replace('hosts: [api.demo.example]', 'hosts: ["api.demo.example:8443"]'))[0]!,
+      /hosts\[0\]: must be a host name/,
+    );
   });
 
   it('refuses request-transformer templates, malformed pairs and another format version', () => {
     const rt = (body: string) =>
-      valid.replace('          - name: cors', `          - name: request-transformer\n            config:\n${body}\n          - name: cors`);
+      valid.replace(
+        '          - name: cors',
+        `          - name: request-transformer\n            config:\n${body}\n          - name: cors`,
+      );
     assert.match(problems(rt('              add:\n                headers: ["x-user:$(headers.host)"]'))[0]!, /template/);
     assert.match(problems(rt('              add:\n                headers: ["x-user"]'))[0]!, /must be "name:value"/);
     assert.match(problems(valid.replace('"3.0"', '"2.1"'))[0]!, /_format_version: must be "3.0"/);

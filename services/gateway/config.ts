@@ -70,9 +70,7 @@ const phantomTokenConfig = z.strictObject({
 
 const corsConfig = z.strictObject({
   origins: z
-    .array(
-      z.string().refine((o) => o === '*' || isRegex(o), { message: 'must be "*", an origin or a valid regular expression' }),
-    )
+    .array(z.string().refine((o) => o === '*' || isRegex(o), { message: 'must be "*", an origin or a valid regular expression' }))
     .optional(),
   methods: z.array(z.enum(HTTP_METHODS)).default([...HTTP_METHODS]),
   headers: z.array(z.string()).optional(),
@@ -131,7 +129,10 @@ const routeSchema = z
       )
       .optional(),
     methods: z.array(z.string().regex(/^[A-Z]+$/, 'must be an upper-case HTTP method')).optional(),
-    protocols: z.array(z.enum(['http', 'https'])).min(1).default(['http', 'https']),
+    protocols: z
+      .array(z.enum(['http', 'https']))
+      .min(1)
+      .default(['http', 'https']),
     strip_path: z.boolean().default(true),
     preserve_host: z.boolean().default(false),
     plugins: pluginList,
@@ -170,7 +171,8 @@ const kongConfigSchema = z
     const routes = new Set<string>();
     cfg.services.forEach((s, i) =>
       s.routes.forEach((r, j) => {
-        if (routes.has(r.name)) ctx.addIssue({ code: 'custom', path: ['services', i, 'routes', j, 'name'], message: 'is used by another route' });
+        if (routes.has(r.name))
+          ctx.addIssue({ code: 'custom', path: ['services', i, 'routes', j, 'name'], message: 'is used by another route' });
         routes.add(r.name);
       }),
     );

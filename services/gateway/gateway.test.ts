@@ -134,7 +134,12 @@ describe('development gateway', () => {
   const issued: string[] = [];
 
   before(async () => {
-    [api, mcp, login, introspection] = await Promise.all([startUpstream('api'), startUpstream('mcp'), startUpstream('login'), startIntrospection()]);
+    [api, mcp, login, introspection] = await Promise.all([
+      startUpstream('api'),
+      startUpstream('mcp'),
+      startUpstream('login'),
+      startIntrospection(),
+    ]);
     const config = loadKongConfig(
       kongYaml({ api: api.url, mcp: mcp.url, login: login.url, introspection: introspection.endpoint, down: await closedPort() }, 1),
     );
@@ -156,7 +161,10 @@ describe('development gateway', () => {
   const via = (host: string, path: string, opts: Parameters<typeof request>[1] = {}) =>
     request(hostRouted, { ...opts, path, headers: { host, ...opts.headers } });
   const lastSeen = (u: Upstream): Seen => u.seen.at(-1)!;
-  async function issue(claims: Record<string, unknown> = { scope: 'stocks/read' }, maxAge?: number): Promise<{ opaque: string; jwt: string }> {
+  async function issue(
+    claims: Record<string, unknown> = { scope: 'stocks/read' },
+    maxAge?: number,
+  ): Promise<{ opaque: string; jwt: string }> {
     const opaque = `_0XBPWQQ_${createHash('sha256').update(Math.random().toString()).digest('hex')}`;
     const jwt = await makeJwt(claims);
     introspection.tokens.set(opaque, { jwt, maxAge });
@@ -165,7 +173,7 @@ describe('development gateway', () => {
   }
 
   describe('routing', () => {
-    it('answers 404 with Kong\'s message when no route matches', async () => {
+    it("answers 404 with Kong's message when no route matches", async () => {
       for (const [host, path] of [
         ['unknown.example', '/'],
         ['api.demo.example', '/elsewhere'],
@@ -223,7 +231,7 @@ describe('development gateway', () => {
   });
 
   describe('phantom-token', () => {
-    it('refuses a request without a token: 401, WWW-Authenticate: Bearer and the plugin\'s JSON', async () => {
+    it("refuses a request without a token: 401, WWW-Authenticate: Bearer and the plugin's JSON", async () => {
       const before = api.seen.length;
       for (const authorization of [undefined, 'Basic abc', 'Bearer ', 'Bearer']) {
         const res = await via('api.demo.example', '/stocks', { headers: authorization ? { authorization } : {} });
@@ -294,7 +302,9 @@ describe('development gateway', () => {
       const size = gateway.tokenCache.size;
       for (let batch = 0; batch < 10; batch++) {
         await Promise.all(
-          Array.from({ length: 50 }, (_, i) => via('api.demo.example', '/stocks', { headers: { authorization: `Bearer bogus-${batch}-${i}` } })),
+          Array.from({ length: 50 }, (_, i) =>
+            via('api.demo.example', '/stocks', { headers: { authorization: `Bearer bogus-${batch}-${i}` } }),
+          ),
         );
       }
       assert.equal(gateway.tokenCache.size, size);
@@ -304,7 +314,10 @@ describe('development gateway', () => {
     it('answers 500 server_error without forwarding when introspection times out or fails', async () => {
       const { opaque } = await issue();
       const before = api.seen.length;
-      for (const behaviour of [{ delayMs: 1000, status: undefined }, { delayMs: 0, status: 500 }]) {
+      for (const behaviour of [
+        { delayMs: 1000, status: undefined },
+        { delayMs: 0, status: 500 },
+      ]) {
         Object.assign(introspection.behaviour, behaviour);
         try {
           const started = Date.now();
@@ -446,7 +459,11 @@ describe('development gateway', () => {
         grant_types: 'authorization_code',
         scope: 'stocks/read',
       });
-      await via('login.demo.example', '/oauth/v2/oauth-registration', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'as is' });
+      await via('login.demo.example', '/oauth/v2/oauth-registration', {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain' },
+        body: 'as is',
+      });
       assert.equal(lastSeen(login).body, 'as is');
     });
 
@@ -513,7 +530,13 @@ describe('development gateway', () => {
       const chunk = Buffer.alloc(256 * 1024, 7);
       const chunks = 64; // 16 MiB
       const received = await new Promise<{ bytes: number; sha: string }>((resolve, reject) => {
-        const req = http.request({ hostname: url.hostname, port: url.port, method: 'POST', path: '/echo-stream', headers: { host: 'api.demo.example' } });
+        const req = http.request({
+          hostname: url.hostname,
+          port: url.port,
+          method: 'POST',
+          path: '/echo-stream',
+          headers: { host: 'api.demo.example' },
+        });
         req.on('error', reject);
         const hash = createHash('sha256');
         let bytes = 0;
@@ -551,12 +574,15 @@ describe('development gateway', () => {
       const url = new URL(hostRouted);
       const before = api.downloads.cancelled;
       await new Promise<void>((resolve, reject) => {
-        const req = http.get({ hostname: url.hostname, port: url.port, path: '/download?bytes=1073741824', headers: { host: 'api.demo.example' } }, (res) => {
-          res.once('data', () => {
-            req.destroy();
-            resolve();
-          });
-        });
+        const req = http.get(
+          { hostname: url.hostname, port: url.port, path: '/download?bytes=1073741824', headers: { host: 'api.demo.example' } },
+          (res) => {
+            res.once('data', () => {
+              req.destroy();
+              resolve();
+            });
+          },
+        );
         req.on('error', (e: NodeJS.ErrnoException) => (e.code === 'ECONNRESET' ? undefined : reject(e)));
       });
       // Well within the service's read_timeout (500 ms), which would also end the transfer.
@@ -608,8 +634,14 @@ describe('development gateway', () => {
 
   describe('logs', () => {
     it('record failures without any token', () => {
-      assert.ok(logged.some((l) => l.includes('introspection_failed')), 'introspection failures were logged');
-      assert.ok(logged.some((l) => l.includes('upstream_failed')), 'upstream failures were logged');
+      assert.ok(
+        logged.some((l) => l.includes('introspection_failed')),
+        'introspection failures were logged',
+      );
+      assert.ok(
+        logged.some((l) => l.includes('upstream_failed')),
+        'upstream failures were logged',
+      );
       for (const token of issued) assert.ok(!logged.some((l) => l.includes(token)), 'a token appears in the logs');
       assert.ok(!logged.some((l) => /bearer|eyJ/i.test(l)));
     });
@@ -636,14 +668,24 @@ describe('development gateway', () => {
     it('refuses a chunked body that grows over the cap with 413', async () => {
       const url = new URL(small.listeners[0]!.url);
       const res = await new Promise<RawResponse>((resolve, reject) => {
-        const req = http.request({ hostname: url.hostname, port: url.port, method: 'POST', path: '/plain', headers: { 'transfer-encoding': 'chunked' } }, (r) => {
-          const chunks: Buffer[] = [];
-          r.on('data', (c: Buffer) => chunks.push(c));
-          r.on('end', () => {
-            const body = Buffer.concat(chunks);
-            resolve({ status: r.statusCode!, headers: r.headers, rawHeaders: r.rawHeaders, body, text: body.toString(), json: () => JSON.parse(body.toString()) });
-          });
-        });
+        const req = http.request(
+          { hostname: url.hostname, port: url.port, method: 'POST', path: '/plain', headers: { 'transfer-encoding': 'chunked' } },
+          (r) => {
+            const chunks: Buffer[] = [];
+            r.on('data', (c: Buffer) => chunks.push(c));
+            r.on('end', () => {
+              const body = Buffer.concat(chunks);
+              resolve({
+                status: r.statusCode!,
+                headers: r.headers,
+                rawHeaders: r.rawHeaders,
+                body,
+                text: body.toString(),
+                json: () => JSON.parse(body.toString()),
+              });
+            });
+          },
+        );
         req.on('error', reject);
         const piece = Buffer.alloc(64 * 1024);
         const write = (n: number) => {

@@ -25,7 +25,9 @@ describe('the generated Kong configuration', () => {
           ...(server === 'curity' ? { curityLicenseKey: 'licence' } : {}),
         }),
       );
-      const router = new Router(loadKongConfig(kongConfigYaml(model, upstreams, { gatewayClientSecret: 'secret' }, { authorizationServer: server })));
+      const router = new Router(
+        loadKongConfig(kongConfigYaml(model, upstreams, { gatewayClientSecret: 'secret' }, { authorizationServer: server })),
+      );
       const route = (host: string, path: string, method = 'GET') => {
         const m = router.match(method, host, path);
         return m && { name: m.compiled.route.name, plugins: m.compiled.plugins.map((p) => p.name).sort() };

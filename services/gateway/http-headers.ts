@@ -5,7 +5,12 @@
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'expect']);
 
 function connectionTokens(value: string | null | undefined): Set<string> {
-  return new Set((value ?? '').split(',').map((t) => t.trim().toLowerCase()).filter(Boolean));
+  return new Set(
+    (value ?? '')
+      .split(',')
+      .map((t) => t.trim().toLowerCase())
+      .filter(Boolean),
+  );
 }
 
 export function isHopByHop(name: string, listed: Set<string>): boolean {

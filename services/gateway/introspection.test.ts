@@ -26,7 +26,15 @@ describe('introspect when the answer is cut short', { timeout: 5_000 }, () => {
   });
 
   const call = (status: number) =>
-    introspect({ endpoint: `${url}?status=${status}`, clientId: 'c', clientSecret: 's', token: 't', timeoutMs: 10_000, verifySsl: true, agents });
+    introspect({
+      endpoint: `${url}?status=${status}`,
+      clientId: 'c',
+      clientSecret: 's',
+      token: 't',
+      timeoutMs: 10_000,
+      verifySsl: true,
+      agents,
+    });
 
   it('settles promptly with the status of a refusal whose body breaks off', async () => {
     const started = Date.now();

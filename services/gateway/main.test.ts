@@ -57,7 +57,10 @@ describe('gateway main', () => {
 
   it('fails at start on a configuration it does not understand, naming the place', async () => {
     const file = join(dir, 'bad.yaml');
-    await writeFile(file, '_format_version: "3.0"\nservices:\n  - name: s\n    url: http://127.0.0.1:1\n    plugins:\n      - name: key-auth\n');
+    await writeFile(
+      file,
+      '_format_version: "3.0"\nservices:\n  - name: s\n    url: http://127.0.0.1:1\n    plugins:\n      - name: key-auth\n',
+    );
     const p = run({ KONG_DECLARATIVE_CONFIG: file, PORT: '0' });
     assert.equal(await p.exited, 1);
     assert.match(p.output().stderr, /services\[0\]\(s\)\.plugins\[0\]\(key-auth\)\.name: unknown plugin "key-auth"/);

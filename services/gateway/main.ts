@@ -18,11 +18,17 @@ const envSchema = z
       .string()
       .transform((value, ctx) => {
         const listeners: Listener[] = [];
-        for (const pair of value.split(',').map((p) => p.trim()).filter(Boolean)) {
+        for (const pair of value
+          .split(',')
+          .map((p) => p.trim())
+          .filter(Boolean)) {
           const [host, p] = pair.split('=');
           const parsed = port.safeParse(p);
           if (!host || !parsed.success) {
-            ctx.addIssue({ code: 'custom', message: `has "${pair}"; expected host=port pairs such as mcp.demo.example=8001,api.demo.example=8002` });
+            ctx.addIssue({
+              code: 'custom',
+              message: `has "${pair}"; expected host=port pairs such as mcp.demo.example=8001,api.demo.example=8002`,
+            });
             return z.NEVER;
           }
           listeners.push({ virtualHost: host.toLowerCase(), port: parsed.data });

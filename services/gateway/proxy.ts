@@ -66,7 +66,12 @@ export function createAgent(upstream: Upstream): http.Agent {
   return upstream.protocol === 'https:' ? new https.Agent(options) : new http.Agent(options);
 }
 
-export async function forward(req: ProxyRequest, target: UpstreamTarget, maxBodyBytes: number, log: (e: Record<string, unknown>) => void): Promise<Response> {
+export async function forward(
+  req: ProxyRequest,
+  target: UpstreamTarget,
+  maxBodyBytes: number,
+  log: (e: Record<string, unknown>) => void,
+): Promise<Response> {
   const replayable = req.body === null || req.body instanceof Uint8Array;
   const attempts = replayable && IDEMPOTENT.has(req.method) ? target.service.retries + 1 : 1;
   for (let attempt = 1; ; attempt++) {
@@ -113,7 +118,10 @@ function send(req: ProxyRequest, target: UpstreamTarget, maxBodyBytes: number): 
 
     client.on('socket', (socket) => {
       if (!socket.connecting) return;
-      const timer = setTimeout(() => fail(new UpstreamTimeoutError(`no connection within ${service.connect_timeout} ms`)), service.connect_timeout);
+      const timer = setTimeout(
+        () => fail(new UpstreamTimeoutError(`no connection within ${service.connect_timeout} ms`)),
+        service.connect_timeout,
+      );
       socket.once('connect', () => clearTimeout(timer));
       socket.once('close', () => clearTimeout(timer));
     });

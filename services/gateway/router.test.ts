@@ -72,7 +72,7 @@ services:
     assert.equal(name('GET', 'mcp.demo.example', normalizePath('/%2Ewell-known/oauth-protected-resource')), 'mcp-metadata');
   });
 
-  it('applies service plugins to every route, a route\'s own plugin of the same name taking precedence', () => {
+  it("applies service plugins to every route, a route's own plugin of the same name taking precedence", () => {
     const r = new Router(
       loadKongConfig(`
 _format_version: "3.0"

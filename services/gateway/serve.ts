@@ -25,7 +25,11 @@ export interface RunningGateway {
 
 export class ListenError extends Error {
   override name = 'ListenError';
-  constructor(readonly listener: Listener, readonly code: string | undefined, cause: Error) {
+  constructor(
+    readonly listener: Listener,
+    readonly code: string | undefined,
+    cause: Error,
+  ) {
     super(
       code === 'EADDRINUSE'
         ? `port ${listener.port}${listener.virtualHost ? ` (for ${listener.virtualHost})` : ''} is already in use: stop what uses it or choose another port`

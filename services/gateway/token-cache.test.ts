@@ -42,12 +42,11 @@ describe('PhantomTokenCache', () => {
     assert.ok(results.every((r) => 'jwt' in r && r.jwt === jwt));
   });
 
-  it('does not cache past the JWT\'s own expiry, nor with max-age=0', async () => {
+  it("does not cache past the JWT's own expiry, nor with max-age=0", async () => {
     const cache = new PhantomTokenCache();
     const expired = await makeJwt({}, '-1s');
     await cache.resolve('s', 'expired', 300, async () => ({ status: 200, jwt: expired, maxAge: undefined }));
     await cache.resolve('s', 'zero', 300, async () => ({ status: 200, jwt: await makeJwt({}), maxAge: 0 }));
     assert.equal(cache.size, 0);
   });
-
 });

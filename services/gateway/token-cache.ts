@@ -42,7 +42,12 @@ export class PhantomTokenCache {
    * The cached JWT for `token`, or the result of `introspect` (shared by concurrent callers for
    * the same `scope` and token), cached for at most `maxSeconds` when it is a success.
    */
-  async resolve(scope: string, token: string, maxSeconds: number, introspect: () => Promise<IntrospectionResult>): Promise<IntrospectionResult> {
+  async resolve(
+    scope: string,
+    token: string,
+    maxSeconds: number,
+    introspect: () => Promise<IntrospectionResult>,
+  ): Promise<IntrospectionResult> {
     const key = createHash('sha256').update(scope).update('\n').update(token).digest('base64url');
     const jwt = this.#entries.get(key);
     if (jwt !== undefined) return { status: 200, jwt, maxAge: undefined };

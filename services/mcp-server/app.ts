@@ -50,7 +50,9 @@ export type McpServerConfig = {
   log?: (line: string) => void;
 } & (
   | { /** Validation of incoming JWTs (the audience is `resource`). */ jwt: Omit<AccessTokenVerifierOptions, 'audience'> }
-  | { /** A ready middleware that sets `claims` and `accessToken` (benchmarks compose the app without security). */ authenticate: MiddlewareHandler<AuthEnv> }
+  | {
+      /** A ready middleware that sets `claims` and `accessToken` (benchmarks compose the app without security). */ authenticate: MiddlewareHandler<AuthEnv>;
+    }
 ) &
   (
     | { /** How to exchange incoming tokens for API tokens. */ tokenExchange: TokenExchangeOptions }

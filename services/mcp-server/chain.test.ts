@@ -88,7 +88,9 @@ describe('MCP server and stocks API chain', () => {
   async function connect(user: TestUser, target = mcp): Promise<{ client: Client; token: string }> {
     const token = await issuer.issue(user, { audience: target.resource });
     const client = new Client({ name: 'chain-test', version: '1.0.0' });
-    await client.connect(new StreamableHTTPClientTransport(new URL(target.url), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(target.url), { requestInit: { headers: { authorization: `Bearer ${token}` } } }),
+    );
     return { client, token };
   }
 
@@ -102,7 +104,10 @@ describe('MCP server and stocks API chain', () => {
 
   before(async () => {
     issuer = await startTestIssuer({ mcpResource: 'placeholder', apiAudience: API });
-    const apiApp = createStocksApi({ jwt: { issuer: issuer.issuer, audience: API, jwks: issuer.jwksUri, requiredScope: 'stocks/read' }, log: () => {} });
+    const apiApp = createStocksApi({
+      jwt: { issuer: issuer.issuer, audience: API, jwks: issuer.jwksUri, requiredScope: 'stocks/read' },
+      log: () => {},
+    });
     api = await listen({
       fetch: (r) => {
         apiSaw.push(r.headers.get('authorization'));
@@ -153,8 +158,14 @@ describe('MCP server and stocks API chain', () => {
     const janeClient = (await connect(jane)).client;
     const usa = (await johnClient.callTool({ name: 'fetch-stock-prices' })) as CallToolResult;
     const europe = (await janeClient.callTool({ name: 'fetch-stock-prices' })) as CallToolResult;
-    assert.deepEqual((usa.structuredContent!.stocks as { id: string }[]).map((s) => s.id), ['COM1', 'COM4']);
-    assert.deepEqual((europe.structuredContent!.stocks as { id: string }[]).map((s) => s.id), ['COM2', 'COM3']);
+    assert.deepEqual(
+      (usa.structuredContent!.stocks as { id: string }[]).map((s) => s.id),
+      ['COM1', 'COM4'],
+    );
+    assert.deepEqual(
+      (europe.structuredContent!.stocks as { id: string }[]).map((s) => s.id),
+      ['COM2', 'COM3'],
+    );
     assert.deepEqual(JSON.parse(text(europe)), europe.structuredContent!.stocks);
     await johnClient.close();
     await janeClient.close();
@@ -179,7 +190,7 @@ describe('MCP server and stocks API chain', () => {
     await client.close();
   });
 
-  it('never lets one caller see another caller\'s answers under concurrency', async () => {
+  it("never lets one caller see another caller's answers under concurrency", async () => {
     const johnClient = (await connect(john)).client;
     const janeClient = (await connect(jane)).client;
     const calls = Array.from({ length: 20 }, (_, i) => {
@@ -225,14 +236,20 @@ describe('MCP server and stocks API chain', () => {
   it('answers a bad token 401 invalid_token in a form the SDK client reads', async () => {
     const res = await post({ authorization: 'Bearer not-a-jwt' });
     assert.equal(res.status, 401);
-    assert.equal(res.headers.get('www-authenticate'), `Bearer error="invalid_token", resource_metadata="${mcp.metadataUrl}", scope="stocks/read"`);
+    assert.equal(
+      res.headers.get('www-authenticate'),
+      `Bearer error="invalid_token", resource_metadata="${mcp.metadataUrl}", scope="stocks/read"`,
+    );
     const params = extractWWWAuthenticateParams(res);
     assert.deepEqual([params.error, params.scope, params.resourceMetadataUrl?.href], ['invalid_token', 'stocks/read', mcp.metadataUrl]);
   });
 
   it('makes the SDK client fail with 401 when it has no token', async () => {
     const client = new Client({ name: 'chain-test', version: '1.0.0' });
-    await assert.rejects(client.connect(new StreamableHTTPClientTransport(new URL(mcp.url))), (err: unknown) => err instanceof StreamableHTTPError && err.code === 401);
+    await assert.rejects(
+      client.connect(new StreamableHTTPClientTransport(new URL(mcp.url))),
+      (err: unknown) => err instanceof StreamableHTTPError && err.code === 401,
+    );
   });
 
   it('refuses the negative corpus, including an API token passed to it', async () => {
@@ -309,9 +326,15 @@ describe('MCP server and stocks API chain', () => {
   it('answers 401 invalid_token when the API refuses the exchanged token, so the client re-authorises', async () => {
     const { client } = await connect(jane);
     issuer.behaviour.exchangedClaims = { aud: 'https://elsewhere.example' };
-    await assert.rejects(client.callTool({ name: 'fetch-stock-prices' }), (err: unknown) => err instanceof StreamableHTTPError && err.code === 401);
+    await assert.rejects(
+      client.callTool({ name: 'fetch-stock-prices' }),
+      (err: unknown) => err instanceof StreamableHTTPError && err.code === 401,
+    );
     const token = await issuer.issue(jane, { audience: mcp.resource });
-    const res = await post({ authorization: `Bearer ${token}` }, { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'fetch-stock-prices' } });
+    const res = await post(
+      { authorization: `Bearer ${token}` },
+      { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'fetch-stock-prices' } },
+    );
     assert.equal(res.status, 401);
     assert.match(res.headers.get('www-authenticate')!, /^Bearer error="invalid_token", resource_metadata=/);
     await client.close();
@@ -320,9 +343,15 @@ describe('MCP server and stocks API chain', () => {
   it('answers 403 insufficient_scope when the API finds the scope missing', async () => {
     issuer.behaviour.exchangedClaims = { scope: 'openid' };
     const token = await issuer.issue(jane, { audience: mcp.resource });
-    const res = await post({ authorization: `Bearer ${token}` }, { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'fetch-stock-prices' } });
+    const res = await post(
+      { authorization: `Bearer ${token}` },
+      { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'fetch-stock-prices' } },
+    );
     assert.equal(res.status, 403);
-    assert.equal(res.headers.get('www-authenticate'), `Bearer error="insufficient_scope", resource_metadata="${mcp.metadataUrl}", scope="stocks/read"`);
+    assert.equal(
+      res.headers.get('www-authenticate'),
+      `Bearer error="insufficient_scope", resource_metadata="${mcp.metadataUrl}", scope="stocks/read"`,
+    );
     assert.equal(extractWWWAuthenticateParams(res).error, 'insufficient_scope');
   });
 });

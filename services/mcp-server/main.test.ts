@@ -24,7 +24,13 @@ const env = {
 describe('MCP server entry point', () => {
   it('fails at start naming the missing and bad variables, without printing the secret', () => {
     const { CLIENT_ID: _, ...partial } = env;
-    const result = runEntryPoint(main, { ...partial, PORT: '3000', PUBLIC_ORIGIN: 'https://mcp.demo.example/path', ALLOWED_ORIGINS: 'localhost', EXCHANGE_CACHE_ENTRIES: '-1' });
+    const result = runEntryPoint(main, {
+      ...partial,
+      PORT: '3000',
+      PUBLIC_ORIGIN: 'https://mcp.demo.example/path',
+      ALLOWED_ORIGINS: 'localhost',
+      EXCHANGE_CACHE_ENTRIES: '-1',
+    });
     assert.equal(result.status, 1);
     assert.match(result.stderr, /CLIENT_ID is required/);
     assert.match(result.stderr, /PUBLIC_ORIGIN must be an origin/);

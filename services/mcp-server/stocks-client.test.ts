@@ -22,7 +22,9 @@ describe('createStocksClient', () => {
     app.get('/stocks/BAD', (c) => c.json({ id: 'BAD' }));
     app.get('/stocks/FAIL', (c) => c.text('boom', 500));
     app.get('/stocks/SLOW', () => new Promise<Response>((resolve) => setTimeout(() => resolve(Response.json(COM1)), 1000)));
-    app.get('/stocks/DENY', (c) => c.json({ error: 'insufficient_scope' }, 403, { 'www-authenticate': 'Bearer error="insufficient_scope", scope="stocks/read"' }));
+    app.get('/stocks/DENY', (c) =>
+      c.json({ error: 'insufficient_scope' }, 403, { 'www-authenticate': 'Bearer error="insufficient_scope", scope="stocks/read"' }),
+    );
     api = await listen(app);
   });
   after(() => api.close());
@@ -42,7 +44,10 @@ describe('createStocksClient', () => {
     await assert.rejects(client.getStock('t', 'BAD'), { code: 'ERR_API_RESPONSE' });
     await assert.rejects(client.getStock('t', 'FAIL'), { code: 'ERR_API_FAILED', message: /HTTP 500/ });
     await assert.rejects(client.getStock('t', 'SLOW'), { code: 'ERR_API_TIMEOUT' });
-    await assert.rejects(client.getStock('t', 'DENY'), (err: unknown) => err instanceof ApiAuthorizationError && err.status === 403 && /scope/.test(err.challenge!));
+    await assert.rejects(
+      client.getStock('t', 'DENY'),
+      (err: unknown) => err instanceof ApiAuthorizationError && err.status === 403 && /scope/.test(err.challenge!),
+    );
     await assert.rejects(createStocksClient({ baseUrl: 'http://127.0.0.1:9' }).listStocks('t'), { code: 'ERR_API_UNREACHABLE' });
   });
 });

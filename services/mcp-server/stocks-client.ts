@@ -81,9 +81,12 @@ export function createStocksClient(options: StocksClientOptions): StocksClient {
     } catch (err) {
       if (err instanceof ApiAuthorizationError || err instanceof UpstreamError) throw err;
       if (err instanceof Error && err.name === 'TimeoutError') {
-        throw new UpstreamError('ERR_API_TIMEOUT', `The stocks API did not answer within ${timeoutMs / 1000} s; try again in a moment.`, { cause: err });
+        throw new UpstreamError('ERR_API_TIMEOUT', `The stocks API did not answer within ${timeoutMs / 1000} s; try again in a moment.`, {
+          cause: err,
+        });
       }
-      if (err instanceof SyntaxError) throw new UpstreamError('ERR_API_RESPONSE', 'The stocks API answered with invalid JSON; try again later.', { cause: err });
+      if (err instanceof SyntaxError)
+        throw new UpstreamError('ERR_API_RESPONSE', 'The stocks API answered with invalid JSON; try again later.', { cause: err });
       throw new UpstreamError('ERR_API_UNREACHABLE', 'The stocks API cannot be reached; try again later.', { cause: err });
     }
   }

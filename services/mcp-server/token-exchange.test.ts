@@ -17,7 +17,13 @@ describe('createTokenExchanger', () => {
 
   before(async () => {
     issuer = await startTestIssuer({ mcpResource: MCP, apiAudience: API });
-    options = { tokenEndpoint: issuer.tokenEndpoint, clientId: issuer.client.id, clientSecret: issuer.client.secret, audience: API, timeoutMs: 5000 };
+    options = {
+      tokenEndpoint: issuer.tokenEndpoint,
+      clientId: issuer.client.id,
+      clientSecret: issuer.client.secret,
+      audience: API,
+      timeoutMs: 5000,
+    };
   });
   after(() => issuer.close());
   beforeEach(() => {
@@ -111,13 +117,19 @@ describe('createTokenExchanger', () => {
     const exchanger = createTokenExchanger({ ...options, timeoutMs: 200 });
     issuer.behaviour.exchangeDelayMs = 1000;
     const started = Date.now();
-    await assert.rejects(exchanger.tokenFor(await subject()), (err: unknown) => err instanceof TokenExchangeError && err.code === 'ERR_EXCHANGE_TIMEOUT' && /0\.2 s/.test(err.message));
+    await assert.rejects(
+      exchanger.tokenFor(await subject()),
+      (err: unknown) => err instanceof TokenExchangeError && err.code === 'ERR_EXCHANGE_TIMEOUT' && /0\.2 s/.test(err.message),
+    );
     assert.ok(Date.now() - started < 900);
   });
 
   it('reports a refusal with the OAuth error', async () => {
     const exchanger = createTokenExchanger({ ...options, clientSecret: 'wrong' });
-    await assert.rejects(exchanger.tokenFor(await subject()), { code: 'ERR_EXCHANGE_REFUSED', details: { status: 401, oauthError: 'invalid_client' } });
+    await assert.rejects(exchanger.tokenFor(await subject()), {
+      code: 'ERR_EXCHANGE_REFUSED',
+      details: { status: 401, oauthError: 'invalid_client' },
+    });
   });
 
   it('reports an unreachable authorization server', async () => {

@@ -42,11 +42,7 @@ export interface TokenExchangeOptions {
 }
 
 export type TokenExchangeErrorCode =
-  | 'ERR_EXCHANGE_TIMEOUT'
-  | 'ERR_EXCHANGE_UNREACHABLE'
-  | 'ERR_EXCHANGE_REFUSED'
-  | 'ERR_EXCHANGE_FAILED'
-  | 'ERR_EXCHANGE_RESPONSE';
+  'ERR_EXCHANGE_TIMEOUT' | 'ERR_EXCHANGE_UNREACHABLE' | 'ERR_EXCHANGE_REFUSED' | 'ERR_EXCHANGE_FAILED' | 'ERR_EXCHANGE_RESPONSE';
 
 /** The exchange did not produce a token; the message tells an agent what to do. */
 export class TokenExchangeError extends Error {
@@ -71,7 +67,8 @@ export function createTokenExchanger(options: TokenExchangeOptions): Required<Ap
   const endpoint = new URL(options.tokenEndpoint);
   const timeoutMs = options.timeoutMs ?? 5000;
   const maxEntries = options.cacheMaxEntries ?? 1000;
-  if (!Number.isInteger(maxEntries) || maxEntries < 0) throw new TypeError('cacheMaxEntries must be a whole number, 0 to disable the cache');
+  if (!Number.isInteger(maxEntries) || maxEntries < 0)
+    throw new TypeError('cacheMaxEntries must be a whole number, 0 to disable the cache');
   const marginMs = (options.expiryMarginSeconds ?? 30) * 1000;
   const authorization = basicAuthorization(options.clientId, options.clientSecret);
   const seconds = Math.round(timeoutMs / 100) / 10;
@@ -97,9 +94,17 @@ export function createTokenExchanger(options: TokenExchangeOptions): Required<Ap
       json = await response.json().catch(() => undefined);
     } catch (cause) {
       if (cause instanceof Error && cause.name === 'TimeoutError') {
-        throw new TokenExchangeError('ERR_EXCHANGE_TIMEOUT', `The authorization server did not answer the token exchange within ${seconds} s; try again in a moment.`, { cause });
+        throw new TokenExchangeError(
+          'ERR_EXCHANGE_TIMEOUT',
+          `The authorization server did not answer the token exchange within ${seconds} s; try again in a moment.`,
+          { cause },
+        );
       }
-      throw new TokenExchangeError('ERR_EXCHANGE_UNREACHABLE', 'The authorization server cannot be reached for the token exchange; try again later.', { cause });
+      throw new TokenExchangeError(
+        'ERR_EXCHANGE_UNREACHABLE',
+        'The authorization server cannot be reached for the token exchange; try again later.',
+        { cause },
+      );
     }
     if (!response.ok) {
       const oauthError = errorResponse.safeParse(json).data?.error;
@@ -110,14 +115,21 @@ export function createTokenExchanger(options: TokenExchangeOptions): Required<Ap
           { status: response.status, oauthError },
         );
       }
-      throw new TokenExchangeError('ERR_EXCHANGE_FAILED', `The authorization server failed the token exchange (HTTP ${response.status}); try again later.`, {
-        status: response.status,
-        oauthError,
-      });
+      throw new TokenExchangeError(
+        'ERR_EXCHANGE_FAILED',
+        `The authorization server failed the token exchange (HTTP ${response.status}); try again later.`,
+        {
+          status: response.status,
+          oauthError,
+        },
+      );
     }
     const parsed = tokenResponse.safeParse(json);
     if (!parsed.success) {
-      throw new TokenExchangeError('ERR_EXCHANGE_RESPONSE', 'The authorization server answered the token exchange with an unusable response; try again later.');
+      throw new TokenExchangeError(
+        'ERR_EXCHANGE_RESPONSE',
+        'The authorization server answered the token exchange with an unusable response; try again later.',
+      );
     }
     return { token: parsed.data.access_token, expiresInMs: parsed.data.expires_in && parsed.data.expires_in * 1000 };
   }

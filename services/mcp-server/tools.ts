@@ -36,7 +36,11 @@ const getInput = z.object({
 export function createStockTools(options: StockToolsOptions): (server: McpServer, call: CallContext) => void {
   const { stocks, apiTokens, log } = options;
 
-  async function withApiToken(call: CallContext, tool: string, use: (token: string | undefined) => Promise<CallToolResult>): Promise<CallToolResult> {
+  async function withApiToken(
+    call: CallContext,
+    tool: string,
+    use: (token: string | undefined) => Promise<CallToolResult>,
+  ): Promise<CallToolResult> {
     try {
       return await use(await apiTokens.tokenFor(call.subject));
     } catch (err) {
@@ -81,7 +85,12 @@ export function createStockTools(options: StockToolsOptions): (server: McpServer
           if (!stock) {
             return {
               isError: true,
-              content: [{ type: 'text', text: `No stock with id ${id} is available in your region; call fetch-stock-prices to see the ids you can use.` }],
+              content: [
+                {
+                  type: 'text',
+                  text: `No stock with id ${id} is available in your region; call fetch-stock-prices to see the ids you can use.`,
+                },
+              ],
             };
           }
           return { content: [{ type: 'text', text: JSON.stringify(stock) }], structuredContent: stock };

@@ -24,14 +24,18 @@ export function readEnvironment<S extends z.ZodObject>(service: string, schema: 
     const variable = String(issue.path[0] ?? '(environment)');
     if (!problems.has(variable)) problems.set(variable, env[variable] === undefined ? 'is required' : issue.message);
   }
-  throw new EnvironmentError(service, [...problems].map(([variable, message]) => ({ variable, message })));
+  throw new EnvironmentError(
+    service,
+    [...problems].map(([variable, message]) => ({ variable, message })),
+  );
 }
 
-export const httpUrl = (example: string) =>
-  z.url({ protocol: /^https?$/, message: `must be an http(s) URL such as ${example}` });
+export const httpUrl = (example: string) => z.url({ protocol: /^https?$/, message: `must be an http(s) URL such as ${example}` });
 
 export const origin = (example: string) =>
-  httpUrl(example).refine((v) => URL.canParse(v) && new URL(v).origin === v, { message: `must be an origin (no path or trailing slash) such as ${example}` });
+  httpUrl(example).refine((v) => URL.canParse(v) && new URL(v).origin === v, {
+    message: `must be an origin (no path or trailing slash) such as ${example}`,
+  });
 
 export const port = z.coerce
   .number({ message: 'must be a port number' })
@@ -39,17 +43,18 @@ export const port = z.coerce
   .min(0, { message: 'must be between 0 and 65535' })
   .max(65_535, { message: 'must be between 0 and 65535' });
 
-const list = z
-  .string()
-  .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
+const list = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
 
 /** The JWT validation settings both resource servers read. */
 export const jwtEnvironment = {
   ISSUER: httpUrl('https://login.demo.example/oauth/v2/oauth-anonymous'),
   JWKS_URI: httpUrl('http://login-server:8443/oauth/v2/oauth-anonymous/jwks'),
-  REQUIRED_SCOPE: z
-    .string()
-    .regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, { message: 'must be one OAuth scope such as stocks/read' }),
+  REQUIRED_SCOPE: z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, { message: 'must be one OAuth scope such as stocks/read' }),
   JWT_ALGORITHMS: list.refine((algs) => algs.length > 0 && algs.every((a) => /^(PS|RS|ES)(256|384|512)$|^EdDSA$|^Ed25519$/.test(a)), {
     message: 'must be a comma-separated list of asymmetric JWS algorithms such as PS256',
   }),
@@ -61,6 +66,4 @@ export const jwtEnvironment = {
 };
 
 /** A comma-separated list of origins (may be empty). */
-export const originList = list.pipe(
-  z.array(origin('http://localhost:6274'), { message: 'must be a comma-separated list of origins' }),
-);
+export const originList = list.pipe(z.array(origin('http://localhost:6274'), { message: 'must be a comma-separated list of origins' }));

@@ -121,7 +121,16 @@ describe('bearerAuth when the keys are unavailable', () => {
     const jwksServer = await listen(hanging);
     const issuer = await startTestIssuer({ mcpResource: 'https://mcp.demo.example/', apiAudience: AUDIENCE });
     const app = new Hono<AuthEnv>();
-    app.use('*', bearerAuth({ issuer: issuer.issuer, audience: AUDIENCE, jwks: `${jwksServer.url}/jwks`, requiredScope: 'stocks/read', jwksTimeoutMs: 300 }));
+    app.use(
+      '*',
+      bearerAuth({
+        issuer: issuer.issuer,
+        audience: AUDIENCE,
+        jwks: `${jwksServer.url}/jwks`,
+        requiredScope: 'stocks/read',
+        jwksTimeoutMs: 300,
+      }),
+    );
     app.get('/', (c) => c.text('data'));
     const server = await listen(app);
     try {

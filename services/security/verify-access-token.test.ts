@@ -54,12 +54,17 @@ describe('createAccessTokenVerifier', () => {
     const noTyp = await issuer.issue(user, { header: { typ: undefined } });
     assert.equal((await untyped(noTyp)).sub, user.email);
     await assert.rejects(strict(noTyp), { claim: 'typ' });
-    await assert.rejects(untyped(await issuer.issue(user, { audience: 'https://api.demo.example', header: { typ: undefined } })), { claim: 'aud' });
+    await assert.rejects(untyped(await issuer.issue(user, { audience: 'https://api.demo.example', header: { typ: undefined } })), {
+      claim: 'aud',
+    });
   });
 
   it('names the failing claim', async () => {
     const verify = createAccessTokenVerifier({ issuer: issuer.issuer, audience: AUDIENCE, jwks: issuer.jwksUri });
-    await assert.rejects(verify(await issuer.issue(user, { audience: 'https://api.demo.example' })), { claim: 'aud', code: 'ERR_TOKEN_INVALID' });
+    await assert.rejects(verify(await issuer.issue(user, { audience: 'https://api.demo.example' })), {
+      claim: 'aud',
+      code: 'ERR_TOKEN_INVALID',
+    });
   });
 
   it('accepts small clock differences and honours the configured tolerance', async () => {
@@ -73,7 +78,10 @@ describe('createAccessTokenVerifier', () => {
   it('refuses claims of the wrong type', async () => {
     const verify = createAccessTokenVerifier({ issuer: issuer.issuer, audience: AUDIENCE, jwks: issuer.jwksUri });
     await assert.rejects(verify(await issuer.issue(user, { claims: { act: 'someone' } })), { reason: 'ERR_TOKEN_CLAIMS', claim: 'act' });
-    await assert.rejects(verify(await issuer.issue(user, { claims: { region: ['USA'] } })), { reason: 'ERR_TOKEN_CLAIMS', claim: 'region' });
+    await assert.rejects(verify(await issuer.issue(user, { claims: { region: ['USA'] } })), {
+      reason: 'ERR_TOKEN_CLAIMS',
+      claim: 'region',
+    });
   });
 
   it('accepts another allowed algorithm only when configured', async () => {
@@ -140,7 +148,12 @@ describe('createAccessTokenVerifier', () => {
           .sign(privateKey);
     };
     try {
-      const verify = createAccessTokenVerifier({ issuer: issuer.issuer, audience: AUDIENCE, jwks: `${jwks.url}/jwks`, jwksCooldownMs: 400 });
+      const verify = createAccessTokenVerifier({
+        issuer: issuer.issuer,
+        audience: AUDIENCE,
+        jwks: `${jwks.url}/jwks`,
+        jwksCooldownMs: 400,
+      });
       const signOld = await newKey();
       await verify(await signOld());
       assert.equal(fetches, 1);
@@ -165,7 +178,11 @@ describe('createAccessTokenVerifier', () => {
   });
 
   it('checks its options once, at creation', () => {
-    const base = { issuer: 'https://login.demo.example/oauth/v2/oauth-anonymous', audience: AUDIENCE, jwks: 'https://login.demo.example/jwks' };
+    const base = {
+      issuer: 'https://login.demo.example/oauth/v2/oauth-anonymous',
+      audience: AUDIENCE,
+      jwks: 'https://login.demo.example/jwks',
+    };
     assert.throws(() => createAccessTokenVerifier({ ...base, algorithms: ['none'] }), /none cannot be allowed/);
     assert.throws(() => createAccessTokenVerifier({ ...base, algorithms: ['HS256'] }), /HS256 cannot be allowed/);
     assert.throws(() => createAccessTokenVerifier({ ...base, algorithms: [] }), /at least one/);

@@ -88,7 +88,8 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
   const maxTokenLength = options.maxTokenLength ?? 8192;
   const cacheMaxAgeMs = options.jwksCacheMaxAgeMs ?? 600_000;
   const verifiedMax = options.verifiedCacheMaxEntries ?? 1000;
-  if (!Number.isInteger(verifiedMax) || verifiedMax < 0) throw new TypeError('verifiedCacheMaxEntries must be a whole number, 0 to disable');
+  if (!Number.isInteger(verifiedMax) || verifiedMax < 0)
+    throw new TypeError('verifiedCacheMaxEntries must be a whole number, 0 to disable');
   const verified = verifiedMax > 0 ? new LRUCache<string, AccessTokenClaims>({ max: verifiedMax }) : undefined;
 
   const remote =
@@ -123,13 +124,22 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
   const getKey: JWTVerifyGetKey = async (header, token) => {
     const pointer = KEY_POINTING_HEADERS.find((name) => name in header);
     if (pointer) {
-      throw new InvalidTokenError(`The access token's "${pointer}" header is not accepted: keys come only from the authorization server.`, 'ERR_TOKEN_HEADER_FORBIDDEN', pointer);
+      throw new InvalidTokenError(
+        `The access token's "${pointer}" header is not accepted: keys come only from the authorization server.`,
+        'ERR_TOKEN_HEADER_FORBIDDEN',
+        pointer,
+      );
     }
     try {
       return await lookUp(header, token);
     } catch (err) {
       // An unknown or ambiguous key is the token's fault; anything else is the key set's.
-      if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys || err instanceof errors.JOSENotSupported) throw err;
+      if (
+        err instanceof errors.JWKSNoMatchingKey ||
+        err instanceof errors.JWKSMultipleMatchingKeys ||
+        err instanceof errors.JOSENotSupported
+      )
+        throw err;
       throw new KeySetUnavailableError({ cause: err });
     }
   };
@@ -185,7 +195,9 @@ function toResourceServerError(err: unknown): Error {
 function describe(code: string, claim: string | undefined): string {
   switch (code) {
     case 'ERR_JWT_EXPIRED':
-      return claim === 'iat' ? 'The access token was issued too long ago; obtain a new one.' : 'The access token has expired; obtain a new one.';
+      return claim === 'iat'
+        ? 'The access token was issued too long ago; obtain a new one.'
+        : 'The access token has expired; obtain a new one.';
     case 'ERR_JWT_CLAIM_VALIDATION_FAILED':
       return claim === 'typ'
         ? 'The access token has the wrong "typ" header.'

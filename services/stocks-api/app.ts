@@ -14,7 +14,9 @@ export type StocksApiConfig = {
   log?: (line: string) => void;
 } & (
   | { /** Token validation for the secure middleware. */ jwt: BearerAuthOptions }
-  | { /** A ready authentication middleware that sets `claims` (benchmarks compose the app without security). */ authenticate: MiddlewareHandler<AuthEnv> }
+  | {
+      /** A ready authentication middleware that sets `claims` (benchmarks compose the app without security). */ authenticate: MiddlewareHandler<AuthEnv>;
+    }
 );
 
 export function createStocksApi(config: StocksApiConfig): Hono<AuthEnv> {

@@ -60,7 +60,13 @@ function positive(name: string, value: string): number {
 }
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
-const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: round2(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform} ${process.arch}` };
+const machine = {
+  cpus: cpus().length,
+  cpuModel: cpus()[0]?.model ?? 'unknown',
+  memoryGiB: round2(totalmem() / 2 ** 30),
+  node: process.version,
+  platform: `${process.platform} ${process.arch}`,
+};
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 /** The parts' output, kept to explain a failure. */
@@ -96,7 +102,10 @@ function cpuMs(pid: number | undefined): number | undefined {
 }
 
 /** The CPU time each named process uses while `work` runs. */
-async function measureCpu<T>(pids: Record<string, number | undefined>, work: () => Promise<T>): Promise<{ value: T; cpuMs: Record<string, number> }> {
+async function measureCpu<T>(
+  pids: Record<string, number | undefined>,
+  work: () => Promise<T>,
+): Promise<{ value: T; cpuMs: Record<string, number> }> {
   const before = Object.entries(pids).map(([name, pid]) => [name, pid, cpuMs(pid)] as const);
   const value = await work();
   const used: Record<string, number> = {};
@@ -162,9 +171,15 @@ async function main(): Promise<void> {
 
   // One request each first: a variant that cannot answer stops the run with the reason.
   for (const [variant, options] of Object.entries(loads)) {
-    const response = await fetch(options.url, { method: options.method ?? 'GET', headers: options.headers, body: options.body, signal: AbortSignal.timeout(10_000) });
+    const response = await fetch(options.url, {
+      method: options.method ?? 'GET',
+      headers: options.headers,
+      body: options.body,
+      signal: AbortSignal.timeout(10_000),
+    });
     const body = await response.text();
-    if (!response.ok || !verifyBody(body)) throw new Error(`${variant} does not answer as expected (HTTP ${response.status}): ${body.slice(0, 300)}`);
+    if (!response.ok || !verifyBody(body))
+      throw new Error(`${variant} does not answer as expected (HTTP ${response.status}): ${body.slice(0, 300)}`);
   }
   say('Warming up each variant for 1 s…');
   for (const options of Object.values(loads)) await load(options, 1);
@@ -195,7 +210,10 @@ async function main(): Promise<void> {
   // keeps a burst of load from elsewhere on the machine in one round from deciding the result.
   const rate = (s: Sample) => s.requests / s.seconds;
   const perRound = (a: Variant, b: Variant) => samples[a].map((s, i) => round2(rate(s) / rate(samples[b][i]!)));
-  const ratiosPerRound = { securityTax: perRound('mcp-secured', 'mcp-insecure'), cacheGain: perRound('mcp-secured', 'mcp-exchange-uncached') };
+  const ratiosPerRound = {
+    securityTax: perRound('mcp-secured', 'mcp-insecure'),
+    cacheGain: perRound('mcp-secured', 'mcp-exchange-uncached'),
+  };
   const ratios = {
     securityTax: median(ratiosPerRound.securityTax),
     cacheGain: median(ratiosPerRound.cacheGain),
@@ -210,7 +228,9 @@ async function main(): Promise<void> {
   say('');
   say(`security tax (2÷3, req/s)       ${ratios.securityTax.toFixed(2)}   target ≥ ${TARGETS.securityTax}   median of the rounds' ratios`);
   say(`cache gain (2÷4, req/s)         ${ratios.cacheGain.toFixed(2)}   target ≥ ${TARGETS.cacheGain}   median of the rounds' ratios`);
-  say(`cold over warm (5÷2, p50)       ${ratios.coldOverWarmLatency.toFixed(2)}   first call over the same token's second, one call at a time`);
+  say(
+    `cold over warm (5÷2, p50)       ${ratios.coldOverWarmLatency.toFixed(2)}   first call over the same token's second, one call at a time`,
+  );
   say(`errors                          ${errors}`);
   say(targetsMet ? 'Targets met.' : 'Targets NOT met.');
 
@@ -234,7 +254,13 @@ function load(options: Options, duration: number): Promise<Result> {
 }
 
 function fromAutocannon(r: Result): Sample {
-  return { requests: r.requests.total, seconds: r.duration, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts + r.non2xx + r.mismatches };
+  return {
+    requests: r.requests.total,
+    seconds: r.duration,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.errors + r.timeouts + r.non2xx + r.mismatches,
+  };
 }
 
 /**
@@ -269,7 +295,14 @@ async function firstCalls(options: Options, tokens: string[], verify: (body: str
     const sorted = [...list].sort((a, b) => a - b);
     return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! * 10) / 10;
   };
-  return { requests: tokens.length, seconds: (performance.now() - started) / 1000, p50: at(first, 0.5), p99: at(first, 0.99), errors, secondP50: at(second, 0.5) };
+  return {
+    requests: tokens.length,
+    seconds: (performance.now() - started) / 1000,
+    p50: at(first, 0.5),
+    p99: at(first, 0.99),
+    errors,
+    secondP50: at(second, 0.5),
+  };
 }
 
 /** Rate and CPU per call over all rounds; latencies are the median of the rounds' percentiles. */
@@ -297,7 +330,12 @@ function table(variants: Record<Variant, ReturnType<typeof summarise>>): string 
   };
   const total = (v: Variant) => {
     const all = Object.values(variants[v].cpuMsPerCall);
-    return all.length ? fmt(all.reduce((a, b) => a + b, 0), 2) : '';
+    return all.length
+      ? fmt(
+          all.reduce((a, b) => a + b, 0),
+          2,
+        )
+      : '';
   };
   const rows = [
     ['#', 'variant', 'req/s', 'p50 ms', 'p99 ms', 'errors', ...CHAIN.map((n) => `${n} cpu ms`), 'cpu ms/call'],

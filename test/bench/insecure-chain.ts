@@ -37,20 +37,35 @@ export async function startInsecureChain(options: {
 
   const workDir = await mkdtemp(join(tmpdir(), 'bench-insecure-'));
   const kongFile = join(workDir, 'kong.yaml');
-  const kong = withoutPhantomToken(generateKongConfig(model, { api: direct(apiPort!), mcp: direct(mcpPort!), login: unused, mail: unused }, options.secrets));
+  const kong = withoutPhantomToken(
+    generateKongConfig(model, { api: direct(apiPort!), mcp: direct(mcpPort!), login: unused, mail: unused }, options.secrets),
+  );
   await writeFile(kongFile, stringify(kong), { mode: 0o600 });
 
   const identity = { SUBJECT: options.user.email, REGION: options.user.region };
   const parts = [
     new Part(
-      { name: 'insecure-stocks-api', args: ['test/bench/insecure-service.ts', 'stocks-api'], env: { ...identity, PORT: String(apiPort) }, healthUrl: `${direct(apiPort!)}/health`, ports: { api: apiPort! } },
+      {
+        name: 'insecure-stocks-api',
+        args: ['test/bench/insecure-service.ts', 'stocks-api'],
+        env: { ...identity, PORT: String(apiPort) },
+        healthUrl: `${direct(apiPort!)}/health`,
+        ports: { api: apiPort! },
+      },
       options.log,
     ),
     new Part(
       {
         name: 'insecure-mcp-server',
         args: ['test/bench/insecure-service.ts', 'mcp-server'],
-        env: { ...identity, PORT: String(mcpPort), PUBLIC_ORIGIN: model.origins.mcp, ISSUER: model.issuer, REQUIRED_SCOPE: model.scope, API_BASE_URL: direct(apiPort!) },
+        env: {
+          ...identity,
+          PORT: String(mcpPort),
+          PUBLIC_ORIGIN: model.origins.mcp,
+          ISSUER: model.issuer,
+          REQUIRED_SCOPE: model.scope,
+          API_BASE_URL: direct(apiPort!),
+        },
         healthUrl: `${direct(mcpPort!)}/health`,
         ports: { mcp: mcpPort! },
       },
@@ -85,6 +100,9 @@ export async function startInsecureChain(options: {
 }
 
 function withoutPhantomToken(config: KongConfig): KongConfig {
-  const keep = <T extends { plugins?: { name: string }[] }>(item: T): T => ({ ...item, plugins: item.plugins?.filter((p) => p.name !== 'phantom-token') });
+  const keep = <T extends { plugins?: { name: string }[] }>(item: T): T => ({
+    ...item,
+    plugins: item.plugins?.filter((p) => p.name !== 'phantom-token'),
+  });
   return { ...config, services: config.services.map((s) => ({ ...keep(s), routes: s.routes?.map(keep) })) };
 }

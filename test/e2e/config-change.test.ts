@@ -60,7 +60,14 @@ describe('a stack built from changed configuration', { timeout: 180_000 }, () =>
     let documentUrl = '';
     const host: Server = createServer((req, res) => {
       res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ client_id: documentUrl, client_name: 'CIMD test agent', redirect_uris: [redirectUri], token_endpoint_auth_method: 'none' }));
+      res.end(
+        JSON.stringify({
+          client_id: documentUrl,
+          client_name: 'CIMD test agent',
+          redirect_uris: [redirectUri],
+          token_endpoint_auth_method: 'none',
+        }),
+      );
     });
     await new Promise<void>((resolve) => host.listen(0, '127.0.0.1', resolve));
     documentUrl = `http://127.0.0.1:${(host.address() as { port: number }).port}/agent/client.json`;

@@ -26,7 +26,10 @@ describe('the full flow through the local stack', { timeout: 120_000 }, () => {
       const steps: string[] = [];
       const agent = await connectHeadlessAgent({ mcp: `${stack.info.mcp}/`, mail: stack.info.mail, email, progress: (l) => steps.push(l) });
       try {
-        assert.ok(steps.some((s) => /registered dynamically/.test(s)), steps.join('\n'));
+        assert.ok(
+          steps.some((s) => /registered dynamically/.test(s)),
+          steps.join('\n'),
+        );
         const tools = await agent.session.listTools();
         assert.deepEqual(tools.map((t) => t.name).sort(), ['fetch-stock-prices', 'get-stock-price']);
 
@@ -42,7 +45,10 @@ describe('the full flow through the local stack', { timeout: 120_000 }, () => {
 
         const outside = await agent.session.callTool('get-stock-price', { id: foreign });
         assert.equal(outside.isError, true, `${foreign} is outside ${region}: ${JSON.stringify(outside)}`);
-        assert.ok(steps.every((s) => !/[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{20,}\./.test(s)), 'no JWT in the client output');
+        assert.ok(
+          steps.every((s) => !/[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{20,}\./.test(s)),
+          'no JWT in the client output',
+        );
       } finally {
         await agent.close();
       }

@@ -139,12 +139,16 @@ describe('refusals through the local stack', { timeout: 180_000 }, () => {
     const clientId = await registerPublicClient(stack.model, 'http://127.0.0.1:8090/callback');
     const agent = new UserAgent();
     let page = await agent.navigate(authorizeUrl(clientId));
-    page = await agent.submit(parseForms(page.body, page.url).find((f) => 'email' in f.fields)!, { email: JOHN });
+    page = await agent.submit(
+      parseForms(page.body, page.url).find((f) => 'email' in f.fields)!,
+      { email: JOHN },
+    );
     const otpForm = parseForms(page.body, page.url).find((f) => 'otp' in f.fields)!;
     page = await agent.submit(otpForm, { otp: '000000' });
     assert.equal(page.location, undefined, 'no redirect to the client');
     assert.ok(!parseForms(page.body, page.url).some((f) => f.buttons.some((b) => b.name === 'decision')), 'no consent page');
   });
 
-  const authorizeUrl = (clientId: string) => authorizationRequest(stack.model, { clientId, redirectUri: 'http://127.0.0.1:8090/callback' }).url;
+  const authorizeUrl = (clientId: string) =>
+    authorizationRequest(stack.model, { clientId, redirectUri: 'http://127.0.0.1:8090/callback' }).url;
 });

@@ -38,7 +38,10 @@ describe('tens of thousands of invalid tokens', { timeout: 240_000 }, () => {
     await stack?.stop();
   });
 
-  const toolCall = { method: 'POST' as const, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'fetch-stock-prices', arguments: {} } }) };
+  const toolCall = {
+    method: 'POST' as const,
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'fetch-stock-prices', arguments: {} } }),
+  };
   const contentTypes = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
 
   /** Sends `amount` requests, each with the token `bogus()` makes; gives the answers' statuses. */
@@ -59,10 +62,15 @@ describe('tens of thousands of invalid tokens', { timeout: 240_000 }, () => {
     const before = memory(stack);
     await run(MEASURED);
     const after = memory(stack);
-    t.diagnostic(`resident memory (MiB) after ${WARM_UP}: ${JSON.stringify(before)}; after ${WARM_UP + MEASURED}: ${JSON.stringify(after)}`);
+    t.diagnostic(
+      `resident memory (MiB) after ${WARM_UP}: ${JSON.stringify(before)}; after ${WARM_UP + MEASURED}: ${JSON.stringify(after)}`,
+    );
     for (const part of parts) {
       assert.ok(after[part], `${part} is no longer running:\n${stack.output()}`);
-      assert.ok(after[part] - before[part]! < MAX_GROWTH_MIB, `${part} grew from ${before[part]} to ${after[part]} MiB over ${MEASURED} invalid tokens`);
+      assert.ok(
+        after[part] - before[part]! < MAX_GROWTH_MIB,
+        `${part} grew from ${before[part]} to ${after[part]} MiB over ${MEASURED} invalid tokens`,
+      );
     }
     // A real user is served all along, and still is.
     assert.deepEqual(listedIds(await callTool(stack.model.mcpResource, token, 'fetch-stock-prices')), regionIds(JOHN.region));
@@ -88,11 +96,24 @@ describe('tens of thousands of invalid tokens', { timeout: 240_000 }, () => {
     let n = 0;
     const forged = () => {
       const header = { alg: 'PS256', typ: 'at+jwt', kid: n % 500 ? realKid : randomBytes(8).toString('hex') };
-      const claims = { iss: stack.model.issuer, aud: stack.model.mcpResource, sub: JOHN.email, region: JOHN.region, scope: stack.model.scope, iat: now, exp: now + 600, jti: String(n++) };
+      const claims = {
+        iss: stack.model.issuer,
+        aud: stack.model.mcpResource,
+        sub: JOHN.email,
+        region: JOHN.region,
+        scope: stack.model.scope,
+        iat: now,
+        exp: now + 600,
+        jti: String(n++),
+      };
       return [header, claims].map((part) => base64url.encode(JSON.stringify(part))).join('.') + `.${signature}`;
     };
     // Straight to the MCP server, with the public Host it expects: as if the gateway let them through.
-    const options: Options = { url: stack.info.upstreams.mcpServer, headers: { ...contentTypes, host: new URL(stack.model.mcpResource).host }, ...toolCall };
+    const options: Options = {
+      url: stack.info.upstreams.mcpServer,
+      headers: { ...contentTypes, host: new URL(stack.model.mcpResource).host },
+      ...toolCall,
+    };
     await assertFlat(['mcp-server'], async (amount) => assert.deepEqual(await flood(options, amount, forged), { 401: amount }), t);
   });
 });

@@ -73,8 +73,14 @@ describe('faults in the stack', { timeout: 240_000 }, () => {
       const exchange = await callTool(mcp(), introspected!, 'fetch-stock-prices');
       assert.equal(exchange.status, 200);
       assert.equal(exchange.json?.result?.isError, true);
-      assert.match(toolText(exchange), mode === 'stall' ? /did not answer the token exchange within 5 s/ : /cannot be reached for the token exchange/);
-      assert.ok(exchange.ms < (mode === 'stall' ? UPSTREAM_TIMEOUT_MS : 0) + SLACK_MS, `${mode}: the tool answered in ${Math.round(exchange.ms)} ms`);
+      assert.match(
+        toolText(exchange),
+        mode === 'stall' ? /did not answer the token exchange within 5 s/ : /cannot be reached for the token exchange/,
+      );
+      assert.ok(
+        exchange.ms < (mode === 'stall' ? UPSTREAM_TIMEOUT_MS : 0) + SLACK_MS,
+        `${mode}: the tool answered in ${Math.round(exchange.ms)} ms`,
+      );
       assertAllRunning();
     }
 

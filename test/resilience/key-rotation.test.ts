@@ -19,7 +19,10 @@ describe('signing key rotation while calls run', { timeout: 180_000 }, () => {
     stack = await startTestStack({ users: USERS });
     // Half start calling at once; the other half first call after the rotation (their exchange then
     // yields an API token signed with the new key).
-    early = await signInMany(stack, [...USERS, ...USERS].map((u) => u.email));
+    early = await signInMany(
+      stack,
+      [...USERS, ...USERS].map((u) => u.email),
+    );
   });
   after(async () => {
     await stack?.stop();
@@ -35,7 +38,9 @@ describe('signing key rotation while calls run', { timeout: 180_000 }, () => {
         calls++;
         if (answer instanceof Error) failures.push(`${user.email}: ${answer.message}`);
         else if (JSON.stringify(listedIds(answer)) !== JSON.stringify(regionIds(user.region))) {
-          failures.push(`${user.email}: HTTP ${answer.status} ${answer.wwwAuthenticate ?? ''} ${JSON.stringify(answer.json).slice(0, 200)}`);
+          failures.push(
+            `${user.email}: HTTP ${answer.status} ${answer.wwwAuthenticate ?? ''} ${JSON.stringify(answer.json).slice(0, 200)}`,
+          );
         }
       }
     };
@@ -44,7 +49,10 @@ describe('signing key rotation while calls run', { timeout: 180_000 }, () => {
       process.kill(stack.pids()['authorization-server']!, 'SIGUSR2');
       await waitFor(() => /signing key rotated/.test(stack.output()), 10_000, 'the key rotation');
       // Tokens issued from now on are signed with the new key.
-      const late = await signInMany(stack, USERS.map((u) => u.email));
+      const late = await signInMany(
+        stack,
+        USERS.map((u) => u.email),
+      );
       await Promise.all([...late.map((token, i) => run(token, USERS[i]!)), ...USERS.map((u, i) => run(early[USERS.length + i]!, u))]);
     })();
     await Promise.all([...USERS.map((u, i) => run(early[i]!, u)), rotated]);

@@ -37,7 +37,9 @@ describe('100 MCP clients with their own tokens at once', { timeout: 240_000 }, 
       tokens.map(async (token) => {
         const client = new Client({ name: 'load-test', version: '1.0.0' });
         await client.connect(
-          new StreamableHTTPClientTransport(new URL(stack.model.mcpResource), { requestInit: { headers: { authorization: `Bearer ${token}` } } }),
+          new StreamableHTTPClientTransport(new URL(stack.model.mcpResource), {
+            requestInit: { headers: { authorization: `Bearer ${token}` } },
+          }),
         );
         return client;
       }),

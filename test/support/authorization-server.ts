@@ -7,7 +7,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import { createAuthorizationServer, type AuthorizationServer, type AuthorizationServerDeps } from '../../services/authorization-server/app.ts';
+import {
+  createAuthorizationServer,
+  type AuthorizationServer,
+  type AuthorizationServerDeps,
+} from '../../services/authorization-server/app.ts';
 import type { AuthorizationServerConfigInput } from '../../services/authorization-server/config.ts';
 import { AS_PATHS } from '@mcp-secured-api/contracts';
 
@@ -35,7 +39,9 @@ export async function startTestAuthorizationServer(
 ): Promise<TestAuthorizationServer> {
   let handler: AuthorizationServer | undefined;
   const http = await new Promise<Server>((resolve) => {
-    const s = serve({ fetch: (request) => handler!.app.fetch(request), port: 0, hostname: '127.0.0.1' }, () => resolve(s as Server)) as Server;
+    const s = serve({ fetch: (request) => handler!.app.fetch(request), port: 0, hostname: '127.0.0.1' }, () =>
+      resolve(s as Server),
+    ) as Server;
   });
   const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
   let offset = 0;
@@ -79,7 +85,10 @@ export function pkcePair(): { verifier: string; challenge: string } {
   return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
 }
 
-export async function registerClient(baseUrl: string, metadata: Record<string, unknown>): Promise<{ status: number; body: Record<string, any> }> {
+export async function registerClient(
+  baseUrl: string,
+  metadata: Record<string, unknown>,
+): Promise<{ status: number; body: Record<string, any> }> {
   const response = await fetch(`${baseUrl}${AS_PATHS.registration}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -95,7 +104,11 @@ export function authorizeUrl(baseUrl: string, params: Record<string, string | un
 }
 
 /** POSTs a form to the server, with optional Basic client credentials and Accept header. */
-export async function postForm(url: string, form: Record<string, string | undefined>, headers: Record<string, string> = {}): Promise<Response> {
+export async function postForm(
+  url: string,
+  form: Record<string, string | undefined>,
+  headers: Record<string, string> = {},
+): Promise<Response> {
   const body = new URLSearchParams();
   for (const [k, v] of Object.entries(form)) if (v !== undefined) body.set(k, v);
   return fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body });

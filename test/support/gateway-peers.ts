@@ -97,7 +97,10 @@ export async function startUpstream(name: string) {
     return new Response(body, { headers: { 'content-type': 'application/octet-stream' } });
   });
   app.post('/echo-stream', (c) => new Response(c.req.raw.body, { headers: { 'content-type': 'application/octet-stream' } }));
-  app.get('/gzip', () => new Response(gzipSync('compressed hello'), { headers: { 'content-type': 'text/plain', 'content-encoding': 'gzip' } }));
+  app.get(
+    '/gzip',
+    () => new Response(gzipSync('compressed hello'), { headers: { 'content-type': 'text/plain', 'content-encoding': 'gzip' } }),
+  );
   app.get('/hop', () => {
     const res = new Response('hop');
     res.headers.set('connection', 'X-Up-Hop');
@@ -192,7 +195,14 @@ export function request(
   const u = new URL(url);
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { hostname: u.hostname, port: u.port, method: options.method ?? 'GET', path: options.path ?? '/', headers: options.headers, agent: false },
+      {
+        hostname: u.hostname,
+        port: u.port,
+        method: options.method ?? 'GET',
+        path: options.path ?? '/',
+        headers: options.headers,
+        agent: false,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -200,7 +210,14 @@ export function request(
         res.on('end', () => {
           const body = Buffer.concat(chunks);
           const text = body.toString('utf8');
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, rawHeaders: res.rawHeaders, body, text, json: () => JSON.parse(text) });
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            rawHeaders: res.rawHeaders,
+            body,
+            text,
+            json: () => JSON.parse(text),
+          });
         });
       },
     );

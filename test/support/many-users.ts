@@ -17,7 +17,10 @@ export const USERS = Array.from({ length: 10 }, (_, i) => ({
   region: i % 2 === 0 ? 'USA' : 'Europe',
 }));
 
-export const regionIds = (region: string) => stocksInRegion(region).map((s) => s.id).sort();
+export const regionIds = (region: string) =>
+  stocksInRegion(region)
+    .map((s) => s.id)
+    .sort();
 
 /** Sign-ins per source address: two limited posts each, within the server's 120 a minute. */
 const SIGN_INS_PER_ADDRESS = 50;

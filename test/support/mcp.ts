@@ -12,7 +12,13 @@ export interface ToolAnswer {
 }
 
 /** A JSON-RPC request posted to the MCP endpoint at `url`, with `token` as the bearer (none when undefined). */
-export async function mcpRequest(url: string, token: string | undefined, method: string, params: Record<string, unknown> = {}, timeoutMs = 30_000): Promise<ToolAnswer> {
+export async function mcpRequest(
+  url: string,
+  token: string | undefined,
+  method: string,
+  params: Record<string, unknown> = {},
+  timeoutMs = 30_000,
+): Promise<ToolAnswer> {
   const started = performance.now();
   const response = await fetch(url, {
     method: 'POST',

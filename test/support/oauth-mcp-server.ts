@@ -80,7 +80,12 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     const grant = codes.get(String(form.code));
     codes.delete(String(form.code));
     const verifier = String(form.code_verifier ?? '');
-    if (!grant || grant.clientId !== form.client_id || grant.redirectUri !== form.redirect_uri || createHash('sha256').update(verifier).digest('base64url') !== grant.challenge) {
+    if (
+      !grant ||
+      grant.clientId !== form.client_id ||
+      grant.redirectUri !== form.redirect_uri ||
+      createHash('sha256').update(verifier).digest('base64url') !== grant.challenge
+    ) {
       return c.json({ error: 'invalid_grant' }, 400);
     }
     const token = random();
@@ -104,7 +109,10 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       { description: 'Returns the text it is given.', inputSchema: { text: z.string() }, outputSchema: { echo: z.string() } },
       async ({ text }) => ({ content: [{ type: 'text', text }], structuredContent: { echo: text } }),
     );
-    server.registerTool('fail', { description: 'Always fails.' }, async () => ({ content: [{ type: 'text', text: 'it failed' }], isError: true }));
+    server.registerTool('fail', { description: 'Always fails.' }, async () => ({
+      content: [{ type: 'text', text: 'it failed' }],
+      isError: true,
+    }));
     const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     await server.connect(transport);
     return transport.handleRequest(c.req.raw);

@@ -12,7 +12,6 @@ import type { CryptoKey, JWK, JWTPayload } from 'jose';
 import { listen } from './listen.ts';
 import { GRANT_TYPE, parseBasicAuthorization, TOKEN_TYPE } from '@mcp-secured-api/contracts';
 
-
 export interface TestUser {
   email: string;
   region: string;
@@ -177,7 +176,13 @@ export async function startTestIssuer(options: TestIssuerOptions): Promise<TestI
       act: { sub: client.id },
       ...state.behaviour.exchangedClaims,
     });
-    return answer(200, { access_token: accessToken, issued_token_type: TOKEN_TYPE.accessToken, token_type: 'Bearer', expires_in: exp - now, scope: subject.scope });
+    return answer(200, {
+      access_token: accessToken,
+      issued_token_type: TOKEN_TYPE.accessToken,
+      token_type: 'Bearer',
+      expires_in: exp - now,
+      scope: subject.scope,
+    });
   });
 
   return state;

@@ -28,7 +28,12 @@ export async function obtainToken(
   const redirectUri = options.redirectUri ?? 'http://127.0.0.1:8090/callback';
   const clientId = options.clientId ?? (await registerPublicClient(model, redirectUri));
   const { url: authorize, verifier, state } = authorizationRequest(model, { clientId, redirectUri });
-  const result: SignInResult = await signIn({ authorizeUrl: authorize, email: options.email, mailApi: options.mail, decision: options.decision });
+  const result: SignInResult = await signIn({
+    authorizeUrl: authorize,
+    email: options.email,
+    mailApi: options.mail,
+    decision: options.decision,
+  });
   if (result.error || !result.code) throw new Error(`Authorization failed: ${result.error ?? 'no code'}`);
   if (result.state !== state) throw new Error('Authorization response carried another state');
   if (result.iss !== model.issuer) throw new Error(`Authorization response from another issuer: ${result.iss}`);
@@ -46,7 +51,8 @@ export async function obtainToken(
     signal: AbortSignal.timeout(10_000),
   });
   const body = (await response.json()) as Record<string, unknown>;
-  if (!response.ok) throw new Error(`Token request failed (${response.status}): ${String(body.error)} ${String(body.error_description ?? '')}`);
+  if (!response.ok)
+    throw new Error(`Token request failed (${response.status}): ${String(body.error)} ${String(body.error_description ?? '')}`);
   return {
     accessToken: String(body.access_token),
     expiresIn: Number(body.expires_in),

@@ -56,7 +56,11 @@ export function phantomToken(conf: PhantomTokenConfig, deps: PhantomTokenDeps): 
       }),
     );
     if (result.status === 'failed' || result.status === 500) {
-      deps.log({ event: 'introspection_failed', endpoint: conf.introspection_endpoint, reason: 'reason' in result ? result.reason : 'status 500' });
+      deps.log({
+        event: 'introspection_failed',
+        endpoint: conf.introspection_endpoint,
+        reason: 'reason' in result ? result.reason : 'status 500',
+      });
       return serverError(method);
     }
     if (!('jwt' in result)) return unauthorized(method);

@@ -189,7 +189,11 @@ function transformArgs(args: Args, ops: Ops, hasBody: boolean): { args: Args; ch
 }
 
 /** Kong's multipart rules: rename, remove, replace, add (no append); files are kept as they are. */
-async function transformMultipart(bytes: Uint8Array, contentType: string, ops: Ops): Promise<{ body: Uint8Array; contentType: string } | undefined> {
+async function transformMultipart(
+  bytes: Uint8Array,
+  contentType: string,
+  ops: Ops,
+): Promise<{ body: Uint8Array; contentType: string } | undefined> {
   const form = await new Response(new Uint8Array(bytes), { headers: { 'content-type': contentType } }).formData();
   let changed = false;
   if (bytes.byteLength > 0) {
