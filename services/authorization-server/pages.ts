@@ -89,6 +89,8 @@ export function consentPage(p: {
   redirectHost: string;
   scopes: { name: string; description: string }[];
   subject: string;
+  /** The client asked for offline access: a line of its own, which the user may untick. */
+  offlineAccess?: { field: string; lifetime: string };
 }): Html {
   return layout(
     'Allow access?',
@@ -100,6 +102,14 @@ export function consentPage(p: {
       <p>After you decide, you will be sent to <strong>${p.redirectHost}</strong>.</p>
       <form method="post" action="${p.action}">
         <input type="hidden" name="csrf" value="${p.csrf}" />
+        ${p.offlineAccess
+          ? html`<p>
+              <label
+                ><input type="checkbox" name="${p.offlineAccess.field}" value="approve" checked /> Also keep this access while you are away:
+                the application may renew it without asking you for up to ${p.offlineAccess.lifetime} after its last use.</label
+              >
+            </p>`
+          : ''}
         <button type="submit" name="decision" value="approve">Allow</button>
         <button type="submit" name="decision" value="deny">Deny</button>
       </form>`,
