@@ -52,9 +52,13 @@ export function mcpServerEnv(model: Model, internal: InternalAddresses, secrets:
 export function authorizationServerEnv(
   model: Model,
   internal: InternalAddresses,
-  secrets: Pick<Secrets, 'gatewayClientSecret' | 'mcpClientSecret' | 'cookieSecret'>,
+  secrets: Pick<Secrets, 'gatewayClientSecret' | 'mcpClientSecret' | 'cookieSecret' | 'keyEncryptionKey'>,
   port: number,
-  options: { allowLoopbackClientMetadata?: boolean; databaseUrl?: string } = {},
+  options: {
+    allowLoopbackClientMetadata?: boolean;
+    /** `postgres://…` for a PostgreSQL server, `file:<folder>` for the embedded database (secret: it may hold a password). */
+    databaseUrl?: string;
+  } = {},
 ): Env {
   return {
     ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
@@ -67,6 +71,7 @@ export function authorizationServerEnv(
     SCOPE_DESCRIPTION: model.scopeDescription,
     USERS: JSON.stringify(model.users),
     ACCESS_TOKEN_TTL_SECONDS: String(model.accessTokenTtlSeconds),
+    REFRESH_TOKEN_TTL_SECONDS: String(model.agentPolicy.refreshTokenTtlSeconds),
     CLIENT_TYPE: model.agentPolicy.clientType,
     CLIENT_ASSURANCE_LEVEL: String(model.agentPolicy.clientAssuranceLevel),
     GATEWAY_CLIENT_ID: model.clients.gateway.id,
@@ -74,6 +79,7 @@ export function authorizationServerEnv(
     MCP_CLIENT_ID: model.clients.mcpServer.id,
     MCP_CLIENT_SECRET: secrets.mcpClientSecret,
     COOKIE_SECRET: secrets.cookieSecret,
+    KEY_ENCRYPTION_KEY: secrets.keyEncryptionKey,
     SMTP_HOST: internal.smtp.host,
     SMTP_PORT: String(internal.smtp.port),
     MAIL_FROM: `no-reply@${model.config.domain}`,
