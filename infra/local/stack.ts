@@ -39,6 +39,8 @@ export interface LocalStackOptions {
   config: StackConfig;
   /** First port of the layout; 0 picks free ports (tests). */
   basePort?: number;
+  /** Exactly these ports (a test restarting a stack on the layout it had), instead of `basePort`. */
+  ports?: Ports;
   /** Where the state is kept between starts (`.data/<stack>` for `npm start`); default: a temporary folder removed at stop. */
   dataDir?: string;
   /** Empty `dataDir` before starting. */
@@ -66,6 +68,7 @@ export interface LocalStack {
   users: Model['users'];
   /** Where the state lives (absolute path). */
   dataDir: string;
+  ports: Ports;
   part(name: PartName): Part;
   /** Process ids of every running part, for measurements. */
   pids(): Record<PartName, number | undefined>;
@@ -119,7 +122,7 @@ function readyInfo(model: Model, ports: Ports): ReadyInfo {
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const log = options.log ?? (() => {});
   const progress = options.progress ?? (() => {});
-  const ports = await allocatePorts(options.basePort ?? DEFAULT_BASE_PORT);
+  const ports = options.ports ?? (await allocatePorts(options.basePort ?? DEFAULT_BASE_PORT));
   const local = (port: number) => `http://localhost:${port}`;
   const model = buildModel(options.config, {
     origins: { mcp: local(ports.mcp), api: local(ports.api), login: local(ports.login), mail: local(ports.mail) },
@@ -168,6 +171,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     users: model.users,
     info: readyInfo(model, ports),
     dataDir: data.path,
+    ports,
     part,
     pids: () => Object.fromEntries([...parts].map(([n, p]) => [n, p.running ? p.pid : undefined])) as Record<PartName, number | undefined>,
     stop,
