@@ -64,8 +64,10 @@ export async function openPostgres(connectionString: string): Promise<Database> 
     keepAlive: true,
     types,
   });
-  // An idle connection that breaks is dropped by the pool; without a listener it would crash the process.
+  // A connection that breaks reports it to the query using it (or the pool drops it when idle); the
+  // 'error' event it also emits would otherwise crash the process.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
 
   /** Borrows a connection for `work`; one that failed to reach the server is destroyed, not reused. */
   async function withClient<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
