@@ -13,7 +13,7 @@ import { freePorts } from '../../infra/local/ports.ts';
 import { startFaultProxy, type FaultMode, type FaultProxy } from '../support/fault-proxy.ts';
 import { startTestStack, type TestStack } from '../support/local-stack.ts';
 import { createTestDatabase, queryTestDatabase } from '../support/postgres.ts';
-import { obtainToken } from '../support/tokens.ts';
+import { obtainToken, type ObtainedToken } from '../support/tokens.ts';
 
 const JOHN = 'john.doe@demo.example';
 
@@ -54,7 +54,7 @@ describe('the database lost and back under load', { skip: database.skip, timeout
   test('503 within the time-outs while it is away, recovery without a restart, nothing acknowledged lost', async (t) => {
     const server = stack.info.upstreams.authorizationServer;
     // One after the other: each sign-in reads the user's latest code from the inbox.
-    const tokens = [];
+    const tokens: ObtainedToken[] = [];
     for (let i = 0; i < 3; i++) tokens.push(await obtainToken(stack.model, { email: JOHN, mail: stack.info.mail }));
     const answers: { phase: FaultMode; status: number; ms: number; error?: string; retryAfter: string | null }[] = [];
     const acknowledged: string[] = [];
