@@ -36,6 +36,8 @@ export interface ProcedurePolicy {
   apiAudience: string;
   scope: string;
   accessTokenTtlSeconds: number;
+  /** 0: no refresh tokens; otherwise one is issued when `offline_access` was granted. */
+  refreshTokenTtlSeconds: number;
   clientType: string;
   clientAssuranceLevel: number;
   mcpClientId: string;
@@ -49,6 +51,7 @@ export function procedurePolicy(model: Model): ProcedurePolicy {
     apiAudience: model.apiAudience,
     scope: model.scope,
     accessTokenTtlSeconds: model.accessTokenTtlSeconds,
+    refreshTokenTtlSeconds: model.agentPolicy.refreshTokenTtlSeconds,
     clientType: model.agentPolicy.clientType,
     clientAssuranceLevel: model.agentPolicy.clientAssuranceLevel,
     mcpClientId: model.clients.mcpServer.id,
@@ -57,7 +60,7 @@ export function procedurePolicy(model: Model): ProcedurePolicy {
 }
 
 // Authorization code flow (agents): audience only the MCP resource, PKCE, lifetime capped,
-// AI-context claims added, no refresh token.
+// AI-context claims added, a refresh token only when offline_access was granted.
 const AGENT_ACCESS_TOKEN = `
 function audienceFor(resource) {
   if (!resource) {
@@ -95,14 +98,22 @@ function result(context) {
   data.region = POLICY.regions[subject];
   data.client_type = POLICY.clientType;
   data.client_assurance_level = POLICY.clientAssuranceLevel;
+  // offline_access asks for a refresh token; it gives no access to the API.
+  var granted = String(data.scope || '').split(' ');
+  var offline = POLICY.refreshTokenTtlSeconds > 0 && granted.indexOf('offline_access') !== -1;
+  data.scope = granted.filter(function (s) { return s.length > 0 && s !== 'offline_access'; }).join(' ');
 
   var accessToken = context.accessTokenIssuer.issue(data, delegation);
-  return {
+  var response = {
     access_token: accessToken,
     token_type: 'bearer',
     scope: data.scope,
     expires_in: secondsUntil(data.exp)
   };
+  if (offline) {
+    response.refresh_token = context.refreshTokenIssuer.issue(context.getDefaultRefreshTokenData(), delegation);
+  }
+  return response;
 }
 `;
 
@@ -197,7 +208,7 @@ function result(context) {
   var body = request.getParsedBodyAsJson() || {};
   attributes.require_proof_key = true;
   attributes.access_token_ttl = POLICY.accessTokenTtlSeconds;
-  attributes.refresh_token_ttl = 0;
+  attributes.refresh_token_ttl = POLICY.refreshTokenTtlSeconds;
   attributes.audiences = [POLICY.mcpResource];
   attributes.client_type = POLICY.clientType;
   attributes.client_assurance_level = POLICY.clientAssuranceLevel;
