@@ -225,7 +225,14 @@ describe('the configuration follows the model', () => {
     const as0 = at(token, 'settings', 'authorization-server');
     assert.equal(text(at(as0, 'ephemeral-client')['refresh-token-ttl']), 'disabled');
     assert.doesNotMatch(generate({ refreshTokenTtlSeconds: 0 }).xml, /offline_access/);
-    assert.equal(text(at(profiles(generate({ refreshTokenTtlSeconds: 3600 }).xml).token, 'settings', 'authorization-server', 'ephemeral-client')['refresh-token-ttl']), '3600');
+    assert.equal(
+      text(
+        at(profiles(generate({ refreshTokenTtlSeconds: 3600 }).xml).token, 'settings', 'authorization-server', 'ephemeral-client')[
+          'refresh-token-ttl'
+        ],
+      ),
+      '3600',
+    );
   });
 
   it('changes with the users', () => {

@@ -97,7 +97,12 @@ describe('authorization-code procedure (agents)', () => {
     assert.equal(offline.scope, 'stocks/read');
     assert.equal(refreshing('stocks/read').refresh_token, undefined);
     const off = buildModel(
-      parseStackConfig({ domain: 'demo.example', scope: 'stocks/read', refreshTokenTtlSeconds: 0, users: [{ email: 'john.doe@demo.example', region: 'USA' }] }),
+      parseStackConfig({
+        domain: 'demo.example',
+        scope: 'stocks/read',
+        refreshTokenTtlSeconds: 0,
+        users: [{ email: 'john.doe@demo.example', region: 'USA' }],
+      }),
     );
     const withoutRefresh = load(PROCEDURE_IDS.agentAccessToken, off);
     assert.equal(refreshing('stocks/read offline_access', withoutRefresh).refresh_token, undefined);

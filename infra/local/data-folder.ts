@@ -92,7 +92,9 @@ async function keptSecrets(path: string): Promise<KeptSecrets> {
     kept = JSON.parse(await readFile(file, 'utf8')) as Partial<KeptSecrets>;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new Error(`${file} cannot be read (${(error as Error).message}); remove the data folder or start with --fresh`);
+      throw new Error(`${file} cannot be read (${(error as Error).message}); remove the data folder or start with --fresh`, {
+        cause: error,
+      });
     }
   }
   const secrets = Object.fromEntries(KEPT.map((k) => [k, typeof kept[k] === 'string' ? kept[k] : randomSecret()])) as KeptSecrets;

@@ -97,7 +97,12 @@ async function internalAddresses(ports: Ports, interpose: LocalStackOptions['int
 async function writeKongFile(model: Model, ports: Ports, internal: InternalAddresses, secrets: Secrets) {
   const dir = await mkdtemp(join(tmpdir(), 'mcp-secured-api-'));
   const file = join(dir, 'kong.yaml');
-  const upstreams = { api: internal.stocksApi, mcp: direct(ports.mcpServer), login: internal.authorizationServer, mail: direct(ports.mailWeb) };
+  const upstreams = {
+    api: internal.stocksApi,
+    mcp: direct(ports.mcpServer),
+    login: internal.authorizationServer,
+    mail: direct(ports.mailWeb),
+  };
   await writeFile(file, kongConfigYaml(model, upstreams, secrets), { mode: 0o600 });
   return { file, remove: () => rm(dir, { recursive: true, force: true }) };
 }
@@ -139,7 +144,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const kong = await writeKongFile(model, ports, internal, secrets);
   const specs = partSpecs({ model, ports, internal, secrets, databaseUrl: options.databaseUrl ?? data.databaseUrl, kongFile: kong.file });
   const parts = new Map(
-    (Object.keys(specs) as PartName[]).map((name) => [name, new Part({ ...specs[name], env: { ...specs[name].env, ...options.env?.[name] } }, log)]),
+    (Object.keys(specs) as PartName[]).map((name) => [
+      name,
+      new Part({ ...specs[name], env: { ...specs[name].env, ...options.env?.[name] } }, log),
+    ]),
   );
   const part = (name: PartName): Part => parts.get(name)!;
   const stop = async () => {

@@ -95,7 +95,11 @@ export async function createAuthorizationServer(
   const mailer = deps.mailer ?? createSmtpMailer(config.smtp);
   const documents =
     deps.clientMetadataDocuments ??
-    createClientMetadataDocuments({ ...config.clientMetadata, knownScopes: [config.scope], refreshTokens: config.refreshTokenTtlSeconds > 0 });
+    createClientMetadataDocuments({
+      ...config.clientMetadata,
+      knownScopes: [config.scope],
+      refreshTokens: config.refreshTokenTtlSeconds > 0,
+    });
   const ctx: ServerContext = {
     config,
     store,

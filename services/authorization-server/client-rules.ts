@@ -69,6 +69,7 @@ export function validateClientMetadata(
     clientName: m.client_name,
     scope: scopes.join(' '),
     tokenEndpointAuthMethod: method,
-    grantTypes: options.refreshTokens && m.grant_types?.includes('refresh_token') ? ['authorization_code', 'refresh_token'] : ['authorization_code'],
+    grantTypes:
+      options.refreshTokens && m.grant_types?.includes('refresh_token') ? ['authorization_code', 'refresh_token'] : ['authorization_code'],
   };
 }

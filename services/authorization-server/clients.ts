@@ -43,10 +43,7 @@ export class Clients {
     private readonly now: () => number,
   ) {
     this.#confidential = new Map([
-      [
-        config.clients.gateway.id,
-        { hash: tokenHash(config.clients.gateway.secret), capabilities: new Set<Capability>(['introspection']) },
-      ],
+      [config.clients.gateway.id, { hash: tokenHash(config.clients.gateway.secret), capabilities: new Set<Capability>(['introspection']) }],
       [
         config.clients.mcpServer.id,
         { hash: tokenHash(config.clients.mcpServer.secret), capabilities: new Set<Capability>(['token_exchange']) },

@@ -80,9 +80,16 @@ test('the entry point refuses a bad environment, naming the variable and never a
 
 test('a database out of reach at start stops the entry point, naming where it is and never the password', async () => {
   const [port] = await freePorts(1);
-  const result = runEntryPoint(main, { ...env, PORT: '0', DATABASE_URL: `postgres://as:s3cret-password@127.0.0.1:${port}/authorization_server` });
+  const result = runEntryPoint(main, {
+    ...env,
+    PORT: '0',
+    DATABASE_URL: `postgres://as:s3cret-password@127.0.0.1:${port}/authorization_server`,
+  });
   assert.equal(result.status, 1);
-  assert.match(result.stderr, new RegExp(`Cannot reach PostgreSQL at 127\\.0\\.0\\.1:${port} \\(database authorization_server\\): .*ECONNREFUSED`));
+  assert.match(
+    result.stderr,
+    new RegExp(`Cannot reach PostgreSQL at 127\\.0\\.0\\.1:${port} \\(database authorization_server\\): .*ECONNREFUSED`),
+  );
   assert.doesNotMatch(result.stderr + result.stdout, /s3cret-password/);
 });
 

@@ -102,14 +102,16 @@ export function consentPage(p: {
       <p>After you decide, you will be sent to <strong>${p.redirectHost}</strong>.</p>
       <form method="post" action="${p.action}">
         <input type="hidden" name="csrf" value="${p.csrf}" />
-        ${p.offlineAccess
-          ? html`<p>
-              <label
-                ><input type="checkbox" name="${p.offlineAccess.field}" value="approve" checked /> Also keep this access while you are away:
-                the application may renew it without asking you for up to ${p.offlineAccess.lifetime} after its last use.</label
-              >
-            </p>`
-          : ''}
+        ${
+          p.offlineAccess
+            ? html`<p>
+                <label
+                  ><input type="checkbox" name="${p.offlineAccess.field}" value="approve" checked /> Also keep this access while you are
+                  away: the application may renew it without asking you for up to ${p.offlineAccess.lifetime} after its last use.</label
+                >
+              </p>`
+            : ''
+        }
         <button type="submit" name="decision" value="approve">Allow</button>
         <button type="submit" name="decision" value="deny">Deny</button>
       </form>`,

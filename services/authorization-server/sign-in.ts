@@ -35,7 +35,11 @@ const emailSchema = z.email();
 /** "1 day", "12 hours", "30 minutes". */
 function duration(seconds: number): string {
   const [amount, unit] =
-    seconds % 86_400 === 0 ? [seconds / 86_400, 'day'] : seconds % 3_600 === 0 ? [seconds / 3_600, 'hour'] : [Math.ceil(seconds / 60), 'minute'];
+    seconds % 86_400 === 0
+      ? [seconds / 86_400, 'day']
+      : seconds % 3_600 === 0
+        ? [seconds / 3_600, 'hour']
+        : [Math.ceil(seconds / 60), 'minute'];
   return `${amount} ${unit}${amount === 1 ? '' : 's'}`;
 }
 
@@ -51,7 +55,10 @@ export function signInRoutes(ctx: ServerContext): Hono {
   const app = new Hono();
   const url = (path: string) => `${config.loginOrigin}${path}`;
   const expired = () =>
-    new PageError('session_expired', 'This sign-in has expired or was not started in this browser. Go back to the application and start again.');
+    new PageError(
+      'session_expired',
+      'This sign-in has expired or was not started in this browser. Go back to the application and start again.',
+    );
 
   async function transaction(c: Context): Promise<SignInTransaction> {
     const id = await readTransactionCookie(c, config);
@@ -64,7 +71,10 @@ export function signInRoutes(ctx: ServerContext): Hono {
    * Handles a form post: checks its CSRF token, then lets `change` update the sign-in in one
    * transaction that holds it locked; what `change` returns is the answer.
    */
-  async function posted<T>(c: Context, change: (txn: SignInTransaction, form: Record<string, string>, tx: Store) => Promise<T>): Promise<T> {
+  async function posted<T>(
+    c: Context,
+    change: (txn: SignInTransaction, form: Record<string, string>, tx: Store) => Promise<T>,
+  ): Promise<T> {
     const id = await readTransactionCookie(c, config);
     if (!id) throw expired();
     let form: Record<string, string>;

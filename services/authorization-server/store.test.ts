@@ -34,7 +34,10 @@ test('DATABASE_URL chooses the driver; anything else is refused with the accepte
     url: 'postgres://u:p@db:5432/authorization_server',
   });
   assert.equal(parseDatabaseUrl('postgresql://db/x').driver, 'postgres');
-  assert.deepEqual(parseDatabaseUrl('file:.data/dev/authorization-server'), { driver: 'pglite', dataDir: '.data/dev/authorization-server' });
+  assert.deepEqual(parseDatabaseUrl('file:.data/dev/authorization-server'), {
+    driver: 'pglite',
+    dataDir: '.data/dev/authorization-server',
+  });
   assert.deepEqual(parseDatabaseUrl('file:///var/lib/as'), { driver: 'pglite', dataDir: '/var/lib/as' });
   assert.deepEqual(parseDatabaseUrl('memory://'), { driver: 'pglite', dataDir: undefined });
   assert.throws(() => parseDatabaseUrl('mysql://db/x'), /postgres:\/\/.*file:.*memory:\/\//);

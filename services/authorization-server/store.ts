@@ -192,11 +192,60 @@ const SWEPT = [
 ] as const;
 const SIGNING_KEYS_LOCK = 7_319_002;
 
-type Row = Record<string, any>;
+/** Rows as the tables hold them (migrations/); nullable columns are null, not undefined. */
+interface ClientRow {
+  client_id: string;
+  secret_hash: string | null;
+  token_endpoint_auth_method: RegisteredClient['tokenEndpointAuthMethod'];
+  redirect_uris: string[];
+  client_name: string | null;
+  scope: string;
+  grant_types: GrantType[];
+  issued_at: number;
+  expires_at: number;
+}
+interface GrantRow {
+  id: string;
+  client_id: string;
+  subject: string;
+  scope: string;
+  resource: string;
+  claims: Record<string, unknown>;
+  created_at: number;
+  expires_at: number;
+}
+interface AccessTokenRow {
+  token_hash: string;
+  jti: string;
+  grant_id: string;
+  client_id: string;
+  jwt: string;
+  expires_at: number;
+}
+interface RefreshTokenRow {
+  token_hash: string;
+  grant_id: string;
+  client_id: string;
+  used_at: number | null;
+  expires_at: number;
+}
+interface CodeRow {
+  consent: Consent;
+  usable_until: number;
+  grant_id: string | null;
+}
+interface SigningKeyRow {
+  kid: string;
+  public_jwk: Record<string, unknown>;
+  private_key: string;
+  created_at: number;
+  expires_at: number | null;
+}
+
 const json = (value: unknown) => JSON.stringify(value);
 const optional = <T>(value: T | null): T | undefined => value ?? undefined;
 
-function clientFrom(r: Row): RegisteredClient {
+function clientFrom(r: ClientRow): RegisteredClient {
   return {
     clientId: r.client_id,
     secretHash: optional(r.secret_hash),
@@ -210,7 +259,7 @@ function clientFrom(r: Row): RegisteredClient {
   };
 }
 
-function grantFrom(r: Row): Grant {
+function grantFrom(r: GrantRow): Grant {
   return {
     id: r.id,
     clientId: r.client_id,
@@ -223,13 +272,13 @@ function grantFrom(r: Row): Grant {
   };
 }
 
-function accessTokenFrom(r: Row): AccessTokenRecord {
+function accessTokenFrom(r: AccessTokenRow): AccessTokenRecord {
   return { tokenHash: r.token_hash, jti: r.jti, grantId: r.grant_id, clientId: r.client_id, jwt: r.jwt, expiresAt: r.expires_at };
 }
 
 function bind(q: Queryable, db: Database): Store {
-  const rows = async (sql: string, params: unknown[]) => (await q.query<Row>(sql, params)).rows;
-  const first = async (sql: string, params: unknown[]) => (await rows(sql, params))[0];
+  const rows = async <R>(sql: string, params: unknown[]) => (await q.query<R>(sql, params)).rows;
+  const first = async <R>(sql: string, params: unknown[]) => (await rows<R>(sql, params))[0];
   const run = async (sql: string, params: unknown[]) => (await q.query(sql, params)).rowCount;
   const lock = (forUpdate?: boolean) => (forUpdate ? ' FOR UPDATE' : '');
 
@@ -253,7 +302,7 @@ function bind(q: Queryable, db: Database): Store {
         );
       },
       async get(clientId, now) {
-        const r = await first('SELECT * FROM clients WHERE client_id = $1 AND expires_at > $2', [clientId, now]);
+        const r = await first<ClientRow>('SELECT * FROM clients WHERE client_id = $1 AND expires_at > $2', [clientId, now]);
         return r && clientFrom(r);
       },
     },
@@ -263,8 +312,11 @@ function bind(q: Queryable, db: Database): Store {
         await run('INSERT INTO sign_ins (id, state, expires_at) VALUES ($1, $2, $3)', [txn.id, json(txn), txn.expiresAt]);
       },
       async get(id, now, forUpdate) {
-        const r = await first(`SELECT state FROM sign_ins WHERE id = $1 AND expires_at > $2${lock(forUpdate)}`, [id, now]);
-        return r?.state as SignInTransaction | undefined;
+        const r = await first<{ state: SignInTransaction }>(
+          `SELECT state FROM sign_ins WHERE id = $1 AND expires_at > $2${lock(forUpdate)}`,
+          [id, now],
+        );
+        return r?.state;
       },
       async save(txn) {
         await run('UPDATE sign_ins SET state = $2 WHERE id = $1', [txn.id, json(txn)]);
@@ -276,7 +328,7 @@ function bind(q: Queryable, db: Database): Store {
 
     codeFailures: {
       async count(email, now) {
-        const r = await first('SELECT count FROM code_failures WHERE email = $1 AND expires_at > $2', [email, now]);
+        const r = await first<{ count: number }>('SELECT count FROM code_failures WHERE email = $1 AND expires_at > $2', [email, now]);
         return r?.count ?? 0;
       },
       async add(email, now, windowSeconds) {
@@ -295,7 +347,7 @@ function bind(q: Queryable, db: Database): Store {
 
     rateLimits: {
       async hit(bucket, address, now, windowSeconds) {
-        const r = await first(
+        const r = await first<{ count: number; expires_at: number }>(
           `INSERT INTO rate_limits (bucket, address, count, expires_at) VALUES ($1, $2, 1, $3::bigint + $4::bigint)
            ON CONFLICT (bucket, address) DO UPDATE SET
              count = CASE WHEN rate_limits.expires_at <= $3 THEN 1 ELSE rate_limits.count + 1 END,
@@ -317,7 +369,7 @@ function bind(q: Queryable, db: Database): Store {
         ]);
       },
       async get(codeHash, forUpdate) {
-        const r = await first(`SELECT * FROM authorization_codes WHERE code_hash = $1${lock(forUpdate)}`, [codeHash]);
+        const r = await first<CodeRow>(`SELECT * FROM authorization_codes WHERE code_hash = $1${lock(forUpdate)}`, [codeHash]);
         return r && { consent: r.consent, usableUntil: r.usable_until, grantId: optional(r.grant_id) };
       },
       async markRedeemed(codeHash, grantId) {
@@ -334,7 +386,7 @@ function bind(q: Queryable, db: Database): Store {
         );
       },
       async get(id) {
-        const r = await first('SELECT * FROM grants WHERE id = $1', [id]);
+        const r = await first<GrantRow>('SELECT * FROM grants WHERE id = $1', [id]);
         return r && grantFrom(r);
       },
       async extend(id, expiresAt) {
@@ -357,7 +409,7 @@ function bind(q: Queryable, db: Database): Store {
         ]);
       },
       async get(hash, now) {
-        const r = await first('SELECT * FROM access_tokens WHERE token_hash = $1 AND expires_at > $2', [hash, now]);
+        const r = await first<AccessTokenRow>('SELECT * FROM access_tokens WHERE token_hash = $1 AND expires_at > $2', [hash, now]);
         return r && accessTokenFrom(r);
       },
       async isActive(jti, now) {
@@ -378,8 +430,10 @@ function bind(q: Queryable, db: Database): Store {
         ]);
       },
       async get(hash, forUpdate) {
-        const r = await first(`SELECT * FROM refresh_tokens WHERE token_hash = $1${lock(forUpdate)}`, [hash]);
-        return r && { tokenHash: r.token_hash, grantId: r.grant_id, clientId: r.client_id, usedAt: optional(r.used_at), expiresAt: r.expires_at };
+        const r = await first<RefreshTokenRow>(`SELECT * FROM refresh_tokens WHERE token_hash = $1${lock(forUpdate)}`, [hash]);
+        return (
+          r && { tokenHash: r.token_hash, grantId: r.grant_id, clientId: r.client_id, usedAt: optional(r.used_at), expiresAt: r.expires_at }
+        );
       },
       async markUsed(hash, now) {
         await run('UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1', [hash, now]);
@@ -391,9 +445,10 @@ function bind(q: Queryable, db: Database): Store {
         await q.query('SELECT pg_advisory_xact_lock($1)', [SIGNING_KEYS_LOCK]);
       },
       async list(now) {
-        const found = await rows('SELECT * FROM signing_keys WHERE expires_at IS NULL OR expires_at > $1 ORDER BY created_at DESC, kid', [
-          now,
-        ]);
+        const found = await rows<SigningKeyRow>(
+          'SELECT * FROM signing_keys WHERE expires_at IS NULL OR expires_at > $1 ORDER BY created_at DESC, kid',
+          [now],
+        );
         return found.map((r) => ({
           kid: r.kid,
           publicJwk: r.public_jwk,

@@ -20,7 +20,6 @@ import { OAuthError } from './errors.ts';
 import type { SigningKeys } from './keys.ts';
 import { tokenHash, type AccessTokenRecord, type Consent, type Grant, type RefreshTokenRecord, type Store } from './store.ts';
 
-
 export interface IssuedToken {
   accessToken: string;
   expiresIn: number;
@@ -172,7 +171,8 @@ export class Tokens {
       return 'rotated';
     });
     if (outcome === 'revoked') throw revokedGrant();
-    if (outcome === 'reused') throw new OAuthError('invalid_grant', 'The refresh token was used twice; every token of this sign-in is revoked');
+    if (outcome === 'reused')
+      throw new OAuthError('invalid_grant', 'The refresh token was used twice; every token of this sign-in is revoked');
     return this.#issued(access, scope, next);
   }
 

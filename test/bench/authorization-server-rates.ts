@@ -46,7 +46,12 @@ export interface AuthorizationServerRates {
 const REDIRECT = 'https://agent.example/cb';
 
 /** Runs `work` from `concurrency` loops until `items` run out or `durationMs` passes. */
-async function drive<T>(items: T[], concurrency: number, durationMs: number, work: (item: T, worker: number) => Promise<void>): Promise<Rate> {
+async function drive<T>(
+  items: T[],
+  concurrency: number,
+  durationMs: number,
+  work: (item: T, worker: number) => Promise<void>,
+): Promise<Rate> {
   const started = performance.now();
   let next = 0;
   let count = 0;
@@ -93,7 +98,11 @@ export async function measureAuthorizationServerRates(options: {
     });
   try {
     const clientId = (
-      await registerClient(as.url, { redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none', grant_types: ['authorization_code', 'refresh_token'] })
+      await registerClient(as.url, {
+        redirect_uris: [REDIRECT],
+        token_endpoint_auth_method: 'none',
+        grant_types: ['authorization_code', 'refresh_token'],
+      })
     ).body.client_id as string;
 
     // One sign-in per parallel refresher: each rotates its own refresh token.
@@ -132,7 +141,11 @@ export async function measureAuthorizationServerRates(options: {
     const phases = async (ms: number) => {
       const accessTokens: string[] = [];
       const issuance = await drive(Array.from({ length: 1_000_000 }), concurrency, ms, async (_, worker) => {
-        const response = await post(AS_PATHS.token, { grant_type: 'refresh_token', client_id: clientId, refresh_token: refreshTokens[worker]! });
+        const response = await post(AS_PATHS.token, {
+          grant_type: 'refresh_token',
+          client_id: clientId,
+          refresh_token: refreshTokens[worker]!,
+        });
         if (response.status !== 200) throw new Error(`refresh answered ${response.status}: ${await response.text()}`);
         const body = (await response.json()) as { access_token: string; refresh_token: string };
         refreshTokens[worker] = body.refresh_token;

@@ -24,7 +24,10 @@ describe('the database out of reach at start', { timeout: 120_000 }, () => {
       startTestStack({}, { databaseUrl: `postgres://authorization_server:pw-s3cret@127.0.0.1:${port}/authorization_server` }),
       (error: Error) => {
         assert.match(error.message, /^authorization-server: exited during start/);
-        assert.match(error.message, new RegExp(`Cannot reach PostgreSQL at 127\\.0\\.0\\.1:${port} \\(database authorization_server\\): .*ECONNREFUSED`));
+        assert.match(
+          error.message,
+          new RegExp(`Cannot reach PostgreSQL at 127\\.0\\.0\\.1:${port} \\(database authorization_server\\): .*ECONNREFUSED`),
+        );
         assert.doesNotMatch(error.message, /pw-s3cret/);
         return true;
       },
@@ -73,7 +76,9 @@ describe('the database lost and back under load', { skip: database.skip, timeout
       }
       const ms = performance.now() - started;
       if (response.ok && onSuccess) await onSuccess(response);
-      const body = response.ok ? (await response.body?.cancel(), undefined) : ((await response.json().catch(() => ({}))) as { error?: string });
+      const body = response.ok
+        ? (await response.body?.cancel(), undefined)
+        : ((await response.json().catch(() => ({}))) as { error?: string });
       answers.push({ phase, status: response.status, ms, error: body?.error, retryAfter: response.headers.get('retry-after') });
     };
     const register = () =>
@@ -128,7 +133,11 @@ describe('the database lost and back under load', { skip: database.skip, timeout
 
     const during = answers.filter((a) => a.phase !== 'pass');
     const unexpected = answers.filter((a) => ![200, 201, 503].includes(a.status));
-    assert.deepEqual(unexpected.slice(0, 5), [], `${unexpected.length} answers other than 200, 201 or 503:\n${stack.output().slice(-3_000)}`);
+    assert.deepEqual(
+      unexpected.slice(0, 5),
+      [],
+      `${unexpected.length} answers other than 200, 201 or 503:\n${stack.output().slice(-3_000)}`,
+    );
     assert.ok(
       during.some((a) => a.status === 503),
       'requests needing the database were refused while it was away',

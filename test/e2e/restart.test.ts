@@ -93,7 +93,13 @@ describe('the local stack restarted on its data folder', { timeout: 240_000 }, (
       const answer = await fetch(model.endpoints.token, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ grant_type: 'authorization_code', client_id: clientId, code: 'x', redirect_uri: 'x', code_verifier: 'x' }),
+        body: new URLSearchParams({
+          grant_type: 'authorization_code',
+          client_id: clientId,
+          code: 'x',
+          redirect_uri: 'x',
+          code_verifier: 'x',
+        }),
       });
       if (((await answer.json()) as { error: string }).error !== 'invalid_grant') unknown.push(clientId);
     }

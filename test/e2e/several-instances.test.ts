@@ -10,7 +10,14 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { AS_PATHS, basicAuthorization, GRANT_TYPE, TOKEN_TYPE } from '@mcp-secured-api/contracts';
 import { authorizationServerEnv } from '../../infra/environments.ts';
-import { mailboxSnapshot, pageText, parseForms, readCode, signIn as headlessSignIn, UserAgent } from '../../infra/local/headless-sign-in.ts';
+import {
+  mailboxSnapshot,
+  pageText,
+  parseForms,
+  readCode,
+  signIn as headlessSignIn,
+  UserAgent,
+} from '../../infra/local/headless-sign-in.ts';
 import { readStackFile } from '../../infra/local/stack-file.ts';
 import { buildModel, type Model, type Secrets } from '../../infra/model.ts';
 import { startEntryPoint, type RunningEntryPoint } from '../support/entry-point.ts';
@@ -43,9 +50,15 @@ describe('two authorization servers on one PostgreSQL database', { skip: databas
     mail = await startMaildev();
     balancer = await startRoundRobin();
     model = buildModel(await readStackFile('dev'), { origins: { login: balancer.url } });
-    const env = authorizationServerEnv(model, { authorizationServer: balancer.url, stocksApi: 'http://127.0.0.1:9', smtp: mail.smtp }, SECRETS, 0, {
-      databaseUrl: database.url,
-    });
+    const env = authorizationServerEnv(
+      model,
+      { authorizationServer: balancer.url, stocksApi: 'http://127.0.0.1:9', smtp: mail.smtp },
+      SECRETS,
+      0,
+      {
+        databaseUrl: database.url,
+      },
+    );
     // Started together on an empty database: the migrations and the first key must not race.
     instances = await Promise.all([startEntryPoint(MAIN, env), startEntryPoint(MAIN, env)]);
     balancer.backends = instances.map((i) => i.url);
@@ -191,7 +204,11 @@ describe('two authorization servers on one PostgreSQL database', { skip: databas
     await eventually(async () => assert.deepEqual(await kids(instances[1]!.url), second));
 
     for (const instance of instances) process.kill(instance.pid, 'SIGUSR2');
-    await waitFor(() => instances.every((i) => (i.output().match(/signing key rotated/g) ?? []).length >= (i === instances[0] ? 2 : 1)), 10_000, 'both rotations');
+    await waitFor(
+      () => instances.every((i) => (i.output().match(/signing key rotated/g) ?? []).length >= (i === instances[0] ? 2 : 1)),
+      10_000,
+      'both rotations',
+    );
     const third = await kids(instances[0]!.url);
     assert.equal(third.length, second.length + 1, 'one new key, not two');
     await eventually(async () => assert.deepEqual(await kids(instances[1]!.url), third));

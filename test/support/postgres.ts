@@ -19,14 +19,18 @@ const skipped = (skip: string): TestDatabase => ({ skip, url: '', drop: async ()
 export async function createTestDatabase(purpose: string): Promise<TestDatabase> {
   const server = process.env.TEST_DATABASE_URL;
   if (!server) {
-    return skipped(`TEST_DATABASE_URL is not set, so ${purpose} is not tested (set it to a PostgreSQL server, e.g. postgres://postgres@127.0.0.1:5432/test)`);
+    return skipped(
+      `TEST_DATABASE_URL is not set, so ${purpose} is not tested (set it to a PostgreSQL server, e.g. postgres://postgres@127.0.0.1:5432/test)`,
+    );
   }
   const admin = new pg.Client({ connectionString: server, connectionTimeoutMillis: 3_000 });
   try {
     await admin.connect();
   } catch (error) {
     const { hostname, port } = new URL(server);
-    return skipped(`No PostgreSQL server answers at ${hostname}:${port || 5432} (${(error as Error).message}), so ${purpose} is not tested`);
+    return skipped(
+      `No PostgreSQL server answers at ${hostname}:${port || 5432} (${(error as Error).message}), so ${purpose} is not tested`,
+    );
   }
   const name = `mcp_secured_api_test_${randomBytes(6).toString('hex')}`;
   try {
