@@ -59,7 +59,7 @@ const pidFile = (path: string) => join(path, 'stack.pid');
 /** The running stack that holds the folder, if any (not a stack that was killed). */
 async function holder(path: string): Promise<number | undefined> {
   const pid = Number(await readFile(pidFile(path), 'utf8').catch(() => ''));
-  return pid && pid !== process.pid && alive(pid) ? pid : undefined;
+  return pid && alive(pid) ? pid : undefined;
 }
 
 function inUse(path: string, pid: number): DataFolderInUseError {
