@@ -11,6 +11,8 @@ export const IMAGES = {
   curity: 'curity.azurecr.io/curity/idsvr:11.3.1',
   /** The npm package in devDependencies is pinned to the same version: one mail API everywhere. */
   maildev: 'maildev/maildev:2.2.1',
+  /** The database of the Kubernetes target when no existing one is named. */
+  postgres: 'postgres:17.6-bookworm',
   /** Base image of the services built from this repository. */
   node: 'node:22.21.1-bookworm-slim',
 } as const;

@@ -1,0 +1,28 @@
+/**
+ * The deployment's secrets, generated once by Pulumi's random provider and kept in the stack's
+ * encrypted state: every secret the model names, plus those only this target needs (the deployed
+ * PostgreSQL's password, and the key that encrypts the built-in server's signing keys at rest).
+ */
+import * as pulumi from '@pulumi/pulumi';
+import * as random from '@pulumi/random';
+import { SECRET_NAMES } from '../model.ts';
+
+export const KUBERNETES_SECRET_NAMES = [...new Set([...SECRET_NAMES, 'keyEncryptionKey', 'postgresPassword'] as const)];
+export type KubernetesSecretName = (typeof KUBERNETES_SECRET_NAMES)[number];
+export type KubernetesSecrets = Record<KubernetesSecretName, pulumi.Output<string>>;
+
+export class GeneratedSecrets extends pulumi.ComponentResource {
+  readonly values: KubernetesSecrets;
+
+  constructor(name: string, opts?: pulumi.ComponentResourceOptions) {
+    super('mcp-secured-api:kubernetes:GeneratedSecrets', name, {}, opts);
+    const values: Partial<KubernetesSecrets> = {};
+    for (const key of KUBERNETES_SECRET_NAMES) {
+      // Letters and digits only: the values travel in HTTP Basic credentials, URLs, YAML and XML unescaped.
+      const password = new random.RandomPassword(`${name}-${key}`, { length: 40, special: false }, { parent: this });
+      values[key] = pulumi.secret(password.result);
+    }
+    this.values = values as KubernetesSecrets;
+    this.registerOutputs({});
+  }
+}
