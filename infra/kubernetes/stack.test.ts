@@ -65,7 +65,9 @@ interface PodTemplate {
 const secrets = (key: string) => `random-secrets-${key}`;
 
 async function deploy(name: string, change: Partial<StackConfigInput> = {}, licence?: string) {
-  const model = buildModel(parseStackConfig({ ...dev, ...change, kubernetes: { ...(dev.kubernetes as object), ...(change.kubernetes as object) } }));
+  const model = buildModel(
+    parseStackConfig({ ...dev, ...change, kubernetes: { ...(dev.kubernetes as object), ...(change.kubernetes as object) } }),
+  );
   const stack = new Stack(name, { model, ...(licence ? { curityLicenseKey: licence } : {}) });
   await settled();
   const resources = recorded.filter((r) => r.name === name || r.name.startsWith(`${name}-`));
@@ -89,7 +91,8 @@ async function deploy(name: string, change: Partial<StackConfigInput> = {}, lice
         return [e.name, value];
       }),
     );
-  const rawSecret = (objectName: string) => resources.find((r) => r.type === 'kubernetes:core/v1:Secret' && deepPlain<K8sObject>(r.inputs).metadata.name === objectName)!;
+  const rawSecret = (objectName: string) =>
+    resources.find((r) => r.type === 'kubernetes:core/v1:Secret' && deepPlain<K8sObject>(r.inputs).metadata.name === objectName)!;
   return { model, stack, resources, objects, ofKind, one, template, container, env, rawSecret };
 }
 type Deployment = Awaited<ReturnType<typeof deploy>>;
@@ -115,11 +118,12 @@ function checkGraph(d: Deployment) {
   assert.deepEqual(names(d.ofKind('PodDisruptionBudget')), names(replicated));
   for (const pdb of d.ofKind('PodDisruptionBudget')) {
     const deployment = d.one('Deployment', pdb.metadata.name);
-    assert.deepEqual((pdb.spec!['selector'] as object), deployment.spec!['selector']);
+    assert.deepEqual(pdb.spec!['selector'] as object, deployment.spec!['selector']);
     assert.equal(pdb.spec!['minAvailable'], 1);
   }
   assert.ok(d.ofKind('NetworkPolicy').some((p) => p.metadata.name === 'default-deny'));
-  for (const o of d.objects.filter((x) => x.kind !== 'Namespace')) assert.equal(o.metadata.namespace, 'mcp-secured-api', `${o.kind} ${o.metadata.name}`);
+  for (const o of d.objects.filter((x) => x.kind !== 'Namespace'))
+    assert.equal(o.metadata.namespace, 'mcp-secured-api', `${o.kind} ${o.metadata.name}`);
 }
 
 test('built-in authorization server: every part as a valid object, scaled and guarded', async () => {
@@ -141,7 +145,9 @@ test('built-in authorization server: every part as a valid object, scaled and gu
   });
   const ns = d.one('Namespace', 'mcp-secured-api');
   assert.equal(ns.metadata.labels!['pod-security.kubernetes.io/enforce'], 'restricted');
-  const pvc = (d.one('StatefulSet', 'postgres').spec!['volumeClaimTemplates'] as { spec: { resources: { requests: { storage: string } } } }[])[0]!;
+  const pvc = (
+    d.one('StatefulSet', 'postgres').spec!['volumeClaimTemplates'] as { spec: { resources: { requests: { storage: string } } } }[]
+  )[0]!;
   assert.equal(pvc.spec.resources.requests.storage, '5Gi');
 });
 
@@ -181,13 +187,16 @@ test('every container: probes, requests and limits, least privilege, app.kuberne
 
 test('secrets only by reference: every secret value lives in a Secret, and each service gets the environment it reads', async () => {
   const d = await deploy('refs');
-  const values = ['gatewayClientSecret', 'mcpClientSecret', 'adminPassword', 'cookieSecret', 'keyEncryptionKey', 'postgresPassword'].map(secrets);
+  const values = ['gatewayClientSecret', 'mcpClientSecret', 'adminPassword', 'cookieSecret', 'keyEncryptionKey', 'postgresPassword'].map(
+    secrets,
+  );
   for (const o of d.objects.filter((x) => x.kind !== 'Secret')) {
     const text = JSON.stringify(o);
     for (const v of values) assert.ok(!text.includes(v), `${o.kind} ${o.metadata.name} holds no secret`);
     assert.ok(!text.includes('PRIVATE KEY'), `${o.kind} ${o.metadata.name} holds no private key`);
   }
-  for (const s of d.ofKind('Secret')) assert.ok(isSecretInput(d.rawSecret(s.metadata.name).inputs['stringData']), `${s.metadata.name} is a Pulumi secret`);
+  for (const s of d.ofKind('Secret'))
+    assert.ok(isSecretInput(d.rawSecret(s.metadata.name).inputs['stringData']), `${s.metadata.name} is a Pulumi secret`);
 
   const model = d.model;
   const internal = kubernetesInternalAddresses(model);
@@ -204,8 +213,18 @@ test('secrets only by reference: every secret value lives in a Secret, and each 
       databaseUrl: `postgresql://mcp_secured_api:${secrets('postgresPassword')}@postgres:5432/authorization_server`,
     }),
   );
-  const refs = (name: string) => (d.container('Deployment', name).env ?? []).filter((e) => e.valueFrom).map((e) => e.name).sort();
-  assert.deepEqual(refs('authorization-server'), ['COOKIE_SECRET', 'DATABASE_URL', 'GATEWAY_CLIENT_SECRET', 'KEY_ENCRYPTION_KEY', 'MCP_CLIENT_SECRET']);
+  const refs = (name: string) =>
+    (d.container('Deployment', name).env ?? [])
+      .filter((e) => e.valueFrom)
+      .map((e) => e.name)
+      .sort();
+  assert.deepEqual(refs('authorization-server'), [
+    'COOKIE_SECRET',
+    'DATABASE_URL',
+    'GATEWAY_CLIENT_SECRET',
+    'KEY_ENCRYPTION_KEY',
+    'MCP_CLIENT_SECRET',
+  ]);
   assert.deepEqual(refs('mcp-server'), ['CLIENT_SECRET']);
   assert.deepEqual(refs('stocks-api'), []);
   assert.equal(d.env('StatefulSet', 'postgres')['POSTGRES_PASSWORD'], secrets('postgresPassword'));
@@ -221,16 +240,35 @@ test('Curity: the init Job and the server from the generated files, no built-in 
   const job = d.container('Job', 'curity-init');
   assert.equal(job.image, IMAGES.curity);
   assert.match(job.command!.join(' '), /idsvr -I && idsvr -L default && cd \/opt\/idsvr\/etc\/liquibase && idsvr -L \.\/model-users\.xml$/);
-  assert.equal((d.one('Job', 'curity-init').spec!['template'] as PodTemplate).spec.containers[0]!.volumeMounts!.some((m) => m.mountPath.endsWith('model-users.xml')), true);
-  const jdbc = { JDBC_URL: 'jdbc:postgresql://postgres:5432/curity', JDBC_USERNAME: 'mcp_secured_api', JDBC_PASSWORD: secrets('postgresPassword') };
+  assert.equal(
+    (d.one('Job', 'curity-init').spec!['template'] as PodTemplate).spec.containers[0]!.volumeMounts!.some((m) =>
+      m.mountPath.endsWith('model-users.xml'),
+    ),
+    true,
+  );
+  const jdbc = {
+    JDBC_URL: 'jdbc:postgresql://postgres:5432/curity',
+    JDBC_USERNAME: 'mcp_secured_api',
+    JDBC_PASSWORD: secrets('postgresPassword'),
+  };
   assert.deepEqual(d.env('Job', 'curity-init'), jdbc);
 
   const generated = generateCurityConfig(d.model, { smtp: smtpServer(d.model) });
   const files = d.one('ConfigMap', 'curity-files').data!;
   assert.deepEqual(Object.values(files).sort(), generated.files.map((f) => f.content).sort());
-  for (const content of Object.values(files)) assert.ok(!content.includes('LICENCE-TEXT') && !content.includes('random-'), 'no secret in the files');
-  const mounted = d.container('Deployment', 'curity').volumeMounts!.map((m) => m.mountPath).sort();
-  assert.deepEqual(mounted, generated.files.map((f) => f.path).filter((p) => !p.endsWith('model-users.xml')).sort());
+  for (const content of Object.values(files))
+    assert.ok(!content.includes('LICENCE-TEXT') && !content.includes('random-'), 'no secret in the files');
+  const mounted = d
+    .container('Deployment', 'curity')
+    .volumeMounts!.map((m) => m.mountPath)
+    .sort();
+  assert.deepEqual(
+    mounted,
+    generated.files
+      .map((f) => f.path)
+      .filter((p) => !p.endsWith('model-users.xml'))
+      .sort(),
+  );
 
   const env = d.env('Deployment', 'curity');
   for (const parameter of generated.parameters) assert.ok(env[parameter], `${parameter} is set, or Curity stops at boot`);
@@ -249,14 +287,21 @@ test('Curity: the init Job and the server from the generated files, no built-in 
       jdbcPassword: jdbc.JDBC_PASSWORD,
     }),
   );
-  const plainEnv = (d.container('Deployment', 'curity').env ?? []).filter((e) => e.value !== undefined).map((e) => e.name).sort();
+  const plainEnv = (d.container('Deployment', 'curity').env ?? [])
+    .filter((e) => e.value !== undefined)
+    .map((e) => e.name)
+    .sort();
   assert.deepEqual(plainEnv, ['ADMIN', 'LOGGING_LEVEL']);
-  for (const o of d.objects.filter((x) => x.kind !== 'Secret')) assert.ok(!JSON.stringify(o).includes('LICENCE-TEXT'), `${o.kind} ${o.metadata.name}`);
+  for (const o of d.objects.filter((x) => x.kind !== 'Secret'))
+    assert.ok(!JSON.stringify(o).includes('LICENCE-TEXT'), `${o.kind} ${o.metadata.name}`);
 
   const kong = parse(d.one('Secret', 'gateway-config').stringData!['kong.yml']!);
   assert.ok(kong.services.some((s: { name: string; url: string }) => s.name === 'admin' && s.url === 'http://curity:6749'));
   assert.equal(d.stack.endpoints.adminUi, 'https://admin.demo.example/admin');
-  assert.match(await value(d.stack.hostsLine), /^203\.0\.113\.10 api\.demo\.example mcp\.demo\.example login\.demo\.example admin\.demo\.example mail\.demo\.example$/);
+  assert.match(
+    await value(d.stack.hostsLine),
+    /^203\.0\.113\.10 api\.demo\.example mcp\.demo\.example login\.demo\.example admin\.demo\.example mail\.demo\.example$/,
+  );
 });
 
 const value = async <T>(o: import('@pulumi/pulumi').Output<T>) => (await resolve(o)).value;
@@ -267,7 +312,8 @@ test('https behind a LoadBalancer: Kong terminates TLS with the generated certif
   assert.equal(service.spec!['type'], 'LoadBalancer');
   assert.equal(service.spec!['externalTrafficPolicy'], 'Local');
   assert.deepEqual(service.spec!['ports'], [{ name: 'https', port: 443, targetPort: 8443, protocol: 'TCP' }]);
-  for (const s of d.ofKind('Service').filter((x) => x.metadata.name !== 'gateway')) assert.notEqual(s.spec!['type'], 'LoadBalancer', 'only the gateway is exposed');
+  for (const s of d.ofKind('Service').filter((x) => x.metadata.name !== 'gateway'))
+    assert.notEqual(s.spec!['type'], 'LoadBalancer', 'only the gateway is exposed');
   assert.deepEqual(d.ofKind('Ingress'), []);
   const tls = d.one('Secret', 'gateway-tls');
   assert.equal(tls.type, 'kubernetes.io/tls');
@@ -296,12 +342,23 @@ test('an Ingress class: TLS from the named Secret at the Ingress, Kong plain beh
   const d = await deploy('ing', { kubernetes: { ingressClassName: 'nginx', tlsSecretName: 'company-tls' } });
   checkGraph(d);
   assert.equal(d.resources.filter((r) => r.type.startsWith('tls:')).length, 0, 'no certificate generated');
-  assert.deepEqual(d.ofKind('Secret').map((s) => s.metadata.name).filter((n) => n.includes('tls')), []);
+  assert.deepEqual(
+    d
+      .ofKind('Secret')
+      .map((s) => s.metadata.name)
+      .filter((n) => n.includes('tls')),
+    [],
+  );
   const ingress = d.one('Ingress', 'gateway');
   assert.equal(ingress.spec!['ingressClassName'], 'nginx');
-  assert.deepEqual(ingress.spec!['tls'], [{ hosts: ['api.demo.example', 'mcp.demo.example', 'login.demo.example', 'mail.demo.example'], secretName: 'company-tls' }]);
+  assert.deepEqual(ingress.spec!['tls'], [
+    { hosts: ['api.demo.example', 'mcp.demo.example', 'login.demo.example', 'mail.demo.example'], secretName: 'company-tls' },
+  ]);
   const rules = ingress.spec!['rules'] as { host: string; http: { paths: { backend: unknown }[] } }[];
-  assert.deepEqual(rules.map((r) => r.host), ['api.demo.example', 'mcp.demo.example', 'login.demo.example', 'mail.demo.example']);
+  assert.deepEqual(
+    rules.map((r) => r.host),
+    ['api.demo.example', 'mcp.demo.example', 'login.demo.example', 'mail.demo.example'],
+  );
   assert.deepEqual(rules[0]!.http.paths[0]!.backend, { service: { name: 'gateway', port: { name: 'http' } } });
   assert.equal(d.one('Service', 'gateway').spec!['type'], 'ClusterIP');
   assert.equal(d.env('Deployment', 'gateway')['KONG_PROXY_LISTEN'], '0.0.0.0:8000');
@@ -321,7 +378,8 @@ test('a real mail relay and an existing database: no inbox, no PostgreSQL pod, t
   assert.equal(env['DATABASE_URL'], url);
   assert.equal(env['SMTP_HOST'], 'smtp.example.com');
   assert.equal(env['SMTP_PORT'], '587');
-  for (const o of d.objects.filter((x) => x.kind !== 'Secret')) assert.ok(!JSON.stringify(o).includes('db-password-1'), `${o.kind} ${o.metadata.name}`);
+  for (const o of d.objects.filter((x) => x.kind !== 'Secret'))
+    assert.ok(!JSON.stringify(o).includes('db-password-1'), `${o.kind} ${o.metadata.name}`);
   const kong = parse(d.one('Secret', 'gateway-config').stringData!['kong.yml']!);
   assert.ok(!JSON.stringify(kong).includes('mail.'));
   assert.equal(d.stack.endpoints.mailInbox, undefined);
@@ -340,7 +398,9 @@ function snapshot(d: Deployment, prefix: string): Map<string, string> {
   return new Map(
     d.resources.map((r) => {
       const plainInputs = deepPlain<K8sObject>(r.inputs);
-      const key = r.type.startsWith('kubernetes:') ? `${plainInputs.kind}/${plainInputs.metadata.name}` : `${r.type}/${r.name.slice(prefix.length + 1)}`;
+      const key = r.type.startsWith('kubernetes:')
+        ? `${plainInputs.kind}/${plainInputs.metadata.name}`
+        : `${r.type}/${r.name.slice(prefix.length + 1)}`;
       return [key, JSON.stringify(plainInputs)];
     }),
   );

@@ -84,10 +84,19 @@ function types(policy: Policy): string[] {
 }
 
 /** Whether `direction` traffic of `self` with `other` is allowed by the policies that select `self`. */
-function allowedAt(policies: Policy[], self: Endpoint, other: Endpoint, port: number, protocol: string, direction: 'Ingress' | 'Egress'): boolean {
+function allowedAt(
+  policies: Policy[],
+  self: Endpoint,
+  other: Endpoint,
+  port: number,
+  protocol: string,
+  direction: 'Ingress' | 'Egress',
+): boolean {
   const pod = self.pod;
   if (!pod) return true; // Addresses outside the cluster are not governed by NetworkPolicies.
-  const selecting = policies.filter((p) => p.namespace === pod.namespace && types(p).includes(direction) && selects(p.spec.podSelector, pod.labels));
+  const selecting = policies.filter(
+    (p) => p.namespace === pod.namespace && types(p).includes(direction) && selects(p.spec.podSelector, pod.labels),
+  );
   if (!selecting.length) return true; // Not isolated in this direction.
   return selecting.some((p) =>
     (direction === 'Ingress' ? p.spec.ingress : p.spec.egress)?.some((rule) => {
@@ -99,5 +108,8 @@ function allowedAt(policies: Policy[], self: Endpoint, other: Endpoint, port: nu
 
 /** Whether a connection from `source` to `destination` on `port` gets through. */
 export function connectionAllowed(policies: Policy[], source: Endpoint, destination: Endpoint, port: number, protocol = 'TCP'): boolean {
-  return allowedAt(policies, source, destination, port, protocol, 'Egress') && allowedAt(policies, destination, source, port, protocol, 'Ingress');
+  return (
+    allowedAt(policies, source, destination, port, protocol, 'Egress') &&
+    allowedAt(policies, destination, source, port, protocol, 'Ingress')
+  );
 }

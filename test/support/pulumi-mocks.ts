@@ -56,7 +56,12 @@ function computedOutputs(type: string, name: string, inputs: Record<string, unkn
     case 'random:index/randomPassword:RandomPassword':
       return { result: `random-${name}` };
     case 'random:index/randomId:RandomId':
-      return { hex: createHash('sha256').update(name).digest('hex').slice(0, Number(inputs['byteLength'] ?? 32) * 2) };
+      return {
+        hex: createHash('sha256')
+          .update(name)
+          .digest('hex')
+          .slice(0, Number(inputs['byteLength'] ?? 32) * 2),
+      };
     case 'kubernetes:core/v1:Service':
       // A cloud load balancer's address, as its controller reports it in the status.
       return (inputs['spec'] as { type?: string } | undefined)?.type === 'LoadBalancer'
