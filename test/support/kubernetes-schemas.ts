@@ -39,6 +39,6 @@ export function validateKubernetesObject(object: { apiVersion?: string; kind?: s
   try {
     new Model(object as never).validate();
   } catch (err) {
-    throw new Error(`${key} ${object.metadata?.name ?? '(unnamed)'} is invalid: ${(err as Error).message}`);
+    throw new Error(`${key} ${object.metadata?.name ?? '(unnamed)'} is invalid: ${(err as Error).message}`, { cause: err });
   }
 }
