@@ -12,7 +12,17 @@ export interface InternalAddresses {
   authorizationServer: string;
   /** Base URL of the stocks API, e.g. http://stocks-api:3000 */
   stocksApi: string;
-  smtp: { host: string; port: number };
+  /** The mail server one-time codes go to: the test inbox, or a relay with TLS and credentials. */
+  smtp: {
+    host: string;
+    port: number;
+    security?: 'none' | 'starttls' | 'tls';
+    user?: string;
+    /** The relay's password (a secret). */
+    password?: string;
+    /** The sender; by default no-reply@<domain>. */
+    from?: string;
+  };
 }
 
 export type Env = Record<string, string>;
@@ -75,7 +85,10 @@ export function authorizationServerEnv(
     COOKIE_SECRET: secrets.cookieSecret,
     SMTP_HOST: internal.smtp.host,
     SMTP_PORT: String(internal.smtp.port),
-    MAIL_FROM: `no-reply@${model.config.domain}`,
+    MAIL_FROM: internal.smtp.from ?? `no-reply@${model.config.domain}`,
+    ...(internal.smtp.security ? { SMTP_SECURITY: internal.smtp.security } : {}),
+    ...(internal.smtp.user ? { SMTP_USER: internal.smtp.user } : {}),
+    ...(internal.smtp.password ? { SMTP_PASSWORD: internal.smtp.password } : {}),
     CIMD_ALLOW_LOOPBACK: options.allowLoopbackClientMetadata ? 'true' : 'false',
     // Browsers and clients reach the login host through the gateway in both targets; it appends the
     // client's address to X-Forwarded-For, which the server's per-address rate limits then use.

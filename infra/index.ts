@@ -8,10 +8,13 @@ import { KubernetesStack } from './kubernetes/stack.ts';
 import { buildModel, PROJECT } from './model.ts';
 import { readStackConfig } from './pulumi-config.ts';
 
-const { config, curityLicenseKey } = readStackConfig();
+const { config, curityLicenseKey, smtpPassword } = readStackConfig();
 const model = buildModel(config);
 const args = { model, ...(curityLicenseKey ? { curityLicenseKey } : {}) };
-const stack = config.target === 'kubernetes' ? new KubernetesStack(PROJECT, args) : new McpSecuredApiStack(PROJECT, args);
+const stack =
+  config.target === 'kubernetes'
+    ? new KubernetesStack(PROJECT, { ...args, ...(smtpPassword ? { smtpPassword } : {}) })
+    : new McpSecuredApiStack(PROJECT, args);
 
 export const target = config.target;
 export const authorizationServer = config.authorizationServer;

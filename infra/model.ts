@@ -201,33 +201,32 @@ export const stackConfigSchema = z
   })
   .strict()
   .superRefine((config, ctx) => {
-    if (config.target !== 'kubernetes') return;
     const k = config.kubernetes;
+    const issue = (path: string[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+    if (config.smtpPassword && !config.smtp?.user) {
+      issue(['smtp', 'user'], 'is required with smtpPassword: name the account the relay knows');
+    }
+    if (k.autoscaling.mcpServerMaxReplicas < k.replicas.mcpServer) {
+      issue(
+        ['kubernetes', 'autoscaling', 'mcpServerMaxReplicas'],
+        `must be at least kubernetes.replicas.mcpServer (${k.replicas.mcpServer})`,
+      );
+    }
+    if (config.target !== 'kubernetes') return;
     for (const key of ['imageRegistry', 'imageTag'] as const) {
       if (!k[key]) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['kubernetes', key],
-          message:
-            'is required for target "kubernetes": the cluster pulls the images built from this repository from a registry ' +
+        issue(
+          ['kubernetes', key],
+          'is required for target "kubernetes": the cluster pulls the images built from this repository from a registry ' +
             '(see "Deploying to Kubernetes" in the README for the build and push commands)',
-        });
+        );
       }
     }
     if (!k.mailInbox && !config.smtp) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['smtp'],
-        message:
-          'is required when kubernetes.mailInbox is false: name the mail relay that sends one-time codes, such as {host: smtp.example.com}',
-      });
-    }
-    if (k.autoscaling.mcpServerMaxReplicas < k.replicas.mcpServer) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['kubernetes', 'autoscaling', 'mcpServerMaxReplicas'],
-        message: `must be at least kubernetes.replicas.mcpServer (${k.replicas.mcpServer})`,
-      });
+      issue(
+        ['smtp'],
+        'is required when kubernetes.mailInbox is false: name the mail relay that sends one-time codes, such as {host: smtp.example.com}',
+      );
     }
   });
 

@@ -30,28 +30,28 @@ export interface SplitEnvironment {
 
 const STAND_IN = /\u00ab[^\u00bb]*\u00bb/;
 
-function standIns<K extends string>(keys: readonly K[], variant: string): Record<K, string> {
-  return Object.fromEntries(keys.map((k) => [k, `\u00ab${k}:${variant}\u00bb`])) as Record<K, string>;
+function standIns(keys: readonly string[], variant: string): Record<string, string> {
+  return Object.fromEntries(keys.map((k) => [k, `\u00ab${k}:${variant}\u00bb`]));
 }
 
 /**
  * Builds the environment from `build`, given the secrets it needs; variables that depend on a
  * secret are read from the Secret `secretName`, under their own names.
  */
-export function splitEnvironment<K extends string>(
-  build: (secrets: Record<K, string>) => Env,
-  secrets: Record<K, pulumi.Input<string>>,
+export function splitEnvironment<M extends Record<string, pulumi.Input<string> | undefined>>(
+  build: (secrets: { [K in keyof M]: string }) => Env,
+  secrets: M,
   secretName: string,
 ): SplitEnvironment {
-  const keys = Object.keys(secrets) as K[];
-  const a = build(standIns(keys, 'a'));
-  const b = build(standIns(keys, 'b'));
+  const keys = Object.keys(secrets);
+  const a = build(standIns(keys, 'a') as { [K in keyof M]: string });
+  const b = build(standIns(keys, 'b') as { [K in keyof M]: string });
   const names = Object.keys(a);
   const secretKeys = names.filter((name) => a[name] !== b[name] || STAND_IN.test(a[name]!));
   const env: EnvVar[] = names.map((name) =>
     secretKeys.includes(name) ? { name, valueFrom: { secretKeyRef: { name: secretName, key: name } } } : { name, value: a[name]! },
   );
-  const real = pulumi.all(secrets as Record<string, pulumi.Input<string>>).apply((values) => build(values as Record<K, string>));
+  const real = pulumi.all(secrets as Record<string, pulumi.Input<string>>).apply((values) => build(values as { [K in keyof M]: string }));
   const secretData = pulumi.secret(real.apply((e) => Object.fromEntries(secretKeys.map((name) => [name, e[name]!]))));
   return { secretName, env, secretKeys, secretData, checksum: secretData.apply(digest) };
 }

@@ -87,11 +87,17 @@ export function kubernetesUpstreams(model: Model): KongUpstreams {
   };
 }
 
-/** The mail server one-time codes go to: the inbox in the namespace, or the configured relay. */
-export function smtpServer(model: Model): { host: string; port: number } {
+/** The mail server one-time codes go to: the inbox in the namespace, or the configured relay (its password aside). */
+export function smtpServer(model: Model): InternalAddresses['smtp'] {
   const relay = model.config.smtp;
   if (model.config.kubernetes.mailInbox || !relay) return { host: PARTS.maildev, port: PORTS.maildevSmtp };
-  return { host: relay.host, port: relay.port };
+  return {
+    host: relay.host,
+    port: relay.port,
+    security: relay.security,
+    ...(relay.user ? { user: relay.user } : {}),
+    ...(relay.from ? { from: relay.from } : {}),
+  };
 }
 
 export function kubernetesInternalAddresses(model: Model): InternalAddresses {

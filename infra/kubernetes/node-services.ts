@@ -132,6 +132,8 @@ export interface BuiltinAuthorizationServerArgs extends NodeServiceArgs {
   secrets: Pick<KubernetesSecrets, 'gatewayClientSecret' | 'mcpClientSecret' | 'cookieSecret' | 'keyEncryptionKey'>;
   /** The PostgreSQL URL its state lives in (a secret). */
   databaseUrl: pulumi.Input<string>;
+  /** The mail relay's password (a secret), when it needs one. */
+  smtpPassword?: pulumi.Input<string>;
 }
 
 /**
@@ -140,12 +142,21 @@ export interface BuiltinAuthorizationServerArgs extends NodeServiceArgs {
  */
 export function builtinAuthorizationServerEnv(
   model: Model,
-  secrets: { gatewayClientSecret: string; mcpClientSecret: string; cookieSecret: string; keyEncryptionKey: string; databaseUrl: string },
+  secrets: {
+    gatewayClientSecret: string;
+    mcpClientSecret: string;
+    cookieSecret: string;
+    keyEncryptionKey: string;
+    databaseUrl: string;
+    smtpPassword?: string;
+  },
 ): Env {
+  const internal = kubernetesInternalAddresses(model);
+  if (secrets.smtpPassword) internal.smtp.password = secrets.smtpPassword;
   return {
     DATABASE_URL: secrets.databaseUrl,
     KEY_ENCRYPTION_KEY: secrets.keyEncryptionKey,
-    ...authorizationServerEnv(model, kubernetesInternalAddresses(model), secrets, PORTS.authorizationServer),
+    ...authorizationServerEnv(model, internal, secrets, PORTS.authorizationServer),
   };
 }
 
@@ -160,7 +171,14 @@ export class BuiltinAuthorizationServer extends pulumi.ComponentResource {
     const { gatewayClientSecret, mcpClientSecret, cookieSecret, keyEncryptionKey } = args.secrets;
     const environment = splitEnvironment(
       (s) => builtinAuthorizationServerEnv(model, s),
-      { gatewayClientSecret, mcpClientSecret, cookieSecret, keyEncryptionKey, databaseUrl: args.databaseUrl },
+      {
+        gatewayClientSecret,
+        mcpClientSecret,
+        cookieSecret,
+        keyEncryptionKey,
+        databaseUrl: args.databaseUrl,
+        ...(args.smtpPassword ? { smtpPassword: args.smtpPassword } : {}),
+      },
       `${PARTS.authorizationServer}-env`,
     );
     this.workload = nodeService(

@@ -64,11 +64,11 @@ interface PodTemplate {
 
 const secrets = (key: string) => `random-secrets-${key}`;
 
-async function deploy(name: string, change: Partial<StackConfigInput> = {}, licence?: string) {
+async function deploy(name: string, change: Partial<StackConfigInput> = {}, licence?: string, smtpPassword?: string) {
   const model = buildModel(
     parseStackConfig({ ...dev, ...change, kubernetes: { ...(dev.kubernetes as object), ...(change.kubernetes as object) } }),
   );
-  const stack = new Stack(name, { model, ...(licence ? { curityLicenseKey: licence } : {}) });
+  const stack = new Stack(name, { model, ...(licence ? { curityLicenseKey: licence } : {}), ...(smtpPassword ? { smtpPassword } : {}) });
   await settled();
   const resources = recorded.filter((r) => r.name === name || r.name.startsWith(`${name}-`));
   const objects = resources.filter((r) => r.type.startsWith('kubernetes:')).map((r) => deepPlain<K8sObject>(r.inputs));
@@ -367,10 +367,16 @@ test('an Ingress class: TLS from the named Secret at the Ingress, Kong plain beh
 
 test('a real mail relay and an existing database: no inbox, no PostgreSQL pod, the URL only in a Secret', async () => {
   const url = 'postgresql://app:db-password-1@db.internal.example:6543/mcp?sslmode=require';
-  const d = await deploy('ext', {
-    smtp: { host: 'smtp.example.com', port: 587, user: 'mailer' },
-    kubernetes: { mailInbox: false, databaseUrl: url },
-  });
+  const d = await deploy(
+    'ext',
+    {
+      smtp: { host: 'smtp.example.com', port: 587, user: 'mailer', from: 'codes@example.com' },
+      smtpPassword: 'relay-password-1',
+      kubernetes: { mailInbox: false, databaseUrl: url },
+    },
+    undefined,
+    'relay-password-1',
+  );
   checkGraph(d);
   assert.deepEqual(d.ofKind('StatefulSet'), []);
   assert.ok(!names(d.ofKind('Deployment')).includes('maildev'));

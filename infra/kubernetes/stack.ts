@@ -27,6 +27,8 @@ export interface KubernetesStackArgs {
   model: Model;
   /** Curity's licence, a Pulumi secret; required when the model's authorization server is Curity. */
   curityLicenseKey?: pulumi.Input<string>;
+  /** The mail relay's password, a Pulumi secret. */
+  smtpPassword?: pulumi.Input<string>;
 }
 
 /** The public URLs without the mail inbox when none runs. */
@@ -121,7 +123,14 @@ export class KubernetesStack extends pulumi.ComponentResource {
     } else {
       authorizationServer = new BuiltinAuthorizationServer(
         `${name}-authorization-server`,
-        { model, namespace, image: images.authorizationServer, secrets, databaseUrl: database },
+        {
+          model,
+          namespace,
+          image: images.authorizationServer,
+          secrets,
+          databaseUrl: database,
+          ...(args.smtpPassword && !k.mailInbox ? { smtpPassword: args.smtpPassword } : {}),
+        },
         { parent: this, dependsOn: [policies, ...(postgres ? [postgres] : [])] },
       );
     }
