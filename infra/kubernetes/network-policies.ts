@@ -12,7 +12,7 @@
 import { isIP } from 'node:net';
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
-import type { Model } from '../model.ts';
+import { PROJECT, type Model } from '../model.ts';
 import { gatewayExposure } from './gateway.ts';
 import { PARTS, PORTS, selectorLabels, smtpServer, type PartName } from './names.ts';
 
@@ -159,7 +159,7 @@ export class NetworkPolicies extends pulumi.ComponentResource {
             metadata: {
               name: policy,
               namespace: args.namespace,
-              labels: { 'app.kubernetes.io/part-of': 'mcp-secured-api', 'app.kubernetes.io/managed-by': 'pulumi' },
+              labels: { 'app.kubernetes.io/part-of': PROJECT, 'app.kubernetes.io/managed-by': 'pulumi' },
             },
             spec,
           },

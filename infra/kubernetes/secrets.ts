@@ -4,8 +4,8 @@
  * PostgreSQL's password, and the key that encrypts the built-in server's signing keys at rest).
  */
 import * as pulumi from '@pulumi/pulumi';
-import * as random from '@pulumi/random';
 import { SECRET_NAMES } from '../model.ts';
+import { randomSecrets } from '../random-secrets.ts';
 
 export const KUBERNETES_SECRET_NAMES = [...new Set([...SECRET_NAMES, 'keyEncryptionKey', 'postgresPassword'] as const)];
 export type KubernetesSecretName = (typeof KUBERNETES_SECRET_NAMES)[number];
@@ -16,13 +16,7 @@ export class GeneratedSecrets extends pulumi.ComponentResource {
 
   constructor(name: string, opts?: pulumi.ComponentResourceOptions) {
     super('mcp-secured-api:kubernetes:GeneratedSecrets', name, {}, opts);
-    const values: Partial<KubernetesSecrets> = {};
-    for (const key of KUBERNETES_SECRET_NAMES) {
-      // Letters and digits only: the values travel in HTTP Basic credentials, URLs, YAML and XML unescaped.
-      const password = new random.RandomPassword(`${name}-${key}`, { length: 40, special: false }, { parent: this });
-      values[key] = pulumi.secret(password.result);
-    }
-    this.values = values as KubernetesSecrets;
+    this.values = randomSecrets(this, name, KUBERNETES_SECRET_NAMES);
     this.registerOutputs({});
   }
 }

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { parse } from 'yaml';
 import { generateCurityConfig } from '../curity/config.ts';
 import { mcpServerEnv, stocksApiEnv } from '../environments.ts';
+import { publicEndpoints } from '../endpoints.ts';
 import { generateKongConfig } from '../kong/generate.ts';
 import { buildModel, parseStackConfig, type StackConfigInput } from '../model.ts';
 import { IMAGES } from '../versions.ts';
@@ -327,14 +328,8 @@ test('https behind a LoadBalancer: Kong terminates TLS with the generated certif
   assert.deepEqual(request.inputs['dnsNames'], ['api.demo.example', 'mcp.demo.example', 'login.demo.example', 'mail.demo.example']);
   assert.equal(await value(d.stack.hostsLine), '203.0.113.10 api.demo.example mcp.demo.example login.demo.example mail.demo.example');
   assert.match((await value(d.stack.caCertificate)) ?? '', /BEGIN CERTIFICATE/);
-  assert.deepEqual(d.stack.endpoints, {
-    mcpServer: 'https://mcp.demo.example/',
-    resourceMetadata: 'https://mcp.demo.example/.well-known/oauth-protected-resource',
-    stocksApi: 'https://api.demo.example/stocks',
-    issuer: 'https://login.demo.example/oauth/v2/oauth-anonymous',
-    authorizationServerMetadata: 'https://login.demo.example/.well-known/oauth-authorization-server/oauth/v2/oauth-anonymous',
-    mailInbox: 'https://mail.demo.example/',
-  });
+  // The same public URLs as the Docker target.
+  assert.deepEqual(d.stack.endpoints, publicEndpoints(d.model));
   assert.equal((await resolve(d.stack.adminPassword)).secret, true);
 });
 
