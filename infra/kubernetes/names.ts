@@ -16,6 +16,7 @@ export const PARTS = {
   curity: 'curity',
   curityInit: 'curity-init',
   postgres: 'postgres',
+  postgresInit: 'postgres-init',
   maildev: 'maildev',
 } as const;
 export type PartName = (typeof PARTS)[keyof typeof PARTS];
@@ -29,6 +30,7 @@ const COMPONENT: Record<PartName, string> = {
   curity: 'authorization-server',
   'curity-init': 'database-init',
   postgres: 'database',
+  'postgres-init': 'database-init',
   maildev: 'mail',
 };
 
@@ -37,7 +39,6 @@ export const PORTS = {
   stocksApi: 3000,
   mcpServer: 3000,
   authorizationServer: 8443,
-  postgres: 5432,
   maildevWeb: 1080,
   maildevSmtp: 1025,
   /** Kong runs as a non-root user, so it listens on high ports; its Service maps 443 or 80 to them. */

@@ -119,10 +119,11 @@ test('built-in authorization server: exactly the flows of the system, nothing el
       // The API verifies tokens against the authorization server's key set.
       'stocks-api -> authorization-server:8443/TCP',
       'authorization-server -> postgres:5432/TCP',
+      'postgres-init -> postgres:5432/TCP',
       // One-time codes, and Client ID Metadata Documents from public HTTPS hosts (never private or link-local ones).
       'authorization-server -> maildev:1025/TCP',
       'authorization-server -> internet:443/TCP',
-      ...dns('gateway', 'mcp-server', 'stocks-api', 'authorization-server'),
+      ...dns('gateway', 'mcp-server', 'stocks-api', 'authorization-server', 'postgres-init'),
     ].sort(),
   );
 });
@@ -142,9 +143,10 @@ test('Curity: the same flows to Curity, its admin UI through the gateway, and it
       'stocks-api -> curity:8443/TCP',
       'curity -> postgres:5432/TCP',
       'curity-init -> postgres:5432/TCP',
+      'postgres-init -> postgres:5432/TCP',
       'curity -> maildev:1025/TCP',
       'curity -> internet:443/TCP',
-      ...dns('gateway', 'mcp-server', 'stocks-api', 'curity', 'curity-init'),
+      ...dns('gateway', 'mcp-server', 'stocks-api', 'curity', 'curity-init', 'postgres-init'),
     ].sort(),
   );
 });

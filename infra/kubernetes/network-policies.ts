@@ -13,6 +13,7 @@ import { isIP } from 'node:net';
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import { PROJECT, type Model } from '../model.ts';
+import { POSTGRES_PORT } from '../postgres.ts';
 import { gatewayExposure } from './gateway.ts';
 import { PARTS, PORTS, selectorLabels, smtpServer, type PartName } from './names.ts';
 
@@ -79,10 +80,18 @@ export function networkFlows(model: Model): Flow[] {
       const db = new URL(k.databaseUrl);
       flows.push(tcp(client, outsideHost(db.hostname.replace(/^\[|\]$/g, '')), Number(db.port || 5432)));
     } else {
-      flows.push(tcp(client, PARTS.postgres, PORTS.postgres));
+      flows.push(tcp(client, PARTS.postgres, POSTGRES_PORT));
     }
   }
-  const callers: PartName[] = [PARTS.gateway, PARTS.mcpServer, PARTS.stocksApi, ...databaseClients];
+  // The Job that creates the application's database and role.
+  if (!k.databaseUrl) flows.push(tcp(PARTS.postgresInit, PARTS.postgres, POSTGRES_PORT));
+  const callers: PartName[] = [
+    PARTS.gateway,
+    PARTS.mcpServer,
+    PARTS.stocksApi,
+    ...databaseClients,
+    ...(k.databaseUrl ? [] : [PARTS.postgresInit]),
+  ];
   for (const caller of callers) {
     flows.push({ from: caller, to: { kind: 'kube-dns' }, port: 53, protocol: 'UDP' }, tcp(caller, { kind: 'kube-dns' }, 53));
   }

@@ -137,8 +137,8 @@ export interface BuiltinAuthorizationServerArgs extends NodeServiceArgs {
 }
 
 /**
- * The environment of the built-in server: the shared one, with its database and the key that
- * encrypts its signing keys at rest, unless the shared environment names them itself.
+ * The environment of the built-in server: the shared one with its database, and the key that
+ * encrypts its signing keys at rest unless the shared environment names it itself.
  */
 export function builtinAuthorizationServerEnv(
   model: Model,
@@ -154,9 +154,8 @@ export function builtinAuthorizationServerEnv(
   const internal = kubernetesInternalAddresses(model);
   if (secrets.smtpPassword) internal.smtp.password = secrets.smtpPassword;
   return {
-    DATABASE_URL: secrets.databaseUrl,
     KEY_ENCRYPTION_KEY: secrets.keyEncryptionKey,
-    ...authorizationServerEnv(model, internal, secrets, PORTS.authorizationServer),
+    ...authorizationServerEnv(model, internal, secrets, PORTS.authorizationServer, { databaseUrl: secrets.databaseUrl }),
   };
 }
 

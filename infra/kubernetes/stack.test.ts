@@ -6,6 +6,7 @@ import { mcpServerEnv, stocksApiEnv } from '../environments.ts';
 import { publicEndpoints } from '../endpoints.ts';
 import { generateKongConfig } from '../kong/generate.ts';
 import { buildModel, parseStackConfig, type StackConfigInput } from '../model.ts';
+import { DATABASES, databaseInitScript } from '../postgres.ts';
 import { IMAGES } from '../versions.ts';
 import { curityEnv } from './curity.ts';
 import { kubernetesInternalAddresses, kubernetesUpstreams, smtpServer } from './names.ts';
@@ -132,7 +133,7 @@ test('built-in authorization server: every part as a valid object, scaled and gu
   checkGraph(d);
   assert.deepEqual(names(d.ofKind('Deployment')), ['authorization-server', 'gateway', 'maildev', 'mcp-server', 'stocks-api']);
   assert.deepEqual(names(d.ofKind('StatefulSet')), ['postgres']);
-  assert.deepEqual(d.ofKind('Job'), []);
+  assert.deepEqual(names(d.ofKind('Job')), ['postgres-init']);
   assert.equal(d.one('Deployment', 'authorization-server').spec!['replicas'], 2);
   assert.equal(d.one('Deployment', 'stocks-api').spec!['replicas'], 2);
   const images = Object.fromEntries(workloads(d).map((w) => [w.metadata.name, d.template(w).spec.containers[0]!.image]));
@@ -143,6 +144,7 @@ test('built-in authorization server: every part as a valid object, scaled and gu
     'mcp-server': 'registry.example.com/mcp/mcp-server:1.2.3',
     'stocks-api': 'registry.example.com/mcp/stocks-api:1.2.3',
     postgres: IMAGES.postgres,
+    'postgres-init': IMAGES.postgres,
   });
   const ns = d.one('Namespace', 'mcp-secured-api');
   assert.equal(ns.metadata.labels!['pod-security.kubernetes.io/enforce'], 'restricted');
@@ -211,7 +213,7 @@ test('secrets only by reference: every secret value lives in a Secret, and each 
       mcpClientSecret: secrets('mcpClientSecret'),
       cookieSecret: secrets('cookieSecret'),
       keyEncryptionKey: secrets('keyEncryptionKey'),
-      databaseUrl: `postgresql://mcp_secured_api:${secrets('postgresPassword')}@postgres:5432/authorization_server`,
+      databaseUrl: `postgres://authorization_server:${secrets('databasePassword')}@postgres:5432/authorization_server`,
     }),
   );
   const refs = (name: string) =>
@@ -229,6 +231,16 @@ test('secrets only by reference: every secret value lives in a Secret, and each 
   assert.deepEqual(refs('mcp-server'), ['CLIENT_SECRET']);
   assert.deepEqual(refs('stocks-api'), []);
   assert.equal(d.env('StatefulSet', 'postgres')['POSTGRES_PASSWORD'], secrets('postgresPassword'));
+  // The application's database and role, created by the shared idempotent script.
+  assert.deepEqual(d.env('Job', 'postgres-init'), {
+    PGPASSWORD: secrets('postgresPassword'),
+    DB_PASSWORD_AUTHORIZATION_SERVER: secrets('databasePassword'),
+  });
+  assert.equal(d.one('ConfigMap', 'postgres-init-script').data!['databases.sql'], databaseInitScript([DATABASES.authorizationServer]));
+  assert.match(
+    d.container('Job', 'postgres-init').command!.join(' '),
+    /^psql -X -v ON_ERROR_STOP=1 -h postgres -U postgres -f \/init\/databases\.sql$/,
+  );
 
   const kong = parse(d.one('Secret', 'gateway-config').stringData!['kong.yml']!);
   assert.deepEqual(kong, generateKongConfig(model, kubernetesUpstreams(model), { gatewayClientSecret: secrets('gatewayClientSecret') }));
@@ -249,10 +261,11 @@ test('Curity: the init Job and the server from the generated files, no built-in 
   );
   const jdbc = {
     JDBC_URL: 'jdbc:postgresql://postgres:5432/curity',
-    JDBC_USERNAME: 'mcp_secured_api',
-    JDBC_PASSWORD: secrets('postgresPassword'),
+    JDBC_USERNAME: 'curity',
+    JDBC_PASSWORD: secrets('databasePassword'),
   };
   assert.deepEqual(d.env('Job', 'curity-init'), jdbc);
+  assert.equal(d.one('ConfigMap', 'postgres-init-script').data!['databases.sql'], databaseInitScript([DATABASES.curity]));
 
   const generated = generateCurityConfig(d.model, { smtp: smtpServer(d.model) });
   const files = d.one('ConfigMap', 'curity-files').data!;

@@ -13,6 +13,7 @@ import { PublicCertificate } from '../docker/tls.ts';
 import { publicEndpoints, type PublicEndpoints } from '../endpoints.ts';
 import { kongConfigYaml } from '../kong/generate.ts';
 import { PROJECT, type Model } from '../model.ts';
+import { DATABASES } from '../postgres.ts';
 import { CurityServer } from './curity.ts';
 import { KongGateway } from './gateway.ts';
 import { kubernetesImages } from './images.ts';
@@ -20,7 +21,7 @@ import { Maildev } from './maildev.ts';
 import { kubernetesUpstreams, PARTS } from './names.ts';
 import { NetworkPolicies } from './network-policies.ts';
 import { BuiltinAuthorizationServer, McpServer, StocksApi } from './node-services.ts';
-import { Postgres, postgresUrl } from './postgres.ts';
+import { Postgres } from './postgres.ts';
 import { GeneratedSecrets } from './secrets.ts';
 
 export interface KubernetesStackArgs {
@@ -96,11 +97,17 @@ export class KubernetesStack extends pulumi.ComponentResource {
     } else {
       postgres = new Postgres(
         `${name}-postgres`,
-        { model, namespace, image: images.postgres, password: secrets.postgresPassword },
+        {
+          model,
+          namespace,
+          image: images.postgres,
+          superuserPassword: secrets.postgresPassword,
+          database: model.config.authorizationServer === 'curity' ? DATABASES.curity : DATABASES.authorizationServer,
+          password: secrets.databasePassword,
+        },
         inNamespace,
       );
-      const db = postgres.database;
-      database = pulumi.secret(secrets.postgresPassword.apply((password) => postgresUrl(db, password)));
+      database = postgres.url;
     }
     const maildev = k.mailInbox ? new Maildev(`${name}-maildev`, { model, namespace, image: images.maildev }, inNamespace) : undefined;
 
