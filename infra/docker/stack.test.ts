@@ -115,7 +115,7 @@ test('https: every part runs on one network under its alias, built from pinned i
   const kongImage = images['https-gateway-image'];
   assert.deepEqual(kongImage?.['build'], {
     context: `${repoRoot}infra/kong/`,
-    args: { KONG_IMAGE: IMAGES.kong, PHANTOM_TOKEN_VERSION: IMAGES.kongPhantomTokenPlugin },
+    args: { KONG_IMAGE: IMAGES.kong, PHANTOM_TOKEN_VERSION: IMAGES.kongPhantomTokenPlugin, LUA_RESTY_JWT_VERSION: IMAGES.luaRestyJwt },
   });
   assert.equal(d.container(ALIASES.gateway).image, 'sha256:https-gateway-image');
   const pulled = new Map(d.ofType('docker:index/remoteImage:RemoteImage').map((r) => [r.inputs['name'], r.name]));
