@@ -168,7 +168,8 @@ describe('generateCurityConfig', () => {
     assert.equal(text(at(config, 'processing', 'credential-managers', 'credential-manager', 'data-source-backed', 'data-source-id')), id);
     assert.equal(text(at(as, 'dynamic-client-registration', 'client-data-source')), id);
     assert.equal(text(at(config, 'facilities', 'caching-services', 'default-caching-service', 'data-source')), id);
-    for (const profile of [token, authn]) assert.equal(text(at(profile, 'token-issuers', 'default-token-issuer', 'default-data-source')), id);
+    for (const profile of [token, authn])
+      assert.equal(text(at(profile, 'token-issuers', 'default-token-issuer', 'default-data-source')), id);
     assert.doesNotMatch(out.xml, /hsqldb/i);
   });
 
@@ -196,7 +197,11 @@ describe('generateCurityConfig', () => {
   it('puts no secret literal in any generated file', () => {
     // Every secret-bearing element is a parameter, and no hashed or clear-text secret appears.
     const leaves = [...out.xml.matchAll(/<(secret|password|license-key|symmetric-key|keystore|connection-string|username)>([^<]*)<\/\1>/g)];
-    assert.equal(leaves.length, 9, 'two client secrets, the admin and database passwords, the licence, the symmetric key, the signing key, the database URL and role');
+    assert.equal(
+      leaves.length,
+      9,
+      'two client secrets, the admin and database passwords, the licence, the symmetric key, the signing key, the database URL and role',
+    );
     for (const match of leaves) {
       assert.match(match[2] ?? '', /^#\{[A-Z_]+\}$/, `<${match[1]}> must be a parameter`);
     }
@@ -234,7 +239,11 @@ describe('the configuration follows the model', () => {
 
   it('changes with the users (the procedures know their regions)', () => {
     const after = generate({ users: [{ email: 'ann@demo.example', region: 'Asia' }] });
-    const procedures = (c: typeof before) => c.files.filter((f) => f.path.endsWith('.js')).map((f) => f.content).join('\n');
+    const procedures = (c: typeof before) =>
+      c.files
+        .filter((f) => f.path.endsWith('.js'))
+        .map((f) => f.content)
+        .join('\n');
     assert.match(procedures(after), /"ann@demo\.example": "Asia"/);
     assert.doesNotMatch(procedures(after), /john\.doe/);
   });

@@ -345,10 +345,7 @@ export function generateCurityConfig(model: Model, options: CurityOptions): Curi
   const xml = generateCurityXml(model, options);
   return {
     xml,
-    files: [
-      { path: CONFIG_PATH, content: xml },
-      ...generateProcedures(model).map(({ path, content }) => ({ path, content })),
-    ],
+    files: [{ path: CONFIG_PATH, content: xml }, ...generateProcedures(model).map(({ path, content }) => ({ path, content }))],
     parameters: Object.values(CURITY_PARAMETERS),
   };
 }

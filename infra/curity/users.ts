@@ -51,7 +51,8 @@ export function usersSql(model: Model): string[] {
   const users = model.users.map((u) => ({ email: u.email.toLowerCase(), region: u.region }));
   const now = 'CAST(EXTRACT(EPOCH FROM now()) AS BIGINT)';
   const rows = users.map(
-    (u) => `(${literal(accountId(u.email))}, ${literal(u.email)}, 1, ${literal(JSON.stringify(accountAttributes(u)))}::jsonb, ${now}, ${now})`,
+    (u) =>
+      `(${literal(accountId(u.email))}, ${literal(u.email)}, 1, ${literal(JSON.stringify(accountAttributes(u)))}::jsonb, ${now}, ${now})`,
   );
   const marker = `attributes->>${literal(MANAGED_BY.attribute)} = ${literal(MANAGED_BY.value)}`;
   return [

@@ -55,7 +55,14 @@ describe('CurityServer', () => {
 
   before(async () => {
     const db = database();
-    server = new CurityServer('curity', { model, networkName: 'stack-network', secrets, licenseKey: pulumi.secret('LICENCE-KEY'), smtp, database: db.access });
+    server = new CurityServer('curity', {
+      model,
+      networkName: 'stack-network',
+      secrets,
+      licenseKey: pulumi.secret('LICENCE-KEY'),
+      smtp,
+      database: db.access,
+    });
     // Until the database exists, neither the init step nor the server is created.
     await new Promise((done) => setTimeout(done, 50));
     assert.deepEqual(

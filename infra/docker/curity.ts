@@ -52,7 +52,9 @@ function secretEnvs(needed: readonly string[], env: Record<string, pulumi.Input<
   const missing = needed.filter((key) => !(key in env));
   if (missing.length) throw new Error(`CurityServer: a Curity container needs ${missing.join(', ')} in its environment`);
   const keys = Object.keys(env);
-  return pulumi.secret(pulumi.all(keys.map((k) => env[k]!)).apply((values) => envList(Object.fromEntries(keys.map((k, i) => [k, values[i]!])))));
+  return pulumi.secret(
+    pulumi.all(keys.map((k) => env[k]!)).apply((values) => envList(Object.fromEntries(keys.map((k, i) => [k, values[i]!])))),
+  );
 }
 
 export class CurityServer extends pulumi.ComponentResource {

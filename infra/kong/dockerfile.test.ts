@@ -9,7 +9,9 @@ const instructions = dockerfile
   .replace(/\\\n/g, ' ')
   .split('\n')
   .filter((line) => line.trim() && !line.trim().startsWith('#'));
-const model = buildModel(parseStackConfig({ domain: 'demo.example', scope: 'stocks/read', users: [{ email: 'a@demo.example', region: 'USA' }] }));
+const model = buildModel(
+  parseStackConfig({ domain: 'demo.example', scope: 'stocks/read', users: [{ email: 'a@demo.example', region: 'USA' }] }),
+);
 
 test('the Kong image is built only from versions the deployment passes in', () => {
   const args = instructions.filter((l) => l.startsWith('ARG ')).map((l) => l.slice(4).trim());
@@ -22,7 +24,11 @@ test('the Kong image is built only from versions the deployment passes in', () =
 });
 
 test('every Lua module is installed at an exact version and LuaRocks resolves no dependency itself', () => {
-  const installs = [...instructions.join('\n').matchAll(/luarocks install (\S+) (\S+)([^&\n]*)/g)].map((m) => ({ rock: m[1], version: m[2], rest: m[3] ?? '' }));
+  const installs = [...instructions.join('\n').matchAll(/luarocks install (\S+) (\S+)([^&\n]*)/g)].map((m) => ({
+    rock: m[1],
+    version: m[2],
+    rest: m[3] ?? '',
+  }));
   assert.deepEqual(
     installs.map((i) => [i.rock, i.version]),
     [

@@ -172,7 +172,10 @@ test('upstreams must be origins, and Curity needs its admin upstream', () => {
   }
   const failsWith = (code: string, message: RegExp) => (e: unknown) =>
     e instanceof KongGenerationError && e.code === code && message.test(e.message);
-  assert.throws(() => generateKongConfig(curityModel(), upstreams, secrets), failsWith('ERR_KONG_UPSTREAM_MISSING', /Upstream "admin" is missing/));
+  assert.throws(
+    () => generateKongConfig(curityModel(), upstreams, secrets),
+    failsWith('ERR_KONG_UPSTREAM_MISSING', /Upstream "admin" is missing/),
+  );
   assert.throws(
     () => generateKongConfig(model(), upstreams, { gatewayClientSecret: '' }),
     failsWith('ERR_KONG_SECRET_EMPTY', /client secret is empty/),
@@ -193,7 +196,9 @@ test('the YAML file has no anchors or aliases: every route carries its own plugi
     assert.equal(aliases, 0);
     assert.doesNotMatch(text, /(^|\s)[&*][A-Za-z0-9]+/m);
     // The shared plugin objects were written out once per route.
-    const phantom = (doc.toJS() as KongConfig).services.flatMap((s) => s.routes).filter((r) => r.plugins?.some((p) => p.name === 'phantom-token'));
+    const phantom = (doc.toJS() as KongConfig).services
+      .flatMap((s) => s.routes)
+      .filter((r) => r.plugins?.some((p) => p.name === 'phantom-token'));
     assert.equal(phantom.length, 2);
   }
 });

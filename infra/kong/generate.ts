@@ -46,10 +46,16 @@ export function generateKongConfig(
   const curity = (options.authorizationServer ?? model.config.authorizationServer) === 'curity';
   for (const [host, url] of Object.entries(upstreams)) checkOrigin(host, url);
   if (curity && !upstreams.admin) {
-    throw new KongGenerationError('ERR_KONG_UPSTREAM_MISSING', 'Upstream "admin" is missing: Curity runs, so its admin UI needs an address such as http://curity:6749');
+    throw new KongGenerationError(
+      'ERR_KONG_UPSTREAM_MISSING',
+      'Upstream "admin" is missing: Curity runs, so its admin UI needs an address such as http://curity:6749',
+    );
   }
   if (!secrets.gatewayClientSecret) {
-    throw new KongGenerationError('ERR_KONG_SECRET_EMPTY', "The gateway's client secret is empty: the phantom-token plugin could not authenticate to introspect");
+    throw new KongGenerationError(
+      'ERR_KONG_SECRET_EMPTY',
+      "The gateway's client secret is empty: the phantom-token plugin could not authenticate to introspect",
+    );
   }
 
   const cors = corsPlugin(model.config.corsOrigins);

@@ -19,24 +19,33 @@ const fail = (where: string, what: string) => assert.fail(`${where}: ${what}`);
 const string: Check = (v, w) => void (typeof v !== 'string' && fail(w, `expected a string, got ${JSON.stringify(v)}`));
 const boolean: Check = (v, w) => void (typeof v !== 'boolean' && fail(w, 'expected a boolean'));
 const number: Check = (v, w) => void (typeof v !== 'number' && fail(w, 'expected a number'));
-const integer = (min: number, max = Number.MAX_SAFE_INTEGER): Check => (v, w) => {
-  if (!Number.isInteger(v) || (v as number) < min || (v as number) > max) fail(w, `expected an integer in ${min}..${max}`);
-};
-const oneOf = (...allowed: string[]): Check => (v, w) => void (!allowed.includes(v as string) && fail(w, `expected one of ${allowed.join(', ')}`));
-const array = (element: Check): Check => (v, w) => {
-  if (!Array.isArray(v)) return fail(w, 'expected an array');
-  v.forEach((e, i) => element(e, `${w}[${i}]`));
-};
+const integer =
+  (min: number, max = Number.MAX_SAFE_INTEGER): Check =>
+  (v, w) => {
+    if (!Number.isInteger(v) || (v as number) < min || (v as number) > max) fail(w, `expected an integer in ${min}..${max}`);
+  };
+const oneOf =
+  (...allowed: string[]): Check =>
+  (v, w) =>
+    void (!allowed.includes(v as string) && fail(w, `expected one of ${allowed.join(', ')}`));
+const array =
+  (element: Check): Check =>
+  (v, w) => {
+    if (!Array.isArray(v)) return fail(w, 'expected an array');
+    v.forEach((e, i) => element(e, `${w}[${i}]`));
+  };
 /** A record: only the listed fields, each of its type; `required` ones present. */
-const record = (fields: Record<string, Check>, required: string[] = []): Check => (v, w) => {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return fail(w, 'expected a record');
-  for (const key of required) if (!(key in v)) fail(w, `missing required field "${key}"`);
-  for (const [key, value] of Object.entries(v)) {
-    const check = fields[key];
-    if (!check) fail(w, `unknown field "${key}" (Kong refuses it)`);
-    check!(value, `${w}.${key}`);
-  }
-};
+const record =
+  (fields: Record<string, Check>, required: string[] = []): Check =>
+  (v, w) => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return fail(w, 'expected a record');
+    for (const key of required) if (!(key in v)) fail(w, `missing required field "${key}"`);
+    for (const [key, value] of Object.entries(v)) {
+      const check = fields[key];
+      if (!check) fail(w, `unknown field "${key}" (Kong refuses it)`);
+      check!(value, `${w}.${key}`);
+    }
+  };
 
 // typedefs.router_paths: a path starts with "/" (or "~" for a regex).
 const routerPath: Check = (v, w) => void (!(typeof v === 'string' && /^[/~]/.test(v)) && fail(w, 'a route path starts with / or ~'));
@@ -135,10 +144,9 @@ const service = record({
   plugins: array(plugin),
 });
 
-const declarative = record(
-  { _format_version: oneOf('1.1', '2.1', '3.0'), _transform: boolean, services: array(service) },
-  ['_format_version'],
-);
+const declarative = record({ _format_version: oneOf('1.1', '2.1', '3.0'), _transform: boolean, services: array(service) }, [
+  '_format_version',
+]);
 
 const upstreams: KongUpstreams = {
   api: 'http://stocks-api:3000',
@@ -155,8 +163,15 @@ test('the checks are for the Kong and plugin versions the image is built from', 
 });
 
 test('the checks catch what Kong would refuse', () => {
-  assert.throws(() => declarative({ _format_version: '3.0', services: [{ name: 's', url: 'http://x', routes: [{ paths: ['/'], strip: false }] }] }, 'file'), /unknown field "strip"/);
-  assert.throws(() => declarative({ _format_version: '3.0', services: [{ name: 's', url: 'http://x', routes: [{ paths: ['stocks'] }] }] }, 'file'), /starts with/);
+  assert.throws(
+    () =>
+      declarative({ _format_version: '3.0', services: [{ name: 's', url: 'http://x', routes: [{ paths: ['/'], strip: false }] }] }, 'file'),
+    /unknown field "strip"/,
+  );
+  assert.throws(
+    () => declarative({ _format_version: '3.0', services: [{ name: 's', url: 'http://x', routes: [{ paths: ['stocks'] }] }] }, 'file'),
+    /starts with/,
+  );
   assert.throws(
     () => plugin({ name: 'phantom-token', config: { introspection_endpoint: 'http://x', client_id: 'c' } }, 'plugin'),
     /missing required field "client_secret"/,

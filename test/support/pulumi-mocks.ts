@@ -52,9 +52,19 @@ function computedOutputs(type: string, name: string, inputs: Record<string, unkn
       return { result: `random-${name}` };
     case 'random:index/randomString:RandomString':
       // Letters and digits of the requested length, as the provider makes them (crypt salts need that).
-      return { result: createHash('sha256').update(name).digest('hex').slice(0, Number(inputs['length'] ?? 16)) };
+      return {
+        result: createHash('sha256')
+          .update(name)
+          .digest('hex')
+          .slice(0, Number(inputs['length'] ?? 16)),
+      };
     case 'random:index/randomId:RandomId':
-      return { hex: createHash('sha256').update(name).digest('hex').slice(0, 2 * Number(inputs['byteLength'] ?? 32)) };
+      return {
+        hex: createHash('sha256')
+          .update(name)
+          .digest('hex')
+          .slice(0, 2 * Number(inputs['byteLength'] ?? 32)),
+      };
     case 'tls:index/privateKey:PrivateKey':
       return { privateKeyPem: `-----BEGIN PRIVATE KEY-----\n${name}\n-----END PRIVATE KEY-----\n` };
     case 'tls:index/selfSignedCert:SelfSignedCert':
