@@ -15,7 +15,7 @@ import { CURITY_ENV, curityInitStep, curityServerStart } from '../curity/command
 import { CURITY_PARAMETERS, generateCurityConfig, jdbcPostgresUrl } from '../curity/config.ts';
 import { sha256Crypt } from '../curity/hash.ts';
 import type { Model } from '../model.ts';
-import { envList, onNetwork, RUNNING } from './container.ts';
+import { envList, ONE_OFF, onNetwork, RUNNING, succeeded } from './container.ts';
 import type { DatabaseAccess } from './postgres.ts';
 
 export interface CurityServerArgs {
@@ -100,11 +100,7 @@ export class CurityServer extends pulumi.ComponentResource {
       `${name}-init`,
       {
         image: image.imageId,
-        // Runs once and exits; Pulumi waits for it (attach) and reads its exit code.
-        attach: true,
-        mustRun: false,
-        restart: 'no',
-        logs: true,
+        ...ONE_OFF,
         command: initStep.command,
         uploads: initStep.files.map((f) => ({ file: f.path, content: f.content })),
         envs: secretEnvs(initStep.environment, {
@@ -118,15 +114,7 @@ export class CurityServer extends pulumi.ComponentResource {
       },
       parent,
     );
-    const initialised = init.exitCode.apply((code): true => {
-      if (code !== 0) {
-        throw new Error(
-          `Creating Curity's database schema and users failed with exit code ${code}: see the logs of the container ${name}-init ` +
-            `(docker logs $(docker ps -aqf name=${name}-init))`,
-        );
-      }
-      return true;
-    });
+    const initialised = succeeded(init, "Creating Curity's database schema and users", `${name}-init`);
 
     const config = generateCurityConfig(model, { smtp: args.smtp });
     const start = curityServerStart();
