@@ -74,7 +74,8 @@ export class CurityServer extends pulumi.ComponentResource {
       `${name}-signing-certificate`,
       {
         privateKeyPem: signingKey.privateKeyPem,
-        subject: { commonName: `Token signing for ${model.issuer}`, organization: 'mcp-secured-api' },
+        // Names are at most 64 characters in a certificate: fixed ones, not the issuer URL.
+        subject: { commonName: 'Token signing', organization: 'mcp-secured-api' },
         allowedUses: ['digitalSignature'],
         validityPeriodHours: SIGNING_CERTIFICATE_HOURS,
       },
