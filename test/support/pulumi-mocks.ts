@@ -2,6 +2,7 @@
  * Test support: Pulumi's mocks, recording every resource the program registers, with the outputs
  * the real providers would compute (image ids, network names, random values, PEM texts).
  */
+import { createHash } from 'node:crypto';
 import * as pulumi from '@pulumi/pulumi';
 import { PROJECT } from '../../infra/model.ts';
 
@@ -49,6 +50,21 @@ function computedOutputs(type: string, name: string, inputs: Record<string, unkn
       return { imageId: `sha256:${name}` };
     case 'random:index/randomPassword:RandomPassword':
       return { result: `random-${name}` };
+    case 'random:index/randomString:RandomString':
+      // Letters and digits of the requested length, as the provider makes them (crypt salts need that).
+      return {
+        result: createHash('sha256')
+          .update(name)
+          .digest('hex')
+          .slice(0, Number(inputs['length'] ?? 16)),
+      };
+    case 'random:index/randomId:RandomId':
+      return {
+        hex: createHash('sha256')
+          .update(name)
+          .digest('hex')
+          .slice(0, 2 * Number(inputs['byteLength'] ?? 32)),
+      };
     case 'tls:index/privateKey:PrivateKey':
       return { privateKeyPem: `-----BEGIN PRIVATE KEY-----\n${name}\n-----END PRIVATE KEY-----\n` };
     case 'tls:index/selfSignedCert:SelfSignedCert':
