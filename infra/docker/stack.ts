@@ -48,12 +48,16 @@ export class McpSecuredApiStack extends pulumi.ComponentResource {
     const secrets = new StackSecrets(`${name}-secrets`, parent).values;
     const maildev = new Maildev(`${name}-maildev`, { model, networkName }, parent);
 
+    // One PostgreSQL server, with the database of whichever authorization server runs.
+    const database = model.config.authorizationServer === 'curity' ? DATABASES.curity : DATABASES.authorizationServer;
+    const postgres = new PostgresServer(`${name}-postgres`, { model, networkName, databases: [database] }, parent);
+
     let curity: CurityServer | undefined;
     if (model.config.authorizationServer === 'curity') {
       if (!args.curityLicenseKey) throw new Error('McpSecuredApiStack: Curity runs but no licence was given');
       curity = new CurityServer(
         `${name}-curity`,
-        { model, networkName, secrets, licenseKey: args.curityLicenseKey, smtp: maildev.smtp },
+        { model, networkName, secrets, licenseKey: args.curityLicenseKey, smtp: maildev.smtp, database: postgres.access(DATABASES.curity) },
         parent,
       );
     }
@@ -65,7 +69,6 @@ export class McpSecuredApiStack extends pulumi.ComponentResource {
     if (curity) {
       authorizationServer = curity;
     } else {
-      const postgres = new PostgresServer(`${name}-postgres`, { model, networkName, databases: [DATABASES.authorizationServer] }, parent);
       authorizationServer = new BuiltinAuthorizationServer(
         `${name}-authorization-server`,
         { model, networkName, internal, secrets, database: postgres.access(DATABASES.authorizationServer) },

@@ -1,44 +1,46 @@
 /**
- * The Curity Identity Server on Kubernetes: everything that is specific to Curity, in one place.
- * The files generated from the model (configuration XML, procedures, the users' changelog) are
- * mounted from a ConfigMap (they hold only `#{…}` parameters, never secrets); every parameter
- * reaches the server from a Secret. A one-off Job creates Curity's schema and loads the model's
- * users into the database with Curity's own commands before the server starts.
+ * The Curity Identity Server on Kubernetes: everything that is specific to Curity, in one place, on
+ * the target-neutral pieces of `infra/curity/` (the generated configuration, the init step and the
+ * server's start, the key material). The generated files are mounted from ConfigMaps (they hold only
+ * `#{…}` parameters, never secrets); every parameter and key reaches the containers from a Secret.
+ * The init step runs as the Job `curity-init` (schema, then the model's users) before the server
+ * starts.
  */
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
-import * as random from '@pulumi/random';
-import { CURITY_PARAMETERS, clearTextSecret, generateCurityConfig, type GeneratedFile } from '../curity/config.ts';
-import { USERS_CHANGELOG_DIR, USERS_CHANGELOG_FILE, USERS_CHANGELOG_PATH } from '../curity/users.ts';
+import { CURITY_ENV, curityInitStep, curityServerStart } from '../curity/commands.ts';
+import { CURITY_PARAMETERS, generateCurityConfig, jdbcPostgresUrl, type GeneratedFile } from '../curity/config.ts';
+import { curityKeyMaterial } from '../curity/key-material.ts';
 import type { Env } from '../environments.ts';
 import type { Model } from '../model.ts';
-import { digest, splitEnvironment } from './environment.ts';
+import { digest, splitEnvironment, type SplitEnvironment } from './environment.ts';
 import { imageVersion } from './images.ts';
-import { PARTS, partLabels, PORTS, smtpServer } from './names.ts';
+import { PARTS, partLabels, PORTS, smtpServer, type PartName } from './names.ts';
 import { containerSecurity, httpProbe, IMAGE_USERS, podSpec, resources, scratch } from './pod.ts';
 import type { KubernetesSecrets } from './secrets.ts';
-import { deployWorkload, envSecret, type Workload } from './workload.ts';
+import { CHECKSUM_ANNOTATION, deployWorkload, envSecret, type Workload } from './workload.ts';
 
-/** A JDBC connection from a PostgreSQL URL: what Curity's data source and `idsvr -I`/`-L` read. */
-export function jdbcConnection(databaseUrl: string): { url: string; username: string; password: string } {
+/** Curity's database connection from a PostgreSQL URL (connection options such as `sslmode` kept). */
+export function curityDatabase(databaseUrl: string): { jdbcUrl: string; user: string; password: string } {
   const u = new URL(databaseUrl);
+  const database = { host: u.hostname, port: Number(u.port || 5432), database: decodeURIComponent(u.pathname.slice(1)) };
   return {
-    url: `jdbc:postgresql://${u.host}${u.pathname}${u.search}`,
-    username: decodeURIComponent(u.username),
+    jdbcUrl: `${jdbcPostgresUrl(database)}${u.search}`,
+    user: decodeURIComponent(u.username),
     password: decodeURIComponent(u.password),
   };
 }
 
-/** The init step: schema first, Curity's default data, then the model's users. */
-export const CURITY_INIT_COMMAND = [
-  'sh',
-  '-c',
-  `idsvr -I && idsvr -L default && cd ${USERS_CHANGELOG_DIR} && idsvr -L ./${USERS_CHANGELOG_FILE}`,
-];
-
 /** ConfigMap keys allow letters, digits, `-`, `_` and `.`: a file's path with the rest replaced. */
 export function configMapKey(path: string): string {
   return path.replace(/^\//, '').replace(/[^A-Za-z0-9._-]/g, '_');
+}
+
+/** Checks that a container gets every variable its step needs, or Curity would stop at start. */
+function requireEnvironment(step: string, needed: readonly string[], environment: SplitEnvironment): void {
+  const names = new Set(environment.env.map((e) => e.name));
+  const missing = needed.filter((name) => !names.has(name));
+  if (missing.length) throw new Error(`CurityServer: the ${step} needs ${missing.join(', ')} in its environment`);
 }
 
 export interface CurityServerArgs {
@@ -50,120 +52,133 @@ export interface CurityServerArgs {
   licenseKey: pulumi.Input<string>;
   /** The PostgreSQL URL of Curity's database, a secret. */
   databaseUrl: pulumi.Input<string>;
-  /** Started first (the database). */
+  /** Created first (the database). */
   dependsOn?: pulumi.Resource[];
-}
-
-interface CuritySecrets {
-  licenseKey: string;
-  adminPassword: string;
-  gatewayClientSecret: string;
-  mcpClientSecret: string;
-  symmetricKey: string;
-  jdbcUrl: string;
-  jdbcUsername: string;
-  jdbcPassword: string;
-}
-
-/** The database connection, read by the data source's parameters and by `idsvr -I`/`-L`. */
-function databaseEnv(s: Pick<CuritySecrets, 'jdbcUrl' | 'jdbcUsername' | 'jdbcPassword'>): Env {
-  return { JDBC_URL: s.jdbcUrl, JDBC_USERNAME: s.jdbcUsername, JDBC_PASSWORD: s.jdbcPassword };
-}
-
-/** The server's environment: every parameter the generated XML names, and the database. */
-export function curityEnv(s: CuritySecrets): Env {
-  return {
-    ADMIN: 'true',
-    LOGGING_LEVEL: 'INFO',
-    // The image's first-run installer sets up the admin user and the token signing key.
-    PASSWORD: s.adminPassword,
-    [CURITY_PARAMETERS.licenseKey]: s.licenseKey,
-    [CURITY_PARAMETERS.adminPassword]: clearTextSecret(s.adminPassword),
-    [CURITY_PARAMETERS.gatewayClientSecret]: clearTextSecret(s.gatewayClientSecret),
-    [CURITY_PARAMETERS.mcpClientSecret]: clearTextSecret(s.mcpClientSecret),
-    [CURITY_PARAMETERS.symmetricKey]: s.symmetricKey,
-    ...databaseEnv(s),
-  };
 }
 
 export class CurityServer extends pulumi.ComponentResource {
   readonly workload: Workload;
   readonly initJob: k8s.batch.v1.Job;
-  readonly files: GeneratedFile[];
 
   constructor(name: string, args: CurityServerArgs, opts?: pulumi.ComponentResourceOptions) {
     super('mcp-secured-api:kubernetes:CurityServer', name, {}, opts);
     const { model, namespace } = args;
     const k = model.config.kubernetes;
     const version = imageVersion(args.image);
-    this.files = generateCurityConfig(model, { smtp: smtpServer(model) }).files;
+    const keys = curityKeyMaterial(this, name, args.secrets);
+    const db = pulumi.secret(pulumi.output(args.databaseUrl).apply(curityDatabase));
 
-    // Protects Curity's cookies and sessions; kept in the stack state like the other secrets.
-    const symmetricKey = new random.RandomId(`${name}-symmetric-key`, { byteLength: 32 }, { parent: this });
-    const jdbc = pulumi.secret(pulumi.output(args.databaseUrl).apply(jdbcConnection));
-    const database = { jdbcUrl: jdbc.url, jdbcUsername: jdbc.username, jdbcPassword: jdbc.password };
+    /** A ConfigMap of generated files, and how a container mounts each of them at its path. */
+    const filesOf = (part: PartName, files: GeneratedFile[]) => {
+      const map = new k8s.core.v1.ConfigMap(
+        `${name}-${part}-files`,
+        {
+          metadata: { name: `${part}-files`, namespace, labels: partLabels(part, version) },
+          data: Object.fromEntries(files.map((f) => [configMapKey(f.path), f.content])),
+        },
+        { parent: this },
+      );
+      return {
+        map,
+        volume: { name: 'files', configMap: { name: map.metadata.name } },
+        mounts: files.map((f) => ({ name: 'files', mountPath: f.path, subPath: configMapKey(f.path), readOnly: true })),
+        checksum: digest(Object.fromEntries(files.map((f) => [f.path, f.content]))),
+      };
+    };
 
-    const files = new k8s.core.v1.ConfigMap(
-      `${name}-files`,
+    // The init step: Curity's image and commands, once the database exists.
+    const initStep = curityInitStep(model);
+    const initFiles = filesOf(PARTS.curityInit, initStep.files);
+    const initEnvironment = splitEnvironment(
+      (s): Env => ({
+        [CURITY_ENV.jdbcUrl]: s.jdbcUrl,
+        [CURITY_ENV.jdbcUsername]: s.user,
+        [CURITY_ENV.jdbcPassword]: s.password,
+        [CURITY_ENV.signingKeyPem]: s.signingKeyPem,
+        [CURITY_ENV.signingCertificatePem]: s.signingCertificatePem,
+      }),
       {
-        metadata: { name: `${PARTS.curity}-files`, namespace, labels: partLabels(PARTS.curity, version) },
-        data: Object.fromEntries(this.files.map((f) => [configMapKey(f.path), f.content])),
+        jdbcUrl: db.jdbcUrl,
+        user: db.user,
+        password: db.password,
+        signingKeyPem: keys.signingPems[CURITY_ENV.signingKeyPem]!,
+        signingCertificatePem: keys.signingPems[CURITY_ENV.signingCertificatePem]!,
       },
-      { parent: this },
+      `${PARTS.curityInit}-env`,
     );
-    const filesVolume = { name: 'files', configMap: { name: files.metadata.name } };
-    const mount = (f: GeneratedFile) => ({ name: 'files', mountPath: f.path, subPath: configMapKey(f.path), readOnly: true });
-    const filesChecksum = digest(Object.fromEntries(this.files.map((f) => [f.path, f.content])));
-
-    const initEnvironment = splitEnvironment(databaseEnv, database, `${PARTS.curityInit}-env`);
+    requireEnvironment('init step', initStep.environment, initEnvironment);
     const initSecret = envSecret(this, `${name}-init`, namespace, PARTS.curityInit, version, initEnvironment);
-    const changelog = this.files.filter((f) => f.path === USERS_CHANGELOG_PATH);
     const tmp = scratch('tmp', '/tmp');
-    // Jobs cannot change once created: a changed user list replaces the Job, which runs again.
+    const initLabels = partLabels(PARTS.curityInit, version);
+    // Jobs cannot change once created: a changed user list or key replaces the Job, which runs again.
     this.initJob = new k8s.batch.v1.Job(
       `${name}-init`,
       {
-        metadata: { name: PARTS.curityInit, namespace, labels: partLabels(PARTS.curityInit, version) },
+        metadata: { name: PARTS.curityInit, namespace, labels: initLabels },
         spec: {
           backoffLimit: 4,
           template: {
-            metadata: { labels: partLabels(PARTS.curityInit, version) },
+            metadata: {
+              labels: initLabels,
+              annotations: { [CHECKSUM_ANNOTATION]: initEnvironment.checksum.apply((c) => `${c}:${initFiles.checksum}`) },
+            },
             spec: podSpec({
               user: IMAGE_USERS.curity,
               imagePullSecrets: k.imagePullSecrets,
               restartPolicy: 'Never',
-              volumes: [filesVolume, tmp.volume],
+              volumes: [initFiles.volume, tmp.volume],
               containers: [
                 {
                   name: PARTS.curityInit,
                   image: args.image,
-                  command: CURITY_INIT_COMMAND,
+                  command: initStep.command,
                   env: initEnvironment.env,
                   resources: resources(k.resources.curity),
                   // Curity writes below its installation directory.
                   securityContext: containerSecurity(false),
-                  volumeMounts: [...changelog.map(mount), tmp.mount],
+                  volumeMounts: [...initFiles.mounts, tmp.mount],
                 },
               ],
             }),
           },
         },
       },
-      { parent: this, dependsOn: [initSecret, files, ...(args.dependsOn ?? [])] },
+      { parent: this, dependsOn: [initSecret, initFiles.map, ...(args.dependsOn ?? [])] },
     );
 
+    // The server: the generated XML and procedures, the key converted at start, every parameter from the Secret.
+    const start = curityServerStart();
+    const serverFiles = filesOf(PARTS.curity, generateCurityConfig(model, { smtp: smtpServer(model) }).files);
     const environment = splitEnvironment(
-      curityEnv,
+      (s): Env => ({
+        ADMIN: 'true',
+        LOGGING_LEVEL: 'INFO',
+        [CURITY_PARAMETERS.licenseKey]: s.licenseKey,
+        [CURITY_PARAMETERS.adminPassword]: s.adminPassword,
+        [CURITY_PARAMETERS.gatewayClientSecret]: s.gatewayClientSecret,
+        [CURITY_PARAMETERS.mcpClientSecret]: s.mcpClientSecret,
+        [CURITY_PARAMETERS.symmetricKey]: s.symmetricKey,
+        [CURITY_PARAMETERS.dbConnection]: s.jdbcUrl,
+        [CURITY_PARAMETERS.dbUser]: s.user,
+        [CURITY_PARAMETERS.dbPassword]: s.password,
+        [CURITY_ENV.signingKeyPem]: s.signingKeyPem,
+        [CURITY_ENV.signingCertificatePem]: s.signingCertificatePem,
+      }),
       {
         licenseKey: args.licenseKey,
-        adminPassword: args.secrets.adminPassword,
-        gatewayClientSecret: args.secrets.gatewayClientSecret,
-        mcpClientSecret: args.secrets.mcpClientSecret,
-        symmetricKey: symmetricKey.hex,
-        ...database,
+        adminPassword: keys.hashed('adminPassword'),
+        gatewayClientSecret: keys.hashed('gatewayClientSecret'),
+        mcpClientSecret: keys.hashed('mcpClientSecret'),
+        symmetricKey: keys.symmetricKey,
+        jdbcUrl: db.jdbcUrl,
+        user: db.user,
+        password: db.password,
+        signingKeyPem: keys.signingPems[CURITY_ENV.signingKeyPem]!,
+        signingCertificatePem: keys.signingPems[CURITY_ENV.signingCertificatePem]!,
       },
       `${PARTS.curity}-env`,
     );
+    requireEnvironment('server', start.environment, environment);
     this.workload = deployWorkload(this, name, {
       namespace,
       part: PARTS.curity,
@@ -175,24 +190,26 @@ export class CurityServer extends pulumi.ComponentResource {
       environment,
       container: {
         image: args.image,
+        command: start.command,
         ports: [
           { name: 'http', containerPort: PORTS.curityRuntime, protocol: 'TCP' },
           { name: 'admin', containerPort: PORTS.curityAdmin, protocol: 'TCP' },
           { name: 'status', containerPort: PORTS.curityStatus, protocol: 'TCP' },
         ],
         resources: resources(k.resources.curity),
-        volumeMounts: this.files.filter((f) => f.path !== USERS_CHANGELOG_PATH).map(mount),
+        volumeMounts: serverFiles.mounts,
         // The JVM and the configuration take a while: a minute before liveness counts.
         ...httpProbe('/', PORTS.curityStatus, 60),
       },
-      volumes: [filesVolume],
+      volumes: [serverFiles.volume],
       servicePorts: [
         { name: 'http', port: PORTS.curityRuntime },
         { name: 'admin', port: PORTS.curityAdmin },
       ],
       imagePullSecrets: k.imagePullSecrets,
-      checksums: [filesChecksum],
-      dependsOn: [this.initJob, files],
+      checksums: [serverFiles.checksum],
+      // Pulumi waits for the Job to complete: the server starts only after the init step succeeded.
+      dependsOn: [this.initJob, serverFiles.map],
     });
     this.registerOutputs({});
   }

@@ -8,7 +8,7 @@ import { generateKongConfig } from '../kong/generate.ts';
 import { buildModel, parseStackConfig, type StackConfigInput } from '../model.ts';
 import { DATABASES, databaseInitScript } from '../postgres.ts';
 import { IMAGES } from '../versions.ts';
-import { curityEnv } from './curity.ts';
+import { curityInitStep, curityServerStart } from '../curity/commands.ts';
 import { kubernetesInternalAddresses, kubernetesUpstreams, smtpServer } from './names.ts';
 import { builtinAuthorizationServerEnv } from './node-services.ts';
 import { deepPlain, installMocks, isSecretInput, resolve, settled, type RecordedResource } from '../../test/support/pulumi-mocks.ts';
@@ -250,64 +250,56 @@ test('Curity: the init Job and the server from the generated files, no built-in 
   const d = await deploy('curity', { curityLicenseKey: 'LICENCE-TEXT' }, 'LICENCE-TEXT');
   checkGraph(d);
   assert.deepEqual(names(d.ofKind('Deployment')), ['curity', 'gateway', 'maildev', 'mcp-server', 'stocks-api']);
-  const job = d.container('Job', 'curity-init');
-  assert.equal(job.image, IMAGES.curity);
-  assert.match(job.command!.join(' '), /idsvr -I && idsvr -L default && cd \/opt\/idsvr\/etc\/liquibase && idsvr -L \.\/model-users\.xml$/);
-  assert.equal(
-    (d.one('Job', 'curity-init').spec!['template'] as PodTemplate).spec.containers[0]!.volumeMounts!.some((m) =>
-      m.mountPath.endsWith('model-users.xml'),
-    ),
-    true,
-  );
-  const jdbc = {
-    JDBC_URL: 'jdbc:postgresql://postgres:5432/curity',
-    JDBC_USERNAME: 'curity',
-    JDBC_PASSWORD: secrets('databasePassword'),
-  };
-  assert.deepEqual(d.env('Job', 'curity-init'), jdbc);
+  assert.deepEqual(names(d.ofKind('Job')), ['curity-init', 'postgres-init']);
   assert.equal(d.one('ConfigMap', 'postgres-init-script').data!['databases.sql'], databaseInitScript([DATABASES.curity]));
 
-  const generated = generateCurityConfig(d.model, { smtp: smtpServer(d.model) });
-  const files = d.one('ConfigMap', 'curity-files').data!;
-  assert.deepEqual(Object.values(files).sort(), generated.files.map((f) => f.content).sort());
-  for (const content of Object.values(files))
-    assert.ok(!content.includes('LICENCE-TEXT') && !content.includes('random-'), 'no secret in the files');
-  const mounted = d
-    .container('Deployment', 'curity')
-    .volumeMounts!.map((m) => m.mountPath)
-    .sort();
+  // The init step as infra/curity/ defines it: its command, its files, its environment.
+  const initStep = curityInitStep(d.model);
+  const job = d.container('Job', 'curity-init');
+  assert.equal(job.image, IMAGES.curity);
+  assert.deepEqual(job.command, initStep.command);
   assert.deepEqual(
-    mounted,
-    generated.files
-      .map((f) => f.path)
-      .filter((p) => !p.endsWith('model-users.xml'))
-      .sort(),
+    Object.values(d.one('ConfigMap', 'curity-init-files').data!),
+    initStep.files.map((f) => f.content),
   );
+  assert.deepEqual(
+    job.volumeMounts!.map((m) => m.mountPath).filter((p) => p !== '/tmp'),
+    initStep.files.map((f) => f.path),
+  );
+  const initEnv = d.env('Job', 'curity-init');
+  assert.deepEqual(Object.keys(initEnv).sort(), [...initStep.environment].sort());
+  assert.equal(initEnv['JDBC_URL'], 'jdbc:postgresql://postgres:5432/curity');
+  assert.equal(initEnv['JDBC_USERNAME'], 'curity');
+  assert.equal(initEnv['JDBC_PASSWORD'], secrets('databasePassword'));
+  assert.match(initEnv['SIGNING_KEY_PEM']!, /BEGIN PRIVATE KEY/);
 
+  // The server: the generated XML and procedures, every parameter from the Secret.
+  const start = curityServerStart();
+  const server = d.container('Deployment', 'curity');
+  assert.deepEqual(server.command, start.command);
+  const generated = generateCurityConfig(d.model, { smtp: smtpServer(d.model) });
+  assert.deepEqual(Object.values(d.one('ConfigMap', 'curity-files').data!).sort(), generated.files.map((f) => f.content).sort());
+  assert.deepEqual(server.volumeMounts!.map((m) => m.mountPath).sort(), generated.files.map((f) => f.path).sort());
   const env = d.env('Deployment', 'curity');
-  for (const parameter of generated.parameters) assert.ok(env[parameter], `${parameter} is set, or Curity stops at boot`);
-  const symmetricKey = env['SYMMETRIC_KEY']!;
-  assert.match(symmetricKey, /^[0-9a-f]{64}$/);
-  assert.deepEqual(
-    env,
-    curityEnv({
-      licenseKey: 'LICENCE-TEXT',
-      adminPassword: secrets('adminPassword'),
-      gatewayClientSecret: secrets('gatewayClientSecret'),
-      mcpClientSecret: secrets('mcpClientSecret'),
-      symmetricKey,
-      jdbcUrl: jdbc.JDBC_URL,
-      jdbcUsername: jdbc.JDBC_USERNAME,
-      jdbcPassword: jdbc.JDBC_PASSWORD,
-    }),
-  );
-  const plainEnv = (d.container('Deployment', 'curity').env ?? [])
+  for (const name of start.environment) assert.ok(env[name], `${name} is set, or Curity stops at start`);
+  assert.equal(env['LICENSE_KEY'], 'LICENCE-TEXT');
+  assert.equal(env['DB_CONNECTION'], 'jdbc:postgresql://postgres:5432/curity');
+  assert.equal(env['DB_USER'], 'curity');
+  assert.equal(env['DB_PASSWORD'], secrets('databasePassword'));
+  for (const hashed of ['ADMIN_PASSWORD', 'GATEWAY_CLIENT_SECRET', 'MCP_CLIENT_SECRET']) assert.match(env[hashed]!, /^\$5\$/, hashed);
+  assert.match(env['SYMMETRIC_KEY']!, /^[0-9a-f]{64}$/);
+  const plainEnv = (server.env ?? [])
     .filter((e) => e.value !== undefined)
     .map((e) => e.name)
     .sort();
   assert.deepEqual(plainEnv, ['ADMIN', 'LOGGING_LEVEL']);
-  for (const o of d.objects.filter((x) => x.kind !== 'Secret'))
-    assert.ok(!JSON.stringify(o).includes('LICENCE-TEXT'), `${o.kind} ${o.metadata.name}`);
+  for (const o of d.objects.filter((x) => x.kind !== 'Secret')) {
+    const text = JSON.stringify(o);
+    assert.ok(
+      !text.includes('LICENCE-TEXT') && !text.includes('PRIVATE KEY') && !text.includes('random-secrets-'),
+      `${o.kind} ${o.metadata.name}`,
+    );
+  }
 
   const kong = parse(d.one('Secret', 'gateway-config').stringData!['kong.yml']!);
   assert.ok(kong.services.some((s: { name: string; url: string }) => s.name === 'admin' && s.url === 'http://curity:6749'));
@@ -400,11 +392,12 @@ test('a real mail relay and an existing database: no inbox, no PostgreSQL pod, t
   assert.equal(await value(d.stack.hostsLine), '203.0.113.10 api.demo.example mcp.demo.example login.demo.example');
 
   const curity = await deploy('extcurity', { curityLicenseKey: 'l', kubernetes: { databaseUrl: url } }, 'l');
-  assert.deepEqual(curity.env('Job', 'curity-init'), {
-    JDBC_URL: 'jdbc:postgresql://db.internal.example:6543/mcp?sslmode=require',
-    JDBC_USERNAME: 'app',
-    JDBC_PASSWORD: 'db-password-1',
-  });
+  const { JDBC_URL, JDBC_USERNAME, JDBC_PASSWORD } = curity.env('Job', 'curity-init');
+  assert.deepEqual(
+    { JDBC_URL, JDBC_USERNAME, JDBC_PASSWORD },
+    { JDBC_URL: 'jdbc:postgresql://db.internal.example:6543/mcp?sslmode=require', JDBC_USERNAME: 'app', JDBC_PASSWORD: 'db-password-1' },
+  );
+  assert.equal(curity.env('Deployment', 'curity')['DB_CONNECTION'], JDBC_URL);
 });
 
 /** Each object by kind and name, and each other resource by type and name within its deployment. */

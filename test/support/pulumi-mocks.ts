@@ -60,12 +60,20 @@ function computedOutputs(type: string, name: string, inputs: Record<string, unkn
       return { imageId: `sha256:${name}` };
     case 'random:index/randomPassword:RandomPassword':
       return { result: `random-${name}` };
+    case 'random:index/randomString:RandomString':
+      // Letters and digits of the requested length, as the provider makes them (crypt salts need that).
+      return {
+        result: createHash('sha256')
+          .update(name)
+          .digest('hex')
+          .slice(0, Number(inputs['length'] ?? 16)),
+      };
     case 'random:index/randomId:RandomId':
       return {
         hex: createHash('sha256')
           .update(name)
           .digest('hex')
-          .slice(0, Number(inputs['byteLength'] ?? 32) * 2),
+          .slice(0, 2 * Number(inputs['byteLength'] ?? 32)),
       };
     case 'kubernetes:core/v1:Service':
       // A cloud load balancer's address, as its controller reports it in the status.
