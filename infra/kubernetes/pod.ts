@@ -18,7 +18,7 @@ export const IMAGE_USERS = {
   kong: 1000,
   /** The PostgreSQL image's `postgres` user. */
   postgres: 999,
-  /** The Curity image's `idsvr` user. */
+  /** The Curity image's user (its Dockerfile: see infra/curity/SOURCES.md). */
   curity: 10001,
 } as const;
 
