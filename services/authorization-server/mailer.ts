@@ -1,6 +1,7 @@
 /**
- * Sends one-time codes by SMTP (nodemailer). The development mail server (maildev) has no
- * authentication and no TLS.
+ * Sends one-time codes by SMTP (nodemailer): to the test inbox (maildev: no authentication, no
+ * TLS) or to a relay, over TLS (STARTTLS or TLS from the start, the relay's certificate verified)
+ * and with its credentials. With STARTTLS required, a relay that does not offer it gets nothing.
  */
 import nodemailer from 'nodemailer';
 
@@ -9,12 +10,24 @@ export interface CodeMailer {
   close(): void;
 }
 
-export function createSmtpMailer(smtp: { host: string; port: number; from: string }): CodeMailer {
+export interface SmtpSettings {
+  host: string;
+  port: number;
+  from: string;
+  security?: 'none' | 'starttls' | 'tls';
+  user?: string;
+  password?: string;
+}
+
+export function createSmtpMailer(smtp: SmtpSettings): CodeMailer {
+  const security = smtp.security ?? 'none';
   const transport = nodemailer.createTransport({
     host: smtp.host,
     port: smtp.port,
-    secure: false,
-    ignoreTLS: true,
+    secure: security === 'tls',
+    requireTLS: security === 'starttls',
+    ignoreTLS: security === 'none',
+    ...(smtp.user ? { auth: { user: smtp.user, pass: smtp.password ?? '' } } : {}),
     connectionTimeout: 5_000,
     greetingTimeout: 5_000,
     socketTimeout: 10_000,

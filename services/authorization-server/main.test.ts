@@ -69,6 +69,38 @@ test('bad variables are named', () => {
   assert.match(problems({ DATABASE_URL: undefined }), /DATABASE_URL is required/);
   assert.match(problems({ DATABASE_URL: 'mysql://db/x' }), /DATABASE_URL must be postgres:\/\/.*file:.*memory:\/\//);
   assert.match(problems({ REFRESH_TOKEN_TTL_SECONDS: '-1' }), /REFRESH_TOKEN_TTL_SECONDS/);
+  assert.match(problems({ SMTP_SECURITY: 'ssl' }), /SMTP_SECURITY must be "none", "starttls" or "tls"/);
+  assert.match(problems({ SMTP_PASSWORD: 'relay-password' }), /SMTP_USER has a password but no user/);
+});
+
+test('a mail relay: its security and credentials from the deployment, the test inbox without either', () => {
+  assert.deepEqual(configFromEnv(env).config.smtp, { host: '127.0.0.1', port: 9, from: 'no-reply@demo.example', security: 'none' });
+  const relayEnv = authorizationServerEnv(
+    model,
+    {
+      authorizationServer: 'http://login-server:8443',
+      stocksApi: 'http://stocks-api:3000',
+      smtp: {
+        host: 'smtp.example.com',
+        port: 587,
+        security: 'starttls',
+        user: 'mailer',
+        password: 'relay-password',
+        from: 'codes@example.com',
+      },
+    },
+    secrets,
+    8443,
+    { databaseUrl: 'memory://' },
+  );
+  assert.deepEqual(configFromEnv(relayEnv).config.smtp, {
+    host: 'smtp.example.com',
+    port: 587,
+    from: 'codes@example.com',
+    security: 'starttls',
+    user: 'mailer',
+    password: 'relay-password',
+  });
 });
 
 test('the entry point refuses a bad environment, naming the variable and never a secret', () => {
