@@ -71,7 +71,12 @@ export async function openPglite(dataDir: string | undefined): Promise<Database>
   const cache = emptyClusterCache();
   const template = fresh ? await readCache(cache) : undefined;
   if (dataDir) await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const db = await PGlite.create(dataDir ?? 'memory://', template ? { loadDataDir: template } : {});
+  const db = await PGlite.create(dataDir ?? 'memory://', {
+    // The server's tables are small: PostgreSQL's default 128 MB of buffers would only add to the
+    // process's memory (about 120 MiB less resident with 16 MB).
+    postgresqlconf: ['shared_buffers=16MB'],
+    ...(template && { loadDataDir: template }),
+  });
   if (fresh && !template) await writeCache(db, cache);
   const q = wrap(db);
   return {
