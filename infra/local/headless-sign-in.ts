@@ -8,6 +8,7 @@
  * It relies on the server's stable form contract: inputs `email` and `otp`, buttons
  * `decision=approve|deny`, hidden fields carried along.
  */
+import { OFFLINE_ACCESS } from '@mcp-secured-api/contracts';
 
 export class CookieJar {
   readonly #byHost = new Map<string, Map<string, string>>();
@@ -240,7 +241,7 @@ export async function signIn(options: {
   const decision = options.decision ?? 'approve';
   const button = consentForm.buttons.find((b) => b.name === 'decision' && b.value === decision);
   if (!button) throw new Error(`Consent page: no "${decision}" button at ${page.url}`);
-  if (options.refuseOfflineAccess) delete consentForm.fields.offline_access;
+  if (options.refuseOfflineAccess) delete consentForm.fields[OFFLINE_ACCESS];
   page = await agent.submit(consentForm, {}, button);
   if (!done(page)) throw new Error(`After consent: expected a redirect to the client, got ${page.status}: ${pageText(page.body)}`);
   return result(page, agent);

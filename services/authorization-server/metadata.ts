@@ -21,7 +21,7 @@ export function metadataDocument(config: AuthorizationServerConfig) {
     scopes_supported: refresh ? [config.scope, OFFLINE_ACCESS] : [config.scope],
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
-    grant_types_supported: ['authorization_code', ...(refresh ? [GRANT_TYPE.refreshToken] : []), GRANT_TYPE.tokenExchange],
+    grant_types_supported: [GRANT_TYPE.authorizationCode, ...(refresh ? [GRANT_TYPE.refreshToken] : []), GRANT_TYPE.tokenExchange],
     code_challenge_methods_supported: ['S256'],
     token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
     introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],

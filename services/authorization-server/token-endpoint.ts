@@ -2,8 +2,7 @@
  * The token endpoint: authorization code (single use, bound to client, redirect URI, PKCE
  * verifier and resource; a second redemption revokes what the first issued), refresh tokens
  * (when enabled; rotated, reuse revokes the grant) and RFC 8693 token exchange for the MCP
- * server's client only. Answers carry `Cache-Control: no-store`; errors
- * follow RFC 6749 §5.2.
+ * server's client only. Answers carry `Cache-Control: no-store`; errors follow RFC 6749 §5.2.
  */
 import { Hono, type Context } from 'hono';
 import type { AuthenticatedClient } from './clients.ts';
@@ -21,7 +20,7 @@ export function tokenRoutes(ctx: ServerContext): Hono {
   const { config, clients, store, tokens, now } = ctx;
   const refreshTokens = config.refreshTokenTtlSeconds > 0;
   const app = new Hono();
-  const grantTypes = ['authorization_code', ...(refreshTokens ? ['refresh_token'] : []), GRANT_TYPE.tokenExchange];
+  const grantTypes = [GRANT_TYPE.authorizationCode, ...(refreshTokens ? [GRANT_TYPE.refreshToken] : []), GRANT_TYPE.tokenExchange];
 
   const tokenResponse = (c: Context, issued: IssuedToken) =>
     c.json(
@@ -107,11 +106,11 @@ export function tokenRoutes(ctx: ServerContext): Hono {
     const form = await readForm(c);
     const client = await clients.authenticate(c.req.header('authorization'), form);
     switch (form.grant_type) {
-      case 'authorization_code':
+      case GRANT_TYPE.authorizationCode:
         return authorizationCode(c, client, form);
       case GRANT_TYPE.tokenExchange:
         return tokenExchange(c, client, form);
-      case 'refresh_token':
+      case GRANT_TYPE.refreshToken:
         if (!refreshTokens) throw new OAuthError('unsupported_grant_type', `Supported grant types: ${grantTypes.join(', ')}`);
         return refreshToken(c, client, form);
       case undefined:

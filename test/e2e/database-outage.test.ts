@@ -116,11 +116,11 @@ describe('the database lost and back under load', { skip: database.skip, timeout
 
     // The reasons for these waits: long enough for several requests per phase, and for the stall
     // to outlast the server's 5-second connection and query time-outs.
-    await sleep(1_500);
+    await sleep(1_000);
     proxy.set('down');
-    await sleep(3_000);
+    await sleep(2_000);
     proxy.set('stall');
-    await sleep(7_000);
+    await sleep(6_000);
     proxy.set('pass');
     const back = Date.now();
     while (Date.now() - back < 20_000 && !answers.slice(-5).every((a) => a.phase === 'pass' && a.status >= 200 && a.status < 300)) {
