@@ -58,7 +58,14 @@ async function toCodePage(email: string) {
   const posted = await agent.request(emailForm.action, { method: 'POST', body: new URLSearchParams({ ...emailForm.fields, email }) });
   assert.equal(posted.status, 303, '303 after POST');
   const codePage = await agent.navigate(posted.location!);
-  return { agent, codePage, otpForm: form(codePage, 'otp') };
+  return { agent, codePage, csrf: emailForm.fields.csrf! };
+}
+
+/** Posts a code to the code endpoint whatever the page shows, as an attacker would. */
+async function postCode(agent: UserAgent, csrf: string, otp: string): Promise<Page> {
+  const posted = await agent.request(`${as.url}${PAGES.code}`, { method: 'POST', body: new URLSearchParams({ csrf, otp }) });
+  assert.equal(posted.status, 303);
+  return agent.navigate(posted.location!);
 }
 
 async function enter(agent: UserAgent, page: Page, otp: string): Promise<Page> {
@@ -73,7 +80,7 @@ test('an unknown address sees the same pages as a known one and gets no mail; no
   const before = await mailboxSnapshot(mail.apiUrl, unknown);
   const a = await toCodePage(unknown);
   const b = await toCodePage(KNOWN);
-  const text = (p: Page, email: string) => pageText(p.body, 5_000).replace(email, '<email>');
+  const text = (p: Page, email: string) => pageText(p.body, 5_000).replaceAll(email, '<email>');
   assert.equal(text(a.codePage, unknown), text(b.codePage, KNOWN));
   await readCode({ mailApi: mail.apiUrl, email: KNOWN, timeoutMs: 3_000 });
   assert.equal((await mailboxSnapshot(mail.apiUrl, unknown)).size, before.size, 'no mail to an unknown address');
@@ -113,17 +120,27 @@ test('an expired code is refused', async () => {
   assert.ok(form(page, 'otp'));
 });
 
-test('five wrong codes lock the code: the right one no longer works', async () => {
-  const seen = await mailboxSnapshot(mail.apiUrl, KNOWN);
-  const { agent, codePage } = await toCodePage(KNOWN);
+test('five wrong codes lock the code: the page offers a new code instead of the field, and the new code works', async () => {
+  let seen = await mailboxSnapshot(mail.apiUrl, KNOWN);
+  const { agent, codePage, csrf } = await toCodePage(KNOWN);
   const code = await readCode({ mailApi: mail.apiUrl, email: KNOWN, exclude: seen });
   const wrong = code === '999999' ? '999998' : '999999';
   let page = codePage;
   for (let i = 0; i < 5; i++) page = await enter(agent, page, wrong);
-  assert.match(pageText(page.body), /locked/);
-  page = await enter(agent, page, code);
-  assert.match(pageText(page.body), /locked/);
-  assert.ok(form(page, 'otp'), 'no consent page');
+  assert.match(pageText(page.body), /Too many wrong codes/);
+  const forms = parseForms(page.body, page.url);
+  assert.ok(!forms.some((f) => 'otp' in f.fields), 'no field that can no longer succeed');
+  const resend = forms.find((f) => f.fields.email === KNOWN);
+  assert.ok(resend, 'a "Send a new code" form that keeps the address');
+
+  page = await postCode(agent, csrf, code);
+  assert.match(pageText(page.body), /Too many wrong codes/, 'the right code no longer works either');
+
+  seen = await mailboxSnapshot(mail.apiUrl, KNOWN);
+  page = await agent.submit(resend);
+  assert.match(pageText(page.body, 5_000), /we have sent a new 6-digit code/);
+  page = await enter(agent, page, await readCode({ mailApi: mail.apiUrl, email: KNOWN, exclude: seen }));
+  assert.ok(form(page, 'decision'), 'the new code leads to consent');
 });
 
 test('wrong codes count per address across sign-ins: new sign-ins buy no more guesses, until the lock ends', async () => {
@@ -141,9 +158,10 @@ test('wrong codes count per address across sign-ins: new sign-ins buy no more gu
     for (let i = 0; i < 5; i++) page = await enter(agent, page, wrong);
   }
   const fresh = await codePageWithCode();
-  let page = await enter(fresh.agent, fresh.codePage, fresh.code);
-  assert.match(pageText(page.body), /locked for up to 15 minutes/);
-  assert.ok(form(page, 'otp'), 'no consent page');
+  assert.match(pageText(fresh.codePage.body, 5_000), /locked for up to 15 minutes/);
+  let page = await postCode(fresh.agent, fresh.csrf, fresh.code);
+  assert.match(pageText(page.body, 5_000), /locked for up to 15 minutes/);
+  assert.ok(!parseForms(page.body, page.url).some((f) => f.buttons.some((b) => b.name === 'decision')), 'no consent page');
 
   as.advance(901);
   const later = await codePageWithCode();
