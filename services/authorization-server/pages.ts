@@ -222,7 +222,9 @@ export function consentPage(site: Site, p: ConsentView): Html {
         <span class="client">${p.client.name}</span>
         ${identity}
       </p>
-      <p>wants to use <strong>${p.resource.name}</strong> (<span class="identity">${p.resource.host}</span>) as you. It will be able to:</p>
+      <p>
+        It wants to use <strong>${p.resource.name}</strong> (<span class="identity">${p.resource.host}</span>) as you, and will be able to:
+      </p>
       <ul class="permissions">
         ${p.permissions.map((x) => html`<li><span>${x.description}</span> <code class="scope">${x.scope}</code></li>`)}
       </ul>
