@@ -69,6 +69,12 @@ for (const [name, change, key, fragment] of [
   });
 }
 
+test('the organisation users sign in to is named by organizationName, else by the domain', () => {
+  assert.equal(buildModel(parseStackConfig(valid)).organizationName, 'demo.example');
+  assert.equal(buildModel(parseStackConfig({ ...valid, organizationName: ' Demo Corp ' })).organizationName, 'Demo Corp');
+  assert.throws(() => parseStackConfig({ ...valid, organizationName: ' ' }), /mcp-secured-api:organizationName must not be empty/);
+});
+
 test('a licence makes curity the default', () => {
   assert.equal(parseStackConfig({ ...valid, curityLicenseKey: 'k' }).authorizationServer, 'curity');
 });

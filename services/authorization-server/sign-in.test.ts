@@ -99,9 +99,16 @@ test('a wrong code is refused; the right one then leads to consent naming client
   const consentForm = form(consent, 'decision');
   assert.deepEqual(consentForm.buttons.map((b) => b.value).sort(), ['approve', 'deny']);
   const text = pageText(consent.body, 5_000);
-  assert.match(text, /Stock Agent/);
-  assert.match(text, /agent\.example/);
-  assert.match(text, new RegExp(TEST_SCOPE));
+  assert.match(text, /Demo Example/, 'the organisation');
+  assert.match(text, /Stock Agent Name self-declared by the application, not verified/);
+  assert.match(text, /Stocks MCP server \( ?mcp\.demo\.example ?\)/, 'the resource and its host');
+  assert.equal(text.match(/Read stock prices for your region/g)?.length, 1, 'the permission once, in plain words');
+  assert.match(text, new RegExp(`Read stock prices for your region ${TEST_SCOPE}`), 'its technical name beside it');
+  assert.match(text, /Access lasts 15 minutes/);
+  assert.match(text, /sent to agent\.example ?\./);
+  assert.match(text, new RegExp(`Signed in as ${KNOWN} ?\\. Not you\\? Sign in again`));
+  assert.match(consent.body, /<button class="button primary" type="submit" name="decision" value="approve">Allow<\/button>/);
+  assert.match(consent.body, /<button class="button secondary" type="submit" name="decision" value="deny">Deny<\/button>/);
   // A code works once.
   const again = await agent.request(`${as.url}${PAGES.code}`, {
     method: 'POST',
@@ -240,4 +247,70 @@ test('at most three codes per sign-in', async () => {
   }
   const refused = await agent.submit(form(page, 'email'), { email: 'nobody@demo.example' });
   assert.equal(refused.status, 429);
+});
+
+test('"Not you?" forgets who signed in: back to an empty email page, and the consent page is gone', async () => {
+  const seen = await mailboxSnapshot(mail.apiUrl, KNOWN);
+  const { agent, codePage } = await toCodePage(KNOWN);
+  const consent = await enter(agent, codePage, await readCode({ mailApi: mail.apiUrl, email: KNOWN, exclude: seen }));
+  const restart = parseForms(consent.body, consent.url).find((f) => f.action.endsWith(PAGES.restart));
+  assert.ok(restart, 'a "not you?" form');
+  const page = await agent.submit(restart);
+  assert.equal(form(page, 'email').fields.email, '', 'the address is not filled in');
+  const again = await agent.navigate(`${as.url}${PAGES.consent}`);
+  assert.ok(form(again, 'email'), 'no consent without signing in again');
+});
+
+test('an invalid address is refused at its field', async () => {
+  const agent = new UserAgent();
+  const page = await agent.navigate(start());
+  const after = await agent.submit(form(page, 'email'), { email: 'john.doe@' });
+  assert.match(after.body, /aria-invalid="true" aria-describedby="email-error email-hint"/);
+  assert.match(after.body, /<p class="field-error" id="email-error">Enter an email address such as name@example\.com\.<\/p>/);
+});
+
+test('the code mail has a text and an HTML part naming the organisation and the application; its subject holds no code', async () => {
+  const seen = await mailboxSnapshot(mail.apiUrl, KNOWN);
+  await toCodePage(KNOWN);
+  const code = await readCode({ mailApi: mail.apiUrl, email: KNOWN, exclude: seen });
+  const mails = (await (await fetch(`${mail.apiUrl}/email`)).json()) as { id: string; subject: string; text: string; html: string }[];
+  const latest = mails.filter((m) => !seen.has(m.id) && m.text.includes(code)).at(-1)!;
+  assert.equal(latest.subject, 'Your code to sign in to Demo Example');
+  assert.match(latest.text, /an application that calls itself "Stock Agent"/);
+  assert.match(latest.html, new RegExp(code));
+  assert.match(latest.html, /Stock Agent/);
+});
+
+test('a page that cannot go on speaks plainly, puts the technical detail below and leads back to the application', async () => {
+  const agent = new UserAgent();
+  const page = await agent.navigate(start());
+  const refused = await agent.request(form(page, 'email').action, {
+    method: 'POST',
+    body: new URLSearchParams({ email: KNOWN, csrf: 'x'.repeat(43) }),
+  });
+  assert.equal(refused.status, 403);
+  assert.match(refused.body, /<h1 id="title">This form cannot be used<\/h1>/);
+  assert.match(refused.body, /<p class="technical">Technical detail: csrf: the form&#39;s CSRF token is missing or wrong<\/p>/);
+  const back = /<a class="button primary" href="([^"]+)">Back to Stock Agent<\/a>/.exec(refused.body)?.[1];
+  assert.ok(back, 'a way back to the application');
+  const url = new URL(back.replaceAll('&amp;', '&'));
+  assert.equal(`${url.origin}${url.pathname}`, 'https://agent.example/cb');
+  assert.equal(url.searchParams.get('error'), 'access_denied');
+  assert.equal(url.searchParams.get('state'), 's1');
+  assert.equal(url.searchParams.get('iss'), as.issuer);
+});
+
+test("pages load one stylesheet from the server's own origin, and the CSP allows styles from there only", async () => {
+  const page = await fetch(`${as.url}${PAGES.email}`);
+  const csp = page.headers.get('content-security-policy') ?? '';
+  assert.match(csp, /style-src 'self'/);
+  assert.doesNotMatch(csp, /unsafe-inline/);
+  const body = await page.text();
+  assert.doesNotMatch(body, /<style|style=/, 'no inline styles');
+  const href = /<link rel="stylesheet" href="([^"]+)"/.exec(body)?.[1];
+  assert.ok(href?.startsWith(`${PAGES.stylesheet}?v=`));
+  const css = await fetch(new URL(href!, as.url));
+  assert.equal(css.status, 200);
+  assert.match(css.headers.get('content-type') ?? '', /^text\/css/);
+  assert.match(await css.text(), /prefers-color-scheme: dark/);
 });
