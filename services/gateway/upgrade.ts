@@ -8,14 +8,13 @@
  * other answer (a refusal, a 404) is sent as an ordinary response and the connection closed.
  */
 import http from 'node:http';
-import https from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Readable } from 'node:stream';
 import { endToEndFromRaw } from './http-headers.ts';
 import { KONG_MESSAGES, kongError } from './kong-errors.ts';
 import type { ProxyRequest } from './pipeline.ts';
-import type { UpstreamTarget } from './proxy.ts';
+import { requestUpstream, type UpstreamTarget } from './proxy.ts';
 
 /** Whether a request asks to switch to WebSocket (the only upgrade Kong passes on). */
 export function isWebSocketUpgrade(headers: http.IncomingHttpHeaders): boolean {
@@ -33,26 +32,10 @@ const switchedResponses = new WeakMap<Response, Switched>();
 /** The last step of a route for an upgrade request: ask the upstream to switch protocols. */
 export function upgradeUpstream(req: ProxyRequest, target: UpstreamTarget): Promise<Response> {
   const { upstream, service } = target;
-  const headers: http.OutgoingHttpHeaders = {};
-  req.headers.forEach((value, name) => {
-    headers[name] = value;
-  });
-  headers.host = req.host;
-  headers.connection = 'keep-alive, Upgrade';
-  headers.upgrade = 'websocket';
-
   return new Promise<Response>((resolve) => {
-    const client = (upstream.protocol === 'https:' ? https : http).request({
-      protocol: upstream.protocol,
-      hostname: upstream.hostname.replace(/^\[|\]$/g, ''),
-      port: upstream.port,
-      method: req.method,
-      path: req.path + req.search,
-      headers,
-      // A connection of its own: an upgraded socket never goes back to a keep-alive pool.
-      agent: false,
-      timeout: service.connect_timeout,
-    });
+    // A connection of its own: an upgraded socket never goes back to a keep-alive pool.
+    const client = requestUpstream(req, upstream, false, { connection: 'keep-alive, Upgrade', upgrade: 'websocket' });
+    client.setTimeout(service.connect_timeout);
     let settled = false;
     const settle = (response: Response) => {
       if (!settled) {
