@@ -13,7 +13,8 @@ import { startTestStack } from '../support/local-stack.ts';
 const OUT = fileURLToPath(new URL('../../docs/consent.png', import.meta.url));
 const EMAIL = 'john.doe@demo.example';
 
-const [stack, browser] = await Promise.all([startTestStack(), launchChromium()]);
+const browser = await launchChromium();
+const stack = await startTestStack();
 const client = startConsoleClient(['--list', `${stack.info.mcp}/`]);
 try {
   const page = await browser.newPage({ viewport: { width: 640, height: 480 }, colorScheme: 'light' });

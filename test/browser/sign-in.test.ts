@@ -29,7 +29,9 @@ describe('sign-in in a real browser', { timeout: 240_000 }, () => {
   let browser: Browser;
 
   before(async () => {
-    [stack, browser] = await Promise.all([startTestStack(), launchChromium()]);
+    // The browser first: without one, the tests fail at once, saying how to install it.
+    browser = await launchChromium();
+    stack = await startTestStack();
   });
   after(async () => {
     await browser?.close();
