@@ -32,6 +32,9 @@ const envSchema = z.object({
   SMTP_HOST: text,
   SMTP_PORT: int(1, 65_535),
   MAIL_FROM: text,
+  SMTP_SECURITY: z.enum(['none', 'starttls', 'tls'], { message: 'must be "none", "starttls" or "tls"' }).default('none'),
+  SMTP_USER: z.string().optional(),
+  SMTP_PASSWORD: z.string().optional(),
   CIMD_ALLOW_LOOPBACK: bool.default(false),
   TRUST_PROXY: bool.default(false),
 });
@@ -58,6 +61,9 @@ const VARIABLE_OF: Record<string, string> = {
   'smtp.host': 'SMTP_HOST',
   'smtp.port': 'SMTP_PORT',
   'smtp.from': 'MAIL_FROM',
+  'smtp.security': 'SMTP_SECURITY',
+  'smtp.user': 'SMTP_USER',
+  'smtp.password': 'SMTP_PASSWORD',
 };
 
 export class EnvironmentError extends Error {
@@ -99,7 +105,14 @@ export function configFromEnv(env: Record<string, string | undefined>): { port: 
       gateway: { id: e.GATEWAY_CLIENT_ID, secret: e.GATEWAY_CLIENT_SECRET },
       mcpServer: { id: e.MCP_CLIENT_ID, secret: e.MCP_CLIENT_SECRET },
     },
-    smtp: { host: e.SMTP_HOST, port: e.SMTP_PORT, from: e.MAIL_FROM },
+    smtp: {
+      host: e.SMTP_HOST,
+      port: e.SMTP_PORT,
+      from: e.MAIL_FROM,
+      security: e.SMTP_SECURITY,
+      ...(e.SMTP_USER ? { user: e.SMTP_USER } : {}),
+      ...(e.SMTP_PASSWORD ? { password: e.SMTP_PASSWORD } : {}),
+    },
     cookieSecret: e.COOKIE_SECRET,
     clientMetadata: { allowLoopback: e.CIMD_ALLOW_LOOPBACK, allowPrivateNetworks: false },
     trustProxy: e.TRUST_PROXY,

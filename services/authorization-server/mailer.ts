@@ -1,8 +1,10 @@
 /**
- * Sends one-time codes by SMTP (nodemailer), as a text part and an HTML part. The subject says
- * what the mail is for, never the code (subjects show in notifications and lock screens); the
- * body names the organisation and the application that asked, with what is known of it. The
- * development mail server (maildev) has no authentication and no TLS.
+ * Sends one-time codes by SMTP (nodemailer), as a text part and an HTML part: to the test inbox
+ * (maildev: no authentication, no TLS) or to a relay, over TLS (STARTTLS or TLS from the start, the
+ * relay's certificate verified) and with its credentials. With STARTTLS required, a relay that does
+ * not offer it gets nothing. The subject says what the mail is for, never the code (subjects show
+ * in notifications and lock screens); the body names the organisation and the application that
+ * asked, with what is known of it.
  */
 import { html } from 'hono/html';
 import nodemailer from 'nodemailer';
@@ -18,6 +20,15 @@ export interface CodeMail {
 export interface CodeMailer {
   sendCode(mail: CodeMail): Promise<void>;
   close(): void;
+}
+
+export interface SmtpSettings {
+  host: string;
+  port: number;
+  from: string;
+  security?: 'none' | 'starttls' | 'tls';
+  user?: string;
+  password?: string;
 }
 
 /** Subject, text and HTML of a code mail. */
@@ -73,12 +84,15 @@ export function composeCodeMail(organizationName: string, mail: CodeMail): { sub
   return { subject, text, html: body.toString() };
 }
 
-export function createSmtpMailer(smtp: { host: string; port: number; from: string }, organizationName: string): CodeMailer {
+export function createSmtpMailer(smtp: SmtpSettings, organizationName: string): CodeMailer {
+  const security = smtp.security ?? 'none';
   const transport = nodemailer.createTransport({
     host: smtp.host,
     port: smtp.port,
-    secure: false,
-    ignoreTLS: true,
+    secure: security === 'tls',
+    requireTLS: security === 'starttls',
+    ignoreTLS: security === 'none',
+    ...(smtp.user ? { auth: { user: smtp.user, pass: smtp.password ?? '' } } : {}),
     connectionTimeout: 5_000,
     greetingTimeout: 5_000,
     socketTimeout: 10_000,
