@@ -107,6 +107,12 @@ for (const [name, change, key, fragment] of [
   });
 }
 
+test('the organisation users sign in to is named by organizationName, else by the domain', () => {
+  assert.equal(buildModel(parseStackConfig(valid)).organizationName, 'demo.example');
+  assert.equal(buildModel(parseStackConfig({ ...valid, organizationName: ' Demo Corp ' })).organizationName, 'Demo Corp');
+  assert.throws(() => parseStackConfig({ ...valid, organizationName: ' ' }), /mcp-secured-api:organizationName must not be empty/);
+});
+
 test('Kubernetes settings: defaults, one field of a size changed alone, values as `pulumi config set --path` stores them', () => {
   const config = parseStackConfig({ ...valid });
   assert.equal(config.target, 'docker');

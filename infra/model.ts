@@ -172,6 +172,12 @@ export const stackConfigSchema = z
       .min(1, { message: 'must not be empty: name the scope agents are granted, such as stocks/read' })
       .refine((s) => SCOPE.test(s), { message: 'must be one OAuth scope token (no spaces, quotes or backslashes)' }),
     scopeDescription: z.string().trim().min(1).optional(),
+    organizationName: z
+      .string()
+      .trim()
+      .min(1, { message: 'must not be empty: it tells users on the sign-in pages and in the mail who is asking' })
+      .max(100, { message: 'must be at most 100 characters: it heads every sign-in page' })
+      .optional(),
     users: z
       .array(userSchema)
       .min(1, { message: 'must list at least one {email, region}: only these people may sign in' })
@@ -411,7 +417,12 @@ export interface Model {
   /** The audience of tokens the stocks API accepts. */
   apiAudience: string;
   scope: string;
+  /** The scope in plain words, for the consent page (the technical name is shown beside it). */
   scopeDescription: string;
+  /** Who users are signing in to, on every sign-in page and in the mail: the setting, else the domain. */
+  organizationName: string;
+  /** The MCP server's name for people: its protected-resource metadata's `resource_name`, and the consent page's. */
+  resourceName: string;
   users: { email: string; region: string }[];
   accessTokenTtlSeconds: number;
   agentPolicy: AgentPolicy;
@@ -458,7 +469,10 @@ export function buildModel(config: StackConfig, options: BuildOptions = {}): Mod
     mcpResource: `${origins.mcp}/`,
     apiAudience: origins.api,
     scope: config.scope,
-    scopeDescription: config.scopeDescription ?? `Lets the agent read stock prices for your region (${config.scope})`,
+    // The consent page shows the technical name beside the description: the default does not repeat it.
+    scopeDescription: config.scopeDescription ?? 'Read stock prices for your region',
+    organizationName: config.organizationName ?? config.domain,
+    resourceName: 'Stocks MCP server',
     users: config.users,
     accessTokenTtlSeconds: config.accessTokenTtlSeconds,
     agentPolicy: {

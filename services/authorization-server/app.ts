@@ -7,10 +7,11 @@ import { Hono, type Context } from 'hono';
 import { AS_PATHS } from '@mcp-secured-api/contracts';
 import { secureHeaders } from 'hono/secure-headers';
 import { bodyLimit } from 'hono/body-limit';
+import { assetRoutes } from './assets.ts';
 import { authorizeRoutes } from './authorize.ts';
 import { createClientMetadataDocuments, type ClientMetadataDocuments } from './client-metadata-document.ts';
 import { Clients } from './clients.ts';
-import { parseAuthorizationServerConfig, type AuthorizationServerConfigInput } from './config.ts';
+import { parseAuthorizationServerConfig, type AuthorizationServerConfig, type AuthorizationServerConfigInput } from './config.ts';
 import type { Logger, RateLimits, ServerContext } from './context.ts';
 import { OAuthError, PageError } from './errors.ts';
 import { introspectionRoutes } from './introspection.ts';
@@ -92,7 +93,7 @@ export async function createAuthorizationServer(
     throw error;
   }
   const store = createStore(database);
-  const mailer = deps.mailer ?? createSmtpMailer(config.smtp);
+  const mailer = deps.mailer ?? createSmtpMailer(config.smtp, config.organizationName);
   const documents =
     deps.clientMetadataDocuments ??
     createClientMetadataDocuments({
@@ -116,7 +117,7 @@ export async function createAuthorizationServer(
   const app = new Hono();
   app.use(
     secureHeaders({
-      contentSecurityPolicy: { defaultSrc: ["'none'"], styleSrc: ["'unsafe-inline'"], frameAncestors: ["'none'"], baseUri: ["'none'"] },
+      contentSecurityPolicy: { defaultSrc: ["'none'"], styleSrc: ["'self'"], frameAncestors: ["'none'"], baseUri: ["'none'"] },
       xFrameOptions: 'DENY',
       referrerPolicy: 'no-referrer',
       crossOriginResourcePolicy: false,
@@ -127,6 +128,7 @@ export async function createAuthorizationServer(
     bodyLimit({ maxSize: 64 * 1024, onError: () => new OAuthError('invalid_request', 'The request body is too large').toResponse() }),
   );
   app.get('/health', (c) => c.json({ status: 'ok' }));
+  app.route('/', assetRoutes());
   app.route('/', metadataRoutes(config, keys));
   app.route('/', authorizeRoutes(ctx));
   app.route('/', signInRoutes(ctx));
@@ -139,9 +141,12 @@ export async function createAuthorizationServer(
     if (error instanceof OAuthError) return error.toResponse();
     if (error instanceof DatabaseUnavailableError) {
       log.error(`${c.req.method} ${c.req.path}: ${error.message}`);
-      return unavailable(c);
+      return unavailable(c, config);
     }
-    if (error instanceof PageError) return c.html(errorPage({ title: 'Cannot continue', message: error.message }), error.status);
+    if (error instanceof PageError) {
+      const { title = 'Cannot continue', detail, back, headers } = error.options;
+      return c.html(errorPage(config, { title, message: error.message, code: error.code, detail, back }), error.status, headers);
+    }
     log.error(`Unexpected error on ${c.req.method} ${c.req.path}: ${error instanceof Error ? error.message : String(error)}`);
     return c.json({ error: 'server_error', error_description: 'The authorization server failed; try again later' }, 500, {
       'Cache-Control': 'no-store',
@@ -182,11 +187,11 @@ export async function createAuthorizationServer(
 }
 
 /** The database is out of reach: a clear, retryable error, as a page where people are. */
-function unavailable(c: Context): Response | Promise<Response> {
+function unavailable(c: Context, config: AuthorizationServerConfig): Response | Promise<Response> {
   const message = 'The authorization server cannot reach its database at the moment; try again shortly.';
   const headers = { 'Retry-After': '5', 'Cache-Control': 'no-store' };
   if (c.req.path.startsWith(AS_PATHS.authn) || c.req.path === AS_PATHS.authorize) {
-    return c.html(errorPage({ title: 'Temporarily unavailable', message }), 503, headers);
+    return c.html(errorPage(config, { title: 'Temporarily unavailable', message, code: 'temporarily_unavailable' }), 503, headers);
   }
   return c.json({ error: 'temporarily_unavailable', error_description: message }, 503, headers);
 }

@@ -28,6 +28,10 @@ export const authorizationServerConfigSchema = z
     apiAudience: absoluteUrl,
     scope: z.string().regex(SCOPE_TOKEN, { message: 'must be one OAuth scope token' }),
     scopeDescription: z.string().min(1),
+    /** Who users sign in to: heads every page and names the sender in the mail. */
+    organizationName: z.string().min(1).max(100),
+    /** The MCP server's name for people (its protected-resource metadata's `resource_name`), on the consent page. */
+    resourceName: z.string().min(1).max(100),
     users: z
       .array(z.object({ email: z.email().transform((e) => e.toLowerCase()), region: z.string().min(1) }).strict())
       .min(1, { message: 'must list at least one user: only they may sign in' }),

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
-import { createSmtpMailer } from './mailer.ts';
+import { composeCodeMail, createSmtpMailer } from './mailer.ts';
 
 interface Relay {
   port: number;
@@ -40,8 +40,10 @@ async function startRelay(options: SMTPServerOptions): Promise<Relay> {
 }
 
 const send = (port: number, settings: { security: 'none' | 'starttls' | 'tls'; user?: string; password?: string }) => {
-  const mailer = createSmtpMailer({ host: '127.0.0.1', port, from: 'no-reply@demo.example', ...settings });
-  return mailer.sendCode('john.doe@demo.example', '123456', 10).finally(() => mailer.close());
+  const mailer = createSmtpMailer({ host: '127.0.0.1', port, from: 'no-reply@demo.example', ...settings }, 'Demo Example');
+  return mailer
+    .sendCode({ to: 'john.doe@demo.example', code: '123456', validMinutes: 10, client: { name: 'Agent' } })
+    .finally(() => mailer.close());
 };
 
 test('a relay that requires credentials gets them, and the mail', async (t) => {
@@ -70,4 +72,32 @@ test("TLS verifies the relay's certificate: an untrusted one gets no password an
   await assert.rejects(send(relay.port, { security: 'starttls', user: 'mailer', password: 'relay-password' }), /certificate/i);
   assert.deepEqual(relay.logins, []);
   assert.deepEqual(relay.mails, []);
+});
+
+test('the subject states what the mail is for, never the code', () => {
+  const mail = composeCodeMail('Acme', { to: 'a@acme.example', code: '042917', validMinutes: 5, client: { name: 'Agent' } });
+  assert.equal(mail.subject, 'Your code to sign in to Acme');
+  assert.ok(!mail.subject.includes('042917'));
+});
+
+test('text and HTML carry the code, the organisation and the application, saying how much of its name is verified', () => {
+  const unverified = composeCodeMail('Acme', { to: 'a@acme.example', code: '042917', validMinutes: 5, client: { name: 'Agent <b>' } });
+  for (const part of [unverified.text, unverified.html]) {
+    assert.match(part, /042917/);
+    assert.match(part, /Acme/);
+    assert.match(part, /expires in 5 minutes/);
+    assert.match(part, /not verified/);
+  }
+  assert.match(unverified.text, /calls itself "Agent <b>"/);
+  assert.match(unverified.html, /Agent &lt;b&gt;/, 'the name is escaped in HTML');
+  assert.equal(/\b(\d{6})\b/.exec(unverified.text)?.[1], '042917', 'the first six-digit number of the text is the code');
+
+  const verified = composeCodeMail('Acme', {
+    to: 'a@acme.example',
+    code: '042917',
+    validMinutes: 5,
+    client: { name: 'Agent', verifiedHost: 'agents.example.com' },
+  });
+  assert.match(verified.text, /Agent \(verified: agents\.example\.com\)/);
+  assert.doesNotMatch(verified.text, /not verified/);
 });

@@ -34,6 +34,8 @@ test('the configuration comes from exactly the variables the deployment sets', (
   assert.equal(config.loginOrigin, model.origins.login);
   assert.equal(config.mcpResource, model.mcpResource);
   assert.equal(config.apiAudience, model.apiAudience);
+  assert.equal(config.organizationName, 'demo.example', 'the domain when organizationName is not set');
+  assert.equal(config.resourceName, model.resourceName);
   assert.deepEqual(config.users, [{ email: 'john.doe@demo.example', region: 'USA' }]);
   assert.deepEqual(config.clients, {
     gateway: { id: model.clients.gateway.id, secret: secrets.gatewayClientSecret },

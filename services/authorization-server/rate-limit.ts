@@ -4,7 +4,7 @@
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
-import { errorPage } from './pages.ts';
+import { PageError } from './errors.ts';
 
 /** Counts one request of `address` in the current window of `windowSeconds`. */
 export type RequestCounter = (address: string, windowSeconds: number) => Promise<{ count: number; resetAt: number }>;
@@ -63,6 +63,16 @@ export function pageRateLimit(
     ...options,
     limit: options.perMinute,
     windowSeconds: 60,
-    refuse: (c, _retry, message) => c.html(errorPage({ title: 'Slow down', message }), 429),
+    refuse: (_c, retryAfter) => {
+      throw new PageError(
+        'rate_limited',
+        `There were too many ${options.what} from your network. Wait ${retryAfter} seconds, then try again.`,
+        429,
+        {
+          title: 'Slow down',
+          headers: { 'Retry-After': String(retryAfter) },
+        },
+      );
+    },
   });
 }

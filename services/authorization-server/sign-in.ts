@@ -15,7 +15,8 @@ import { clientRedirect } from './authorize.ts';
 import type { ServerContext } from './context.ts';
 import { PageError } from './errors.ts';
 import { readForm } from './form.ts';
-import { codePage, consentPage, emailPage } from './pages.ts';
+import { clientIdentity, consentView, returnLink } from './page-views.ts';
+import { codePage, consentPage, emailPage, type CodeState } from './pages.ts';
 import { PAGES } from './paths.ts';
 import { pageRateLimit } from './rate-limit.ts';
 import { tokenHash, type SignInTransaction, type Store } from './store.ts';
@@ -32,17 +33,6 @@ export const AUTHORIZATION_CODE_TTL_SECONDS = 60;
 
 const emailSchema = z.email();
 
-/** "1 day", "12 hours", "30 minutes". */
-function duration(seconds: number): string {
-  const [amount, unit] =
-    seconds % 86_400 === 0
-      ? [seconds / 86_400, 'day']
-      : seconds % 3_600 === 0
-        ? [seconds / 3_600, 'hour']
-        : [Math.ceil(seconds / 60), 'minute'];
-  return `${amount} ${unit}${amount === 1 ? '' : 's'}`;
-}
-
 function sameText(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
@@ -58,6 +48,11 @@ export function signInRoutes(ctx: ServerContext): Hono {
     new PageError(
       'session_expired',
       'This sign-in has expired or was not started in this browser. Go back to the application and start again.',
+      400,
+      {
+        title: 'This sign-in has expired',
+        detail: 'no sign-in in progress for this browser (its cookie is missing, expired or not ours)',
+      },
     );
 
   async function transaction(c: Context): Promise<SignInTransaction> {
@@ -77,21 +72,29 @@ export function signInRoutes(ctx: ServerContext): Hono {
   ): Promise<T> {
     const id = await readTransactionCookie(c, config);
     if (!id) throw expired();
-    let form: Record<string, string>;
+    let form: Record<string, string> | undefined;
+    let unreadable: unknown;
     try {
       form = await readForm(c);
     } catch (error) {
-      throw new PageError('invalid_request', error instanceof Error ? error.message : 'The form could not be read.');
+      unreadable = error;
     }
     return store.transaction(async (tx) => {
       const txn = await tx.signIns.get(id, now(), true);
       if (!txn) throw expired();
+      const back = returnLink(txn.request, config.issuer);
+      if (!form) {
+        throw new PageError('invalid_request', 'The form could not be read. Go back, reload the page and try again.', 400, {
+          detail: unreadable instanceof Error ? unreadable.message : undefined,
+          back,
+        });
+      }
       if (!form.csrf || !sameText(form.csrf, txn.csrf)) {
-        throw new PageError(
-          'csrf',
-          'The form was not sent from this sign-in page (its CSRF token is missing or wrong). Reload the page and try again.',
-          403,
-        );
+        throw new PageError('csrf', 'The form was not sent from this sign-in page. Go back, reload the page and try again.', 403, {
+          title: 'This form cannot be used',
+          detail: "the form's CSRF token is missing or wrong",
+          back,
+        });
       }
       return change(txn, form, tx);
     });
@@ -117,7 +120,14 @@ export function signInRoutes(ctx: ServerContext): Hono {
   app.get(PAGES.email, async (c) => {
     const txn = await transaction(c);
     return c.html(
-      emailPage({ action: url(PAGES.email), csrf: txn.csrf, clientName: txn.request.clientName, notice: await showNotice(txn) }),
+      emailPage(config, {
+        action: url(PAGES.email),
+        csrf: txn.csrf,
+        clientName: txn.request.clientName,
+        email: txn.email,
+        error: await showNotice(txn),
+        back: returnLink(txn.request, config.issuer),
+      }),
     );
   });
 
@@ -132,8 +142,9 @@ export function signInRoutes(ctx: ServerContext): Hono {
       if (txn.codesSent >= MAX_CODES_PER_SIGN_IN) {
         throw new PageError(
           'too_many_codes',
-          'Too many codes were requested for this sign-in. Go back to the application and start again.',
+          'This sign-in has sent all the codes it may. Go back to the application and start again.',
           429,
+          { title: 'Too many codes requested', back: returnLink(txn.request, config.issuer) },
         );
       }
       txn.codesSent += 1;
@@ -143,14 +154,14 @@ export function signInRoutes(ctx: ServerContext): Hono {
       const code = users.has(email) ? String(randomInt(0, 1_000_000)).padStart(6, '0') : '';
       txn.otp = { code, expiresAt: now() + CODE_TTL_SECONDS, failures: 0 };
       await tx.signIns.save(txn);
-      return { email, code };
+      return { email, code, client: clientIdentity(txn.request) };
     });
     if (!sent) return c.redirect(url(PAGES.email), 303);
     if (sent.code) {
       // Sent once the code is stored. Not awaited: answering only after the mail server would tell
       // registered addresses apart by timing.
       mailer
-        .sendCode(sent.email, sent.code, CODE_TTL_SECONDS / 60)
+        .sendCode({ to: sent.email, code: sent.code, validMinutes: CODE_TTL_SECONDS / 60, client: sent.client })
         .catch((error: Error) => log.error(`Could not send the sign-in code by email: ${error.message}`));
     }
     return c.redirect(url(PAGES.code), 303);
@@ -159,8 +170,29 @@ export function signInRoutes(ctx: ServerContext): Hono {
   app.get(PAGES.code, async (c) => {
     const txn = await transaction(c);
     if (!txn.email) return c.redirect(url(PAGES.email), 303);
+    // Once the code cannot succeed, the page offers what can: a new code, or a way back.
+    const state: CodeState =
+      (await store.codeFailures.count(txn.email, now())) >= MAX_ADDRESS_CODE_FAILURES
+        ? 'address-locked'
+        : (txn.otp?.failures ?? 0) < MAX_CODE_FAILURES
+          ? 'enter'
+          : txn.codesSent < MAX_CODES_PER_SIGN_IN
+            ? 'code-locked'
+            : 'no-more-codes';
     return c.html(
-      codePage({ action: url(PAGES.code), csrf: txn.csrf, email: txn.email, emailPage: url(PAGES.email), notice: await showNotice(txn) }),
+      codePage(config, {
+        action: url(PAGES.code),
+        csrf: txn.csrf,
+        email: txn.email,
+        state,
+        resendAction: url(PAGES.email),
+        emailPage: url(PAGES.email),
+        resent: txn.codesSent > 1,
+        validMinutes: CODE_TTL_SECONDS / 60,
+        lockMinutes: ADDRESS_LOCK_SECONDS / 60,
+        error: await showNotice(txn),
+        back: returnLink(txn.request, config.issuer),
+      }),
     );
   });
 
@@ -199,27 +231,32 @@ export function signInRoutes(ctx: ServerContext): Hono {
   app.get(PAGES.consent, async (c) => {
     const txn = await transaction(c);
     if (!txn.subject) return c.redirect(url(PAGES.email), 303);
-    const { request } = txn;
     return c.html(
-      consentPage({
-        action: url(PAGES.consent),
-        csrf: txn.csrf,
-        clientName: request.clientName,
-        clientId: request.clientId,
-        redirectHost: new URL(request.redirectUri).host,
-        scopes: request.scope.split(' ').map((name) => ({ name, description: name === config.scope ? config.scopeDescription : name })),
-        subject: txn.subject,
-        // Its own line, approved separately: the client may renew its access without the user for this long.
-        offlineAccess: request.offlineAccess ? { field: OFFLINE_ACCESS, lifetime: duration(config.refreshTokenTtlSeconds) } : undefined,
-      }),
+      consentPage(
+        config,
+        consentView({ ...txn, subject: txn.subject }, config, { action: url(PAGES.consent), restartAction: url(PAGES.restart) }),
+      ),
     );
+  });
+
+  // "Not you?": forget who signed in and the code, keep the request (and its count of codes sent).
+  app.post(PAGES.restart, async (c) => {
+    await posted(c, async (txn, _form, tx) => {
+      txn.subject = undefined;
+      txn.email = undefined;
+      delete txn.otp;
+      delete txn.notice;
+      await tx.signIns.save(txn);
+    });
+    return c.redirect(url(PAGES.email), 303);
   });
 
   app.post(PAGES.consent, async (c) => {
     const ended = await posted(c, async (txn, form, tx) => {
       if (!txn.subject) return undefined;
-      if (form.decision !== 'approve' && form.decision !== 'deny') throw new PageError('invalid_request', 'Choose Allow or Deny.');
-      // One decision per sign-in: the transaction ends here.
+      if (form.decision !== 'approve' && form.decision !== 'deny')
+        throw new PageError('invalid_request', 'Choose Allow or Deny.', 400, { back: returnLink(txn.request, config.issuer) });
+      // One decision per sign-in: the transaction ends here (a second post finds it gone).
       await tx.signIns.delete(txn.id);
       const { request } = txn;
       if (form.decision === 'deny') {

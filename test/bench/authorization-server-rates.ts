@@ -85,7 +85,7 @@ export async function measureAuthorizationServerRates(options: {
     config: { refreshTokenTtlSeconds: 3_600 },
     deps: {
       database: await openDatabase(options.databaseUrl),
-      mailer: { sendCode: async (_to, code) => void codes.push(code), close: () => {} },
+      mailer: { sendCode: async ({ code }) => void codes.push(code), close: () => {} },
       limits: { registrationsPerMinute: 1_000, signInPostsPerMinute: 1_000, authorizationsPerMinute: 1_000 },
     },
   });
