@@ -10,9 +10,10 @@ import { authorizer } from './authorize.ts';
 import { startCallbackServer, type CallbackServer } from './callback-server.ts';
 import { ConsoleOAuthProvider } from './oauth-provider.ts';
 import { OptionsError, parseOptions, USAGE, type ClientOptions } from './options.ts';
-import { progressTo } from './progress.ts';
+import { progressTo, type Progress } from './progress.ts';
 import { runPrompt } from './prompt.ts';
 import { McpSession } from './session.ts';
+import { fileTokenStore } from './token-store.ts';
 import { checkArguments, findTool, parseArguments } from './tools.ts';
 
 export interface CliIO {
@@ -46,7 +47,13 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     // Bad arguments are reported before anyone is asked to sign in.
     const callArguments = action.kind === 'call' ? parseArguments(action.args) : undefined;
     const serverUrl = await resolveServerUrl(options.server);
-    callback = await startCallbackServer({ port: options.callbackPort });
+    const store = options.tokenStore ? fileTokenStore(options.tokenStore, serverUrl.href) : undefined;
+    if (action.kind === 'logout') {
+      const deleted = await store?.clear();
+      progress(deleted ? `Signed out of ${serverUrl.href}: its tokens were deleted from ${options.tokenStore}.` : `${options.tokenStore} kept nothing for ${serverUrl.href}.`);
+      return 0;
+    }
+    callback = await startCallback(options, progress);
     if (options.preRegistered) progress(`Client: pre-registered as ${options.preRegistered.clientId}`);
     const provider = new ConsoleOAuthProvider({
       callback,
@@ -54,6 +61,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       progress,
       clientMetadataUrl: options.clientMetadataUrl,
       preRegistered: options.preRegistered,
+      store,
     });
     session = await McpSession.connect({ serverUrl, provider, progress });
 
@@ -82,6 +90,25 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   }
 }
 
+/**
+ * The loopback callback. A client that registers dynamically names its redirect URI when it
+ * registers, so when the default port is taken any free port will do; a metadata document or a
+ * pre-registration fixes the redirect URI, and with it the port.
+ */
+async function startCallback(options: ClientOptions, progress: Progress): Promise<CallbackServer> {
+  const port = options.callbackPort;
+  const fixedBy = options.preRegistered
+    ? `The pre-registered client's redirect URI names this port: free it, or register http://127.0.0.1:<port>/callback and pass --callback-port <port>.`
+    : options.clientMetadataUrl
+      ? `The client keeps it, because its metadata document names http://127.0.0.1:${port}/callback: free the port, or publish a document with another port and pass it with --callback-port.`
+      : undefined;
+  const callback = await startCallbackServer({ port, anyPortIfInUse: !options.callbackPortGiven && !fixedBy, portInUseAdvice: fixedBy });
+  if (callback.portInUse !== undefined) {
+    progress(`The callback port ${callback.portInUse} is in use; the sign-in response comes back to ${callback.redirectUrl} instead.`);
+  }
+  return callback;
+}
+
 async function resolveServerUrl(server: ClientOptions['server']): Promise<URL> {
   if ('url' in server) return server.url;
   return new URL(buildModel(await readStackFile(server.stack)).mcpResource);
@@ -89,10 +116,13 @@ async function resolveServerUrl(server: ClientOptions['server']): Promise<URL> {
 
 function describeError(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
-  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-  if (err.message === 'fetch failed' && cause) {
-    const hint = cause.code === 'ECONNREFUSED' ? ' Is the server running (npm start for the local stack)?' : '';
-    return `could not reach the server (${cause.code ?? cause.message}).${hint}`;
+  // fetch's own failure (possibly wrapped by the SDK) carries the system error as its cause.
+  for (let cause: unknown = err; cause instanceof Error; cause = cause.cause) {
+    const { code } = cause as NodeJS.ErrnoException;
+    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
+      const hint = code === 'ECONNREFUSED' ? ' Is the server running (npm start for the local stack)?' : '';
+      return `could not reach the server (${code}).${hint}`;
+    }
   }
   return err.message;
 }
