@@ -2,7 +2,7 @@
  * How the client takes the person (or an automated approver) to the authorization URL.
  * The URL is always printed first, so a sign-in never depends on a browser opening.
  */
-import type { ChildProcess } from 'node:child_process';
+import type { EventEmitter } from 'node:events';
 import open from 'open';
 import type { Progress } from './progress.ts';
 
@@ -29,7 +29,7 @@ export function checkAuthorizationUrl(url: URL): void {
 }
 
 /** Opens a URL with the system's handler (the `open` package); the child reports whether that worked. */
-export type UrlOpener = (url: string) => Promise<Pick<ChildProcess, 'once'>>;
+export type UrlOpener = (url: string) => Promise<EventEmitter>;
 
 export function authorizer(mode: AuthorizeMode, redirectUrl: string, progress: Progress, openUrl: UrlOpener = open): Authorizer {
   switch (mode) {

@@ -8,7 +8,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
-import { html } from 'hono/html';
+import { html, raw } from 'hono/html';
 
 export type AuthorizationResponseErrorCode = 'response_refused' | 'authorization_denied' | 'code_missing' | 'timeout';
 
@@ -73,6 +73,8 @@ const PAGE_HEADERS = {
   'Content-Security-Policy': `default-src 'none'; style-src 'sha256-${createHash('sha256').update(STYLE).digest('base64')}'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'`,
 };
 
+// The style block must stay byte for byte what its hash names, so Prettier leaves the page alone.
+// prettier-ignore
 function page(kind: 'ok' | 'refused', title: string, text: string) {
   return html`<!doctype html>
 <html lang="en">
@@ -80,7 +82,7 @@ function page(kind: 'ok' | 'refused', title: string, text: string) {
     <meta charset="utf-8" />
     <meta name="viewport" content="width=device-width, initial-scale=1" />
     <title>MCP client: ${title}</title>
-    <style>${STYLE}</style>
+    <style>${raw(STYLE)}</style>
   </head>
   <body>
     <main class="${kind}">
@@ -118,14 +120,16 @@ export async function startCallbackServer(options: CallbackServerOptions): Promi
       pending.check?.(params);
     } catch (err) {
       const message = (err as Error).message;
-      settle({ error: new AuthorizationResponseError('response_refused', `Sign-in refused: ${message}`) });
+      settle({ error: new AuthorizationResponseError('response_refused', `Sign-in refused. ${message}`) });
       return refuse('Sign-in refused', message);
     }
     const error = params.get('error');
     if (error) {
       const description = params.get('error_description');
       const reason = `${error}${description ? `: ${description}` : ''}`;
-      settle({ error: new AuthorizationResponseError('authorization_denied', `The authorization server refused the sign-in (${reason}).`) });
+      settle({
+        error: new AuthorizationResponseError('authorization_denied', `The authorization server refused the sign-in (${reason}).`),
+      });
       return refuse('Sign-in not completed', `The authorization server answered: ${reason}. You can close this tab.`);
     }
     if (!params.get('code')) {
@@ -145,7 +149,7 @@ export async function startCallbackServer(options: CallbackServerOptions): Promi
     if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
     if (!options.anyPortIfInUse) {
       const advice = options.portInUseAdvice ?? 'Choose another with --callback-port <port> (0 picks a free one).';
-      throw new Error(`The callback port ${options.port} is in use. ${advice}`);
+      throw new Error(`The callback port ${options.port} is in use. ${advice}`, { cause: err });
     }
     portInUse = options.port;
     server = await listen(app, 0, host);
@@ -186,7 +190,9 @@ export async function startCallbackServer(options: CallbackServerOptions): Promi
 
 function listen(app: Hono, port: number, hostname: string): Promise<ServerType> {
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch: app.fetch, port, hostname }, () => resolve(server));
+    // Leave the global Response alone: the MCP SDK tells a fetch Response by `instanceof Response`,
+    // and would misread the authorization server's error responses.
+    const server = serve({ fetch: app.fetch, port, hostname, overrideGlobalObjects: false }, () => resolve(server));
     server.once('error', reject);
   });
 }

@@ -8,7 +8,7 @@ import { buildModel } from '../infra/model.ts';
 import { readStackFile } from '../infra/local/stack-file.ts';
 import { authorizer } from './authorize.ts';
 import { startCallbackServer, type CallbackServer } from './callback-server.ts';
-import { ConsoleOAuthProvider } from './oauth-provider.ts';
+import { ConsoleOAuthProvider, redirectUris } from './oauth-provider.ts';
 import { OptionsError, parseOptions, USAGE, type ClientOptions } from './options.ts';
 import { progressTo, type Progress } from './progress.ts';
 import { runPrompt } from './prompt.ts';
@@ -21,6 +21,8 @@ export interface CliIO {
   stdout: Writable;
   stderr: Writable;
   env: NodeJS.ProcessEnv;
+  /** Clock, for tests of token expiry. */
+  now?: () => number;
 }
 
 /** Runs the client; resolves with the exit status. */
@@ -50,10 +52,16 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     const store = options.tokenStore ? fileTokenStore(options.tokenStore, serverUrl.href) : undefined;
     if (action.kind === 'logout') {
       const deleted = await store?.clear();
-      progress(deleted ? `Signed out of ${serverUrl.href}: its tokens were deleted from ${options.tokenStore}.` : `${options.tokenStore} kept nothing for ${serverUrl.href}.`);
+      progress(
+        deleted
+          ? `Signed out of ${serverUrl.href}: its tokens were deleted from ${options.tokenStore}.`
+          : `${options.tokenStore} kept nothing for ${serverUrl.href}.`,
+      );
       return 0;
     }
-    callback = await startCallback(options, progress);
+    // A kept registration names its redirect URI: use its port again so that it stays valid.
+    const keptUri = redirectUris((await store?.load())?.client)?.[0];
+    callback = await startCallback(options, progress, keptUri ? Number(new URL(keptUri).port) : undefined);
     if (options.preRegistered) progress(`Client: pre-registered as ${options.preRegistered.clientId}`);
     const provider = new ConsoleOAuthProvider({
       callback,
@@ -62,6 +70,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       clientMetadataUrl: options.clientMetadataUrl,
       preRegistered: options.preRegistered,
       store,
+      now: io.now,
     });
     session = await McpSession.connect({ serverUrl, provider, progress });
 
@@ -91,12 +100,13 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
 }
 
 /**
- * The loopback callback. A client that registers dynamically names its redirect URI when it
- * registers, so when the default port is taken any free port will do; a metadata document or a
+ * The loopback callback, on the port given, else the port of a kept registration, else the
+ * default. A client that registers dynamically names its redirect URI when it registers, so when
+ * that port is taken any free port will do (and it registers again); a metadata document or a
  * pre-registration fixes the redirect URI, and with it the port.
  */
-async function startCallback(options: ClientOptions, progress: Progress): Promise<CallbackServer> {
-  const port = options.callbackPort;
+export async function startCallback(options: ClientOptions, progress: Progress, keptPort?: number): Promise<CallbackServer> {
+  const port = options.callbackPortGiven ? options.callbackPort : (keptPort ?? options.callbackPort);
   const fixedBy = options.preRegistered
     ? `The pre-registered client's redirect URI names this port: free it, or register http://127.0.0.1:<port>/callback and pass --callback-port <port>.`
     : options.clientMetadataUrl

@@ -69,53 +69,68 @@ function readVerdicts(output: string): Map<string, boolean> {
 
 test('no auth scenario is an expected failure', () => {
   for (const [revision, failures] of Object.entries(expectedFailures)) {
-    for (const entry of Object.keys(failures)) assert.ok(!entry.startsWith('auth/'), `${revision}: ${entry} may not be an expected failure`);
+    for (const entry of Object.keys(failures))
+      assert.ok(!entry.startsWith('auth/'), `${revision}: ${entry} may not be an expected failure`);
   }
 });
 
-test('the client passes what MCP 2026-07-28 and 2025-11-25 require, and the 2025-03-26 back-compatibility scenarios', { timeout: 600_000 }, async (t) => {
-  const node = await node22();
-  const work = await mkdtemp(join(tmpdir(), 'mcp-conformance-'));
-  t.after(() => rm(work, { recursive: true, force: true }));
-  // The client command finds this Node first on PATH, so the suite runs it under Node 22 too.
-  const env = { ...process.env, PATH: `${dirname(node)}${delimiter}${process.env.PATH ?? ''}` };
+test(
+  'the client passes what MCP 2026-07-28 and 2025-11-25 require, and the 2025-03-26 back-compatibility scenarios',
+  { timeout: 600_000 },
+  async (t) => {
+    const node = await node22();
+    const work = await mkdtemp(join(tmpdir(), 'mcp-conformance-'));
+    t.after(() => rm(work, { recursive: true, force: true }));
+    // The client command finds this Node first on PATH, so the suite runs it under Node 22 too.
+    const env = { ...process.env, PATH: `${dirname(node)}${delimiter}${process.env.PATH ?? ''}` };
 
-  const results = await Promise.all(
-    RUNS.map(async ({ revision, args }) => {
-      const expected = expectedFailures[revision] ?? {};
-      const baseline = join(work, `expected-failures-${revision}.yaml`);
-      await writeFile(baseline, stringify({ client: Object.keys(expected) }));
-      const required = args[0] === '--requirements' ? await requiredClientScenarios(node, revision) : [];
-      const command = [SUITE_CLI, 'client', '--command', CLIENT_COMMAND, ...args, '--timeout', CLIENT_TIMEOUT_MS];
-      const outcome = await run(node, [...command, '--expected-failures', baseline, '-o', join(work, revision)], {
-        cwd: ROOT,
-        env,
-        timeout: 540_000,
-        maxBuffer: 64 << 20,
-      }).then(
-        (r) => ({ status: 0, output: r.stdout + r.stderr }),
-        (err: { code?: number; stdout?: string; stderr?: string }) => ({ status: err.code ?? -1, output: `${err.stdout ?? ''}${err.stderr ?? ''}` }),
+    const results = await Promise.all(
+      RUNS.map(async ({ revision, args }) => {
+        const expected = expectedFailures[revision] ?? {};
+        const baseline = join(work, `expected-failures-${revision}.yaml`);
+        await writeFile(baseline, stringify({ client: Object.keys(expected) }));
+        const required = args[0] === '--requirements' ? await requiredClientScenarios(node, revision) : [];
+        const command = [SUITE_CLI, 'client', '--command', CLIENT_COMMAND, ...args, '--timeout', CLIENT_TIMEOUT_MS];
+        const outcome = await run(node, [...command, '--expected-failures', baseline, '-o', join(work, revision)], {
+          cwd: ROOT,
+          env,
+          timeout: 540_000,
+          maxBuffer: 64 << 20,
+        }).then(
+          (r) => ({ status: 0, output: r.stdout + r.stderr }),
+          (err: { code?: number; stdout?: string; stderr?: string }) => ({
+            status: err.code ?? -1,
+            output: `${err.stdout ?? ''}${err.stderr ?? ''}`,
+          }),
+        );
+        return { revision, expected, required, ...outcome };
+      }),
+    );
+
+    for (const { revision, expected, required, status, output } of results) {
+      const verdicts = readVerdicts(output);
+      // A requirement set also runs scenarios it does not score (extensions); the back-compatibility suite scores all.
+      const scored = required.length ? required : [...verdicts.keys()];
+      const passed = scored.filter((scenario) => verdicts.get(scenario)).length;
+      t.diagnostic(`${revision}: ${passed} of ${scored.length} scored scenarios pass`);
+      assert.ok(
+        scored.some((s) => s.startsWith('auth/')),
+        `${revision}: no auth scenario ran:\n${output.slice(-4000)}`,
       );
-      return { revision, expected, required, ...outcome };
-    }),
-  );
-
-  for (const { revision, expected, required, status, output } of results) {
-    const verdicts = readVerdicts(output);
-    // A requirement set also runs scenarios it does not score (extensions); the back-compatibility suite scores all.
-    const scored = required.length ? required : [...verdicts.keys()];
-    const passed = scored.filter((scenario) => verdicts.get(scenario)).length;
-    t.diagnostic(`${revision}: ${passed} of ${scored.length} scored scenarios pass`);
-    assert.ok(scored.some((s) => s.startsWith('auth/')), `${revision}: no auth scenario ran:\n${output.slice(-4000)}`);
-    for (const scenario of scored) {
-      assert.ok(verdicts.has(scenario), `${revision}: the suite did not run ${scenario}:\n${output.slice(-4000)}`);
-      const listed = Object.keys(expected).some((entry) => entry === scenario || entry.startsWith(`${scenario}:`));
-      if (!listed) assert.ok(verdicts.get(scenario), `${revision}: ${scenario} failed:\n${output.slice(-6000)}`);
+      for (const scenario of scored) {
+        assert.ok(verdicts.has(scenario), `${revision}: the suite did not run ${scenario}:\n${output.slice(-4000)}`);
+        const listed = Object.keys(expected).some((entry) => entry === scenario || entry.startsWith(`${scenario}:`));
+        if (!listed) assert.ok(verdicts.get(scenario), `${revision}: ${scenario} failed:\n${output.slice(-6000)}`);
+      }
+      // The suite's status covers what the summary cannot show: a listed check that now passes (stale).
+      assert.equal(
+        status,
+        0,
+        `${revision}: the suite failed (a failure not listed, or a listed one that passes: remove it):\n${output.slice(-6000)}`,
+      );
     }
-    // The suite's status covers what the summary cannot show: a listed check that now passes (stale).
-    assert.equal(status, 0, `${revision}: the suite failed (a failure not listed, or a listed one that passes: remove it):\n${output.slice(-6000)}`);
-  }
-});
+  },
+);
 
 /** The client scenarios a revision requires, as the suite itself lists them. */
 async function requiredClientScenarios(node: string, revision: string): Promise<string[]> {

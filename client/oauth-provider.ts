@@ -64,6 +64,7 @@ export class ConsoleOAuthProvider implements OAuthClientProvider {
   private loaded = false;
   private verifier?: string;
   private discovery?: OAuthDiscoveryState;
+  private announcedServer?: string;
   private pendingResponse?: Promise<URLSearchParams>;
   /** A sign-in was started and its tokens have not arrived yet (else new tokens come from a refresh). */
   private signingIn = false;
@@ -82,11 +83,19 @@ export class ConsoleOAuthProvider implements OAuthClientProvider {
     this.loaded = true;
     const stored = await this.store.load();
     if (!stored) return;
-    // A registration made for another redirect URI (another callback port) cannot complete a sign-in here.
-    const client = stored.client as { redirect_uris?: string[] } | undefined;
-    const usable = !client?.redirect_uris || client.redirect_uris.includes(this.redirectUrl);
-    this.session = usable ? stored : { ...stored, client: undefined };
+    this.session = stored;
     if (stored.tokens) this.options.progress(`Using the tokens kept in ${this.store.description}.`);
+    // A registration for another redirect URI (another callback port) cannot complete a sign-in
+    // here, and its refresh token is bound to it: register again when needed, and keep only the
+    // access token, which the server accepts until it expires.
+    const registered = redirectUris(stored.client);
+    if (registered && !registered.includes(this.redirectUrl)) {
+      this.options.progress(
+        `The kept registration is for ${registered.join(', ')}, not ${this.redirectUrl}; it will register again when a sign-in is needed.`,
+      );
+      const tokens = stored.tokens && { ...stored.tokens, refresh_token: undefined };
+      this.session = { ...stored, client: undefined, tokens };
+    }
   }
 
   get redirectUrl(): string {
@@ -101,10 +110,10 @@ export class ConsoleOAuthProvider implements OAuthClientProvider {
     return {
       client_name: this.options.clientName ?? 'MCP console client',
       redirect_uris: [this.redirectUrl],
-      // Ask for the refresh-token grant only where the authorization server offers it: some refuse
-      // a registration naming a grant they do not support. The SDK then adds `offline_access` to
-      // the scope when the server lists it (SEP-2207).
-      grant_types: this.offersRefresh() ? ['authorization_code', 'refresh_token'] : ['authorization_code'],
+      // Registration asks for the refresh-token grant (SEP-2207; a server without it grants less).
+      // The SDK adds `offline_access` to the requested scope when the server lists it and this
+      // names the grant, so once discovery shows a server without the grant, it is left out.
+      grant_types: this.refreshGrantRefused() ? ['authorization_code'] : ['authorization_code', 'refresh_token'],
       response_types: ['code'],
       token_endpoint_auth_method: 'none',
       // A console program with a loopback redirect URI is a native application (SEP-837, RFC 8252).
@@ -225,9 +234,10 @@ export class ConsoleOAuthProvider implements OAuthClientProvider {
   }
 
   saveDiscoveryState(state: OAuthDiscoveryState): void {
-    const changed = state.authorizationServerUrl !== this.discovery?.authorizationServerUrl;
     this.discovery = state;
-    if (!changed) return;
+    // Discovery is repeated after a refused token; say so only when the authorization server changed.
+    if (state.authorizationServerUrl === this.announcedServer) return;
+    this.announcedServer = state.authorizationServerUrl;
     const resource = state.resourceMetadata?.resource;
     this.options.progress(
       resource
@@ -256,8 +266,10 @@ export class ConsoleOAuthProvider implements OAuthClientProvider {
     return this.store.clear();
   }
 
-  private offersRefresh(): boolean {
-    return this.discovery?.authorizationServerMetadata?.grant_types_supported?.includes('refresh_token') === true;
+  /** The authorization server's metadata is known and does not offer the refresh-token grant. */
+  private refreshGrantRefused(): boolean {
+    const metadata = this.discovery?.authorizationServerMetadata;
+    return metadata !== undefined && !metadata.grant_types_supported?.includes('refresh_token');
   }
 
   private async keep(session: StoredSession): Promise<void> {
@@ -266,7 +278,7 @@ export class ConsoleOAuthProvider implements OAuthClientProvider {
   }
 }
 
-/** RFC 9207 with the SDK's rule (simple string comparison; required when the server promises it), in the user's words. */
+/** RFC 9207 by the SDK's rule (simple string comparison; required when the server promises it), in the user's words. */
 function checkIssuer(iss: string | undefined, metadata: AuthorizationServerMetadata | undefined): void {
   try {
     validateAuthorizationResponseIssuer({
@@ -276,10 +288,18 @@ function checkIssuer(iss: string | undefined, metadata: AuthorizationServerMetad
     });
   } catch (err) {
     if (!(err instanceof IssuerMismatchError)) throw err;
+    // What a mixed-up response names is the attacker's to choose, so it is not shown.
     throw new Error(
       iss === undefined
-        ? `the authorization server promised an "iss" parameter in its response (RFC 9207) but sent none`
-        : `the response came from issuer "${iss}", not from "${metadata?.issuer}" where the sign-in started (possible mix-up attack)`,
+        ? 'The authorization server promised an "iss" parameter in its response (RFC 9207) but sent none.'
+        : `The response names another issuer than ${metadata?.issuer ?? 'the authorization server'}, where the sign-in started: possible mix-up attack.`,
+      { cause: err },
     );
   }
+}
+
+/** The redirect URIs a stored registration was made for (none for a metadata-document or pre-registered client). */
+export function redirectUris(client: StoredOAuthClientInformation | undefined): string[] | undefined {
+  const uris = (client as { redirect_uris?: unknown } | undefined)?.redirect_uris;
+  return Array.isArray(uris) && uris.every((uri) => typeof uri === 'string') ? uris : undefined;
 }

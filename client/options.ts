@@ -81,7 +81,10 @@ const schema = z
     logout: z.boolean(),
   })
   .refine((o) => !(o.list && o.call), { message: '--list and --call cannot be combined', path: ['list'] })
-  .refine((o) => !(o.logout && (o.list || o.call)), { message: 'runs alone: it cannot be combined with --list or --call', path: ['logout'] })
+  .refine((o) => !(o.logout && (o.list || o.call)), {
+    message: 'runs alone: it cannot be combined with --list or --call',
+    path: ['logout'],
+  })
   .refine((o) => !o.logout || o['token-store'] !== undefined, {
     message: 'needs --token-store FILE (without it, tokens are kept in memory only and vanish when the client exits)',
     path: ['logout'],
@@ -143,7 +146,13 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): ClientOpti
   }
   return {
     server: o.stack ? { stack: o.stack } : { url: new URL(o.positionals[0] ?? defaultUrl) },
-    action: o.logout ? { kind: 'logout' } : o.list ? { kind: 'list' } : o.call ? { kind: 'call', tool: o.call, args: o.args } : { kind: 'prompt' },
+    action: o.logout
+      ? { kind: 'logout' }
+      : o.list
+        ? { kind: 'list' }
+        : o.call
+          ? { kind: 'call', tool: o.call, args: o.args }
+          : { kind: 'prompt' },
     authorize: o.authorize,
     callbackPort: o['callback-port'],
     callbackPortGiven: parsed.values['callback-port'] !== undefined,

@@ -100,6 +100,7 @@ export class McpSession {
   private readonly rediscoverOnRefusal: FetchLike = async (url, init) => {
     const response = await fetch(url, init);
     if (response.status === 401 && String(url) === this.options.serverUrl.href && new Headers(init?.headers).has('authorization')) {
+      this.options.progress('The server refused the access token.');
       await this.options.provider.invalidateCredentials('discovery');
     }
     return response;

@@ -13,7 +13,8 @@ export interface Listening {
 
 export function listen(app: { fetch: (request: Request) => Response | Promise<Response> }): Promise<Listening> {
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => {
+    // Leave the global Response alone: a client in the same process (the MCP SDK) tells a fetch Response by instanceof.
+    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1', overrideGlobalObjects: false }, (info: AddressInfo) => {
       resolve({
         url: `http://127.0.0.1:${info.port}`,
         port: info.port,
