@@ -13,7 +13,8 @@ import { OptionsError, parseOptions, USAGE, type ClientOptions } from './options
 import { progressTo, type Progress } from './progress.ts';
 import { runPrompt } from './prompt.ts';
 import { McpSession } from './session.ts';
-import { fileTokenStore } from './token-store.ts';
+import { revokeGrant } from './revocation.ts';
+import { fileTokenStore, type TokenStore } from './token-store.ts';
 import { checkArguments, findTool, parseArguments } from './tools.ts';
 
 export interface CliIO {
@@ -50,15 +51,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     const callArguments = action.kind === 'call' ? parseArguments(action.args) : undefined;
     const serverUrl = await resolveServerUrl(options.server);
     const store = options.tokenStore ? fileTokenStore(options.tokenStore, serverUrl.href) : undefined;
-    if (action.kind === 'logout') {
-      const deleted = await store?.clear();
-      progress(
-        deleted
-          ? `Signed out of ${serverUrl.href}: its tokens were deleted from ${options.tokenStore}.`
-          : `${options.tokenStore} kept nothing for ${serverUrl.href}.`,
-      );
-      return 0;
-    }
+    if (action.kind === 'logout' && store) return await logout(serverUrl, store, progress);
     // A kept registration names its redirect URI: use its port again so that it stays valid.
     const keptUri = redirectUris((await store?.load())?.client)?.[0];
     callback = await startCallback(options, progress, keptUri ? Number(new URL(keptUri).port) : undefined);
@@ -97,6 +90,23 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     await session?.close().catch(() => {});
     await callback?.close();
   }
+}
+
+/** Ends the kept grant at the authorization server, then forgets it here. */
+async function logout(serverUrl: URL, store: TokenStore, progress: Progress): Promise<number> {
+  const kept = await store.load();
+  if (!kept) {
+    progress(`${store.description} keeps nothing for ${serverUrl.href}.`);
+    return 0;
+  }
+  const outcome = await revokeGrant(serverUrl, kept);
+  await store.clear();
+  progress(
+    'revoked' in outcome
+      ? `Signed out of ${serverUrl.href}: the authorization server revoked the ${outcome.revoked}, and the tokens were deleted from ${store.description}.`
+      : `Signed out of ${serverUrl.href}: the tokens were deleted from ${store.description}. They were not revoked (${outcome.notRevoked}); they stay valid until they expire.`,
+  );
+  return 0;
 }
 
 /**

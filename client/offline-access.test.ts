@@ -134,9 +134,22 @@ test('--token-store keeps the session for the next run (mode 0600), and --logout
   );
   assert.equal(server.authorizationRequests.length, signIns + 1, 'the kept access token still works');
 
+  // Sign out after a refresh, so that the kept refresh token is the one to revoke.
+  server.expireAccessTokens();
+  assert.equal((await runConsoleClient(server, withStore)).status, 0);
+  const kept = (JSON.parse(await readFile(store, 'utf8')) as { servers: Record<string, { tokens: { refresh_token: string } }> }).servers[
+    server.mcpUrl
+  ];
   const logout = await runConsoleClient(server, ['--token-store', store, '--logout', server.mcpUrl]);
   assert.equal(logout.status, 0, logout.stderr);
-  assert.match(logout.stderr, new RegExp(`Signed out of ${server.mcpUrl}: its tokens were deleted from ${store}\\.`));
+  assert.match(
+    logout.stderr,
+    new RegExp(
+      `Signed out of ${server.mcpUrl}: the authorization server revoked the refresh token, and the tokens were deleted from ${store}\\.`,
+    ),
+  );
+  assert.equal(server.revocations.at(-1)?.get('token'), kept?.tokens.refresh_token);
+  assert.equal(server.revocations.at(-1)?.get('token_type_hint'), 'refresh_token');
   await assert.rejects(stat(store), { code: 'ENOENT' }, 'the last server signed out: the file is gone');
 
   const fourth = await runConsoleClient(server, withStore);

@@ -31,6 +31,8 @@ export interface TestServer extends Listening {
   tokenRequests: URLSearchParams[];
   /** Body of every registration request. */
   registrations: Record<string, unknown>[];
+  /** Form of every revocation request. */
+  revocations: URLSearchParams[];
   /** Makes every access token issued so far expire now, as if their lifetime had passed. */
   expireAccessTokens(): void;
   /** Revokes every refresh token issued so far. */
@@ -57,6 +59,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const authorizationRequests: URLSearchParams[] = [];
   const tokenRequests: URLSearchParams[] = [];
   const registrations: Record<string, unknown>[] = [];
+  const revocations: URLSearchParams[] = [];
   const random = () => randomBytes(24).toString('base64url');
   const ttl = options.tokenTtlSeconds ?? 900;
 
@@ -86,6 +89,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       authorization_endpoint: `${origin}/authorize`,
       token_endpoint: `${origin}/token`,
       registration_endpoint: `${origin}/register`,
+      revocation_endpoint: `${origin}/revoke`,
       response_types_supported: ['code'],
       grant_types_supported: options.offlineAccess ? ['authorization_code', 'refresh_token'] : ['authorization_code'],
       code_challenge_methods_supported: ['S256'],
@@ -102,6 +106,15 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     const clientId = random();
     clients.set(clientId, { redirectUris: body.redirect_uris ?? [], grantTypes });
     return c.json({ ...body, grant_types: grantTypes, client_id: clientId, token_endpoint_auth_method: 'none' }, 201);
+  });
+  // RFC 7009: a refresh token's family is revoked; anything else unknown is answered 200 all the same.
+  app.post('/revoke', async (c) => {
+    const form = new URLSearchParams(await c.req.text());
+    revocations.push(form);
+    const grant = refreshTokens.get(form.get('token') ?? '');
+    if (grant && grant.clientId === form.get('client_id')) revokedFamilies.add(grant.family);
+    accessTokens.delete(form.get('token') ?? '');
+    return c.body(null, 200);
   });
   app.get('/authorize', (c) => {
     const q = new URL(c.req.url).searchParams;
@@ -178,6 +191,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     authorizationRequests,
     tokenRequests,
     registrations,
+    revocations,
     expireAccessTokens: () => {
       for (const token of accessTokens.keys()) accessTokens.set(token, 0);
     },
