@@ -18,6 +18,15 @@ export const KONG_FILES = {
   privateKey: '/usr/local/kong/tls/server.key',
 } as const;
 
+/** The Dockerfile's build arguments: every version it installs, from versions.ts. */
+export function kongBuildArgs(model: Model): Record<string, string> {
+  return {
+    KONG_IMAGE: model.images.kong,
+    PHANTOM_TOKEN_VERSION: model.images.kongPhantomTokenPlugin,
+    LUA_RESTY_JWT_VERSION: model.images.luaRestyJwt,
+  };
+}
+
 export interface KongGatewayArgs {
   model: Model;
   networkName: pulumi.Input<string>;
@@ -42,7 +51,7 @@ export class KongGateway extends pulumi.ComponentResource {
         imageName: `mcp-secured-api/kong:${pulumi.getStack()}`,
         build: {
           context: KONG_BUILD_CONTEXT,
-          args: { KONG_IMAGE: args.model.images.kong, PHANTOM_TOKEN_VERSION: args.model.images.kongPhantomTokenPlugin },
+          args: kongBuildArgs(args.model),
         },
         skipPush: true,
       },

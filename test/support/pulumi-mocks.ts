@@ -2,6 +2,7 @@
  * Test support: Pulumi's mocks, recording every resource the program registers, with the outputs
  * the real providers would compute (image ids, network names, random values, PEM texts).
  */
+import { createHash } from 'node:crypto';
 import * as pulumi from '@pulumi/pulumi';
 import { PROJECT } from '../../infra/model.ts';
 
@@ -40,10 +41,30 @@ function computedOutputs(type: string, name: string, inputs: Record<string, unkn
       return { name: inputs['name'] ?? `${name}-network` };
     case 'docker:index/image:Image':
       return { repoDigest: `sha256:${name}` };
+    case 'docker:index/volume:Volume':
+      return { name: inputs['name'] ?? `${name}-volume` };
+    case 'docker:index/container:Container':
+      // A one-off container (attach) ran to completion.
+      return inputs['attach'] ? { exitCode: 0 } : {};
     case 'docker:index/remoteImage:RemoteImage':
       return { imageId: `sha256:${name}` };
     case 'random:index/randomPassword:RandomPassword':
       return { result: `random-${name}` };
+    case 'random:index/randomString:RandomString':
+      // Letters and digits of the requested length, as the provider makes them (crypt salts need that).
+      return {
+        result: createHash('sha256')
+          .update(name)
+          .digest('hex')
+          .slice(0, Number(inputs['length'] ?? 16)),
+      };
+    case 'random:index/randomId:RandomId':
+      return {
+        hex: createHash('sha256')
+          .update(name)
+          .digest('hex')
+          .slice(0, 2 * Number(inputs['byteLength'] ?? 32)),
+      };
     case 'tls:index/privateKey:PrivateKey':
       return { privateKeyPem: `-----BEGIN PRIVATE KEY-----\n${name}\n-----END PRIVATE KEY-----\n` };
     case 'tls:index/selfSignedCert:SelfSignedCert':
