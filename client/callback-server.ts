@@ -15,10 +15,11 @@ export type AuthorizationResponseErrorCode = 'response_refused' | 'authorization
 /** The authorization response was refused or never came; `code` says why. */
 export class AuthorizationResponseError extends Error {
   override name = 'AuthorizationResponseError';
-  readonly code: AuthorizationResponseErrorCode;
-  constructor(code: AuthorizationResponseErrorCode, message: string) {
+  constructor(
+    readonly code: AuthorizationResponseErrorCode,
+    message: string,
+  ) {
     super(message);
-    this.code = code;
   }
 }
 

@@ -17,6 +17,8 @@ import { startTestServer, type TestServer } from '../test/support/oauth-mcp-serv
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const exec = promisify(execFile);
+// A bound for a hung client, not its expected time (a second or two): the machine may be busy.
+const EXEC_TIMEOUT_MS = 120_000;
 let server: TestServer;
 before(async () => {
   server = await startTestServer();
@@ -145,13 +147,16 @@ test('a token the server refuses before it expires (revoked) leads to a new sign
 
 test("the README's scripting command prints JSON that parses, and exits with the status of the outcome", async () => {
   // `npx mcp-client` runs the client's bin from this repository (no npm banner on stdout).
-  const ok = await exec('npx', ['--no-install', 'mcp-client', ...SIGN_IN, '--list', server.mcpUrl], { cwd: ROOT, timeout: 60_000 });
+  const ok = await exec('npx', ['--no-install', 'mcp-client', ...SIGN_IN, '--list', server.mcpUrl], {
+    cwd: ROOT,
+    timeout: EXEC_TIMEOUT_MS,
+  });
   assert.deepEqual(
     (JSON.parse(ok.stdout) as { name: string }[]).map((tool) => tool.name),
     ['echo', 'fail'],
   );
   await assert.rejects(
-    exec('npx', ['--no-install', 'mcp-client', ...SIGN_IN, '--call', 'nope', server.mcpUrl], { cwd: ROOT, timeout: 60_000 }),
+    exec('npx', ['--no-install', 'mcp-client', ...SIGN_IN, '--call', 'nope', server.mcpUrl], { cwd: ROOT, timeout: EXEC_TIMEOUT_MS }),
     (err: { code: number; stdout: string; stderr: string }) =>
       err.code === 1 && err.stdout === '' && /Unknown tool "nope"/.test(err.stderr),
   );

@@ -260,12 +260,6 @@ export class ConsoleOAuthProvider implements OAuthClientProvider {
     if ((scope === 'all' || scope === 'client') && this.session.client) await this.keep({ ...this.session, client: undefined });
   }
 
-  /** Deletes what the store keeps for this server; resolves with whether there was anything. */
-  forget(): Promise<boolean> {
-    this.session = {};
-    return this.store.clear();
-  }
-
   /** The authorization server's metadata is known and does not offer the refresh-token grant. */
   private refreshGrantRefused(): boolean {
     const metadata = this.discovery?.authorizationServerMetadata;

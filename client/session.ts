@@ -75,7 +75,10 @@ export class McpSession {
   }
 
   private async open(): Promise<void> {
-    if (this.connection.used) this.connection = this.newConnection();
+    if (this.connection.used) {
+      await this.connection.client.close().catch(() => {});
+      this.connection = this.newConnection();
+    }
     this.connection.used = true;
     await this.connection.client.connect(this.connection.transport);
     this.connected = true;
@@ -121,7 +124,10 @@ export class McpSession {
     }
   }
 
-  /** Renews an access token that expires soon with the refresh token, without a round trip to the server first. */
+  /**
+   * Renews an access token that expires soon. The SDK (2.4.0) refreshes only once the server has
+   * refused the token (its transport's 401 handling); renewing first saves that failed request.
+   */
   private async refreshIfDue(): Promise<void> {
     const { provider, serverUrl } = this.options;
     if (!provider.shouldRefresh()) return;

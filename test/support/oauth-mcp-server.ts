@@ -182,7 +182,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     return transport.handleRequest(c.req.raw);
   });
 
-  const listening = await listen(app);
+  // The client under test runs in this process: its SDK must see fetch's own Response.
+  const listening = await listen(app, { overrideGlobalObjects: false });
   origin = listening.url;
   return {
     ...listening,
