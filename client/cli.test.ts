@@ -119,13 +119,11 @@ test('after the access token expires, the client signs in again instead of faili
   let clock = Date.now();
   const running = startConsoleClient(server, [...SIGN_IN, server.mcpUrl], () => clock);
   const signInsBefore = server.authorizationRequests.length;
-  running.type('list');
-  await running.stdout.waitFor('Returns the text it is given.');
+  await running.command('list', 'Returns the text it is given.');
   // The token's lifetime passes, by the client's clock and the server's.
   clock += 901_000;
   server.expireAccessTokens();
-  running.type('call echo {"text":"still here"}');
-  await running.stdout.waitFor('Result of "echo"');
+  await running.command('call echo {"text":"still here"}', 'Result of "echo"');
   assert.equal(await running.finish(), 0, running.stderr.text());
   assert.match(running.stdout.text(), /still here/);
   assert.match(running.stderr.text(), /The access token has expired; signing in again\./);
@@ -135,11 +133,9 @@ test('after the access token expires, the client signs in again instead of faili
 test('a token the server refuses before it expires (revoked) leads to a new sign-in', async () => {
   const running = startConsoleClient(server, [...SIGN_IN, server.mcpUrl]);
   const signInsBefore = server.authorizationRequests.length;
-  running.type('list');
-  await running.stdout.waitFor('Returns the text it is given.');
+  await running.command('list', 'Returns the text it is given.');
   server.expireAccessTokens();
-  running.type('call echo {"text":"again"}');
-  await running.stdout.waitFor('Result of "echo"');
+  await running.command('call echo {"text":"again"}', 'Result of "echo"');
   assert.equal(await running.finish(), 0, running.stderr.text());
   assert.match(running.stderr.text(), /The server refused the access token\.\n(.*\n)*Sign in/);
   assert.equal(server.authorizationRequests.length, signInsBefore + 2);

@@ -53,16 +53,13 @@ test('an access token about to expire is refreshed before it is used, without a 
   const client = startConsoleClient(server, [...SIGN_IN, server.mcpUrl], () => clock);
   const signIns = server.authorizationRequests.length;
   const tokenRequests = server.tokenRequests.length;
-  client.type('list');
-  await client.stdout.waitFor('Returns the text it is given.');
+  await client.command('list', 'Returns the text it is given.');
   // 30 s before the end of its lifetime, inside the refresh margin.
   clock += (TTL_SECONDS - 30) * 1000;
-  client.type('call echo {"text":"one"}');
-  await client.stdout.waitFor('one');
+  await client.command('call echo {"text":"one"}', 'one');
   // And again with the rotated refresh token: the first one is spent.
   clock += (TTL_SECONDS - 30) * 1000;
-  client.type('call echo {"text":"two"}');
-  await client.stdout.waitFor('two');
+  await client.command('call echo {"text":"two"}', 'two');
   assert.equal(await client.finish(), 0, client.stderr.text());
   assert.deepEqual(grants(tokenRequests), ['authorization_code', 'refresh_token', 'refresh_token']);
   assert.equal(server.authorizationRequests.length, signIns + 1);
@@ -78,18 +75,15 @@ test('a token the server refuses (401 invalid_token) is refreshed; a refused ref
   const client = startConsoleClient(server, [...SIGN_IN, server.mcpUrl]);
   const signIns = server.authorizationRequests.length;
   const tokenRequests = server.tokenRequests.length;
-  client.type('list');
-  await client.stdout.waitFor('Returns the text it is given.');
+  await client.command('list', 'Returns the text it is given.');
 
   server.expireAccessTokens();
-  client.type('call echo {"text":"refreshed"}');
-  await client.stdout.waitFor('refreshed');
+  await client.command('call echo {"text":"refreshed"}', 'refreshed');
   assert.equal(server.authorizationRequests.length, signIns + 1, 'no new sign-in');
 
   server.expireAccessTokens();
   server.revokeRefreshTokens();
-  client.type('call echo {"text":"signed in again"}');
-  await client.stdout.waitFor('signed in again');
+  await client.command('call echo {"text":"signed in again"}', 'signed in again');
   assert.equal(await client.finish(), 0, client.stderr.text());
   assert.deepEqual(grants(tokenRequests), ['authorization_code', 'refresh_token', 'refresh_token', 'authorization_code']);
   assert.equal(server.authorizationRequests.length, signIns + 2);

@@ -15,8 +15,8 @@ export const SIGN_IN = ['--authorize', 'http', '--callback-port', '0'];
 export interface ConsoleClient {
   stdout: Captured;
   stderr: Captured;
-  /** Types a line at the prompt. */
-  type(line: string): void;
+  /** Types a line at the prompt and waits until stdout shows `until`. */
+  command(line: string, until: string): Promise<void>;
   /** Ends the input (as Ctrl+D) and resolves with the exit status. */
   finish(): Promise<number>;
 }
@@ -30,7 +30,10 @@ export function startConsoleClient(server: TestServer, argv: string[], now?: () 
   return {
     stdout,
     stderr,
-    type: (line) => void stdin.write(`${line}\n`),
+    command: async (line, until) => {
+      stdin.write(`${line}\n`);
+      await stdout.waitFor(until);
+    },
     finish: async () => {
       stdin.end();
       const status = await running;
