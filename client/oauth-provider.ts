@@ -65,6 +65,7 @@ export class ConsoleOAuthProvider implements OAuthClientProvider {
   private verifier?: string;
   private discovery?: OAuthDiscoveryState;
   private announcedServer?: string;
+  private preRegisteredIssuer?: string;
   private pendingResponse?: Promise<URLSearchParams>;
   /** A sign-in was started and its tokens have not arrived yet (else new tokens come from a refresh). */
   private signingIn = false;
@@ -128,14 +129,19 @@ export class ConsoleOAuthProvider implements OAuthClientProvider {
   clientInformation(): StoredOAuthClientInformation | undefined {
     if (this.options.preRegistered) {
       const { clientId, clientSecret } = this.options.preRegistered;
-      return { client_id: clientId, ...(clientSecret === undefined ? {} : { client_secret: clientSecret }) };
+      const issuer = this.preRegisteredIssuer;
+      return { client_id: clientId, ...(clientSecret === undefined ? {} : { client_secret: clientSecret }), ...(issuer && { issuer }) };
     }
     return this.session.client;
   }
 
   async saveClientInformation(information: StoredOAuthClientInformation): Promise<void> {
-    // Pre-registered credentials are given on the command line; the SDK only stamps their issuer.
-    if (this.options.preRegistered) return;
+    // Pre-registered credentials come from the command line; the SDK binds them to the issuer it
+    // first used them with (SEP-2352), so that they are never presented to another one.
+    if (this.options.preRegistered) {
+      this.preRegisteredIssuer = information.issuer;
+      return;
+    }
     const isNew = information.client_id !== this.session.client?.client_id;
     await this.keep({ ...this.session, client: information });
     if (!isNew) return;
