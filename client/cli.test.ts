@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { startCallback } from './cli.ts';
 import { parseOptions, type ClientOptions } from './options.ts';
-import { runConsoleClient, SIGN_IN, startConsoleClient } from '../test/support/console-client.ts';
+import { runConsoleClient, SIGN_IN, startConsoleClient } from '../test/support/in-process-client.ts';
 import { startTestServer, type TestServer } from '../test/support/oauth-mcp-server.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');

@@ -9,7 +9,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { runConsoleClient, SIGN_IN, startConsoleClient } from '../test/support/console-client.ts';
+import { runConsoleClient, SIGN_IN, startConsoleClient } from '../test/support/in-process-client.ts';
 import { startTestServer, type TestServer } from '../test/support/oauth-mcp-server.ts';
 
 const TTL_SECONDS = 600;

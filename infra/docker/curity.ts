@@ -9,11 +9,9 @@
  */
 import * as docker from '@pulumi/docker';
 import * as pulumi from '@pulumi/pulumi';
-import * as random from '@pulumi/random';
-import * as tls from '@pulumi/tls';
 import { CURITY_ENV, curityInitStep, curityServerStart } from '../curity/commands.ts';
 import { CURITY_PARAMETERS, generateCurityConfig, jdbcPostgresUrl } from '../curity/config.ts';
-import { sha256Crypt } from '../curity/hash.ts';
+import { curityKeyMaterial } from '../curity/key-material.ts';
 import type { Model } from '../model.ts';
 import { envList, ONE_OFF, onNetwork, RUNNING, succeeded } from './container.ts';
 import type { DatabaseAccess } from './postgres.ts';
@@ -41,12 +39,6 @@ export const CURITY_PORTS = { runtime: 8443, admin: 6749, status: 4465 } as cons
 /** The image has neither curl nor wget: bash asks the status port directly. */
 const STATUS_CHECK = `exec 3<>/dev/tcp/127.0.0.1/${CURITY_PORTS.status} && printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3 && head -n 1 <&3 | grep -q ' 200 '`;
 
-/** Long enough never to need attention; a renewal would keep the key (and so the key id). */
-const SIGNING_CERTIFICATE_HOURS = 5 * 365 * 24;
-
-/** Secrets Curity keeps hashed: the value stays in the stack's secrets, Curity gets `$5$salt$hash`. */
-type HashedSecret = 'adminPassword' | 'gatewayClientSecret' | 'mcpClientSecret';
-
 /** Resolves `env`'s values into Docker's `KEY=VALUE` list, as one secret; `needed` must all be there. */
 function secretEnvs(needed: readonly string[], env: Record<string, pulumi.Input<string>>): pulumi.Output<string[]> {
   const missing = needed.filter((key) => !(key in env));
@@ -69,29 +61,8 @@ export class CurityServer extends pulumi.ComponentResource {
     const { model, database } = args;
 
     // Curity's key material and secrets, generated once and kept in the stack's encrypted state.
-    const signingKey = new tls.PrivateKey(`${name}-signing-key`, { algorithm: 'RSA', rsaBits: 2048 }, parent);
-    const signingCertificate = new tls.SelfSignedCert(
-      `${name}-signing-certificate`,
-      {
-        privateKeyPem: signingKey.privateKeyPem,
-        // Names are at most 64 characters in a certificate: fixed ones, not the issuer URL.
-        subject: { commonName: 'Token signing', organization: 'mcp-secured-api' },
-        allowedUses: ['digitalSignature'],
-        validityPeriodHours: SIGNING_CERTIFICATE_HOURS,
-      },
-      parent,
-    );
-    // Protects Curity's cookies and sessions.
-    const symmetricKey = new random.RandomId(`${name}-symmetric-key`, { byteLength: 32 }, parent);
-    const hashed = (secret: HashedSecret): pulumi.Output<string> => {
-      // One salt per secret, kept in the state, so the hash is the same on every deployment.
-      const salt = new random.RandomString(`${name}-${secret}-salt`, { length: 16, special: false }, parent);
-      return pulumi.secret(pulumi.all([args.secrets[secret], salt.result]).apply(([value, s]) => sha256Crypt(value, s)));
-    };
-    const signingPems = {
-      [CURITY_ENV.signingKeyPem]: pulumi.secret(signingKey.privateKeyPem),
-      [CURITY_ENV.signingCertificatePem]: signingCertificate.certPem,
-    };
+    const keys = curityKeyMaterial(this, name, args.secrets);
+    const { signingPems } = keys;
 
     const image = new docker.RemoteImage(`${name}-image`, { name: model.images.curity, keepLocally: true }, parent);
 
@@ -123,10 +94,10 @@ export class CurityServer extends pulumi.ComponentResource {
       ADMIN: 'true',
       LOGGING_LEVEL: 'INFO',
       [CURITY_PARAMETERS.licenseKey]: args.licenseKey,
-      [CURITY_PARAMETERS.adminPassword]: hashed('adminPassword'),
-      [CURITY_PARAMETERS.gatewayClientSecret]: hashed('gatewayClientSecret'),
-      [CURITY_PARAMETERS.mcpClientSecret]: hashed('mcpClientSecret'),
-      [CURITY_PARAMETERS.symmetricKey]: symmetricKey.hex,
+      [CURITY_PARAMETERS.adminPassword]: keys.hashed('adminPassword'),
+      [CURITY_PARAMETERS.gatewayClientSecret]: keys.hashed('gatewayClientSecret'),
+      [CURITY_PARAMETERS.mcpClientSecret]: keys.hashed('mcpClientSecret'),
+      [CURITY_PARAMETERS.symmetricKey]: keys.symmetricKey,
       [CURITY_PARAMETERS.dbConnection]: jdbcPostgresUrl(database),
       [CURITY_PARAMETERS.dbUser]: database.user,
       // Resolves once the init step succeeded: the server is created only then.

@@ -5,6 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import * as docker from '@pulumi/docker';
 import * as pulumi from '@pulumi/pulumi';
+import { gatewayEnv } from '../environments.ts';
 import type { Model } from '../model.ts';
 import { ALIASES, PORTS } from './addresses.ts';
 import { envList, healthcheck, onNetwork, RUNNING } from './container.ts';
@@ -60,20 +61,11 @@ export class KongGateway extends pulumi.ComponentResource {
 
     const internalPort = https ? PORTS.kongHttps : PORTS.kongHttp;
     this.publicPort = https ? 443 : 80;
-    const env: Record<string, string> = {
-      KONG_DATABASE: 'off',
-      KONG_DECLARATIVE_CONFIG: KONG_FILES.config,
-      KONG_PROXY_LISTEN: https ? `0.0.0.0:${internalPort} http2 ssl` : `0.0.0.0:${internalPort}`,
-      // No admin API: the configuration comes only from the generated file.
-      KONG_ADMIN_LISTEN: 'off',
-      KONG_PLUGINS: 'bundled,phantom-token',
-      // The phantom-token plugin's cache of introspected tokens.
-      KONG_NGINX_HTTP_LUA_SHARED_DICT: 'phantom-token 10m',
-      KONG_PROXY_ACCESS_LOG: '/dev/stdout',
-      KONG_PROXY_ERROR_LOG: '/dev/stderr',
-      KONG_LOG_LEVEL: 'notice',
-      ...(https ? { KONG_SSL_CERT: KONG_FILES.certificate, KONG_SSL_CERT_KEY: KONG_FILES.privateKey } : {}),
-    };
+    const env = gatewayEnv({
+      configPath: KONG_FILES.config,
+      port: internalPort,
+      ...(https ? { tls: { certificate: KONG_FILES.certificate, privateKey: KONG_FILES.privateKey } } : {}),
+    });
 
     new docker.Container(
       name,

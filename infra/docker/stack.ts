@@ -3,7 +3,7 @@
  * (built-in or Curity), stocks API, MCP server and the gateway in front of them.
  */
 import * as pulumi from '@pulumi/pulumi';
-import { protectedResourceMetadataUrl } from '@mcp-secured-api/contracts';
+import { publicEndpoints, type PublicEndpoints } from '../endpoints.ts';
 import { kongConfigYaml } from '../kong/generate.ts';
 import type { Model } from '../model.ts';
 import { DATABASES } from '../postgres.ts';
@@ -28,29 +28,6 @@ export interface McpSecuredApiStackArgs {
   model: Model;
   /** Curity's licence, a Pulumi secret; required when the model's authorization server is Curity. */
   curityLicenseKey?: pulumi.Input<string>;
-}
-
-/** Public URLs users and clients need. */
-export interface PublicEndpoints {
-  mcpServer: string;
-  resourceMetadata: string;
-  stocksApi: string;
-  issuer: string;
-  authorizationServerMetadata: string;
-  mailInbox: string;
-  adminUi?: string;
-}
-
-export function publicEndpoints(model: Model): PublicEndpoints {
-  return {
-    mcpServer: model.mcpResource,
-    resourceMetadata: protectedResourceMetadataUrl(model.mcpResource).href,
-    stocksApi: `${model.origins.api}/stocks`,
-    issuer: model.issuer,
-    authorizationServerMetadata: model.endpoints.metadata,
-    mailInbox: `${model.origins.mail}/`,
-    ...(model.config.authorizationServer === 'curity' ? { adminUi: `${model.origins.admin}/admin` } : {}),
-  };
 }
 
 export class McpSecuredApiStack extends pulumi.ComponentResource {

@@ -74,6 +74,16 @@ test('the built-in authorization server gets exactly the api, mcp, login and mai
   });
 });
 
+test('without a mail inbox the gateway serves no mail host', () => {
+  const { mail: _mail, ...withoutMail } = upstreams;
+  const config = generateKongConfig(model(), withoutMail, secrets);
+  assert.deepEqual(
+    config.services.map((s) => s.name),
+    ['stocks-api', 'mcp-server', 'authorization-server'],
+  );
+  assert.ok(!JSON.stringify(config).includes('mail.demo.example'));
+});
+
 test('routes keep the public host and the whole path', () => {
   const routes = generateKongConfig(model(), upstreams, secrets).services.flatMap((s) => s.routes);
   for (const route of routes) assert.equal(route.strip_path, false, route.name);

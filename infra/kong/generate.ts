@@ -16,7 +16,8 @@ export interface KongUpstreams {
   mcp: string;
   /** The authorization server; also where the gateway introspects tokens. */
   login: string;
-  mail: string;
+  /** The test mail inbox; without it the gateway serves no mail host. */
+  mail?: string;
   /** Curity's admin UI; required when Curity runs. */
   admin?: string;
 }
@@ -122,12 +123,14 @@ export function generateKongConfig(
           : []),
       ],
     },
-    {
+  ];
+  if (upstreams.mail) {
+    services.push({
       name: 'mail',
       url: upstreams.mail,
       routes: [{ name: 'mail', hosts: [model.hosts.mail], paths: ['/'], strip_path: false }],
-    },
-  ];
+    });
+  }
   if (curity) {
     services.push({
       name: 'admin',

@@ -1,55 +1,51 @@
 /**
- * The console client run in-process as a person or a script runs it, for the client's tests:
- * its stdout and stderr captured, its stdin typed into line by line, and its clock in the test's
- * hands. Every run checks that no token the test server issued was ever shown.
+ * The console client as a user runs it (`npm run client -- --authorize print …`), as a child
+ * process: it prints the authorization URL for a person to open, then waits on its loopback
+ * callback for the browser to come back.
  */
-import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
-import { run } from '../../client/cli.ts';
-import { capture, type Captured } from './capture.ts';
-import type { TestServer } from './oauth-mcp-server.ts';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
-/** Sign in without a person (the test server approves at once), with the callback on any free port. */
-export const SIGN_IN = ['--authorize', 'http', '--callback-port', '0'];
+const MAIN = fileURLToPath(new URL('../../client/main.ts', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-export interface ConsoleClient {
-  stdout: Captured;
-  stderr: Captured;
-  /** Types a line at the prompt and waits until stdout shows `until`. */
-  command(line: string, until: string): Promise<void>;
-  /** Ends the input (as Ctrl+D) and resolves with the exit status. */
-  finish(): Promise<number>;
+export interface ConsoleClientRun {
+  /** The URL the client prints for the person to open. */
+  authorizationUrl: Promise<string>;
+  /** Exit status and output, once the client has finished. */
+  finished: Promise<{ status: number | null; stdout: string; stderr: string }>;
+  stop(): void;
 }
 
-/** Starts the client with `argv`; `now` is its clock. */
-export function startConsoleClient(server: TestServer, argv: string[], now?: () => number): ConsoleClient {
-  const stdin = new PassThrough();
-  const stdout = capture();
-  const stderr = capture();
-  const running = run(argv, { stdin, stdout: stdout.stream, stderr: stderr.stream, env: {}, now });
-  return {
-    stdout,
-    stderr,
-    command: async (line, until) => {
-      stdin.write(`${line}\n`);
-      await stdout.waitFor(until);
-    },
-    finish: async () => {
-      stdin.end();
-      const status = await running;
-      assertNoToken(server, stdout.text() + stderr.text());
-      return status;
-    },
-  };
-}
-
-/** Runs the client once to its end with nothing typed. */
-export async function runConsoleClient(server: TestServer, argv: string[], now?: () => number) {
-  const client = startConsoleClient(server, argv, now);
-  const status = await client.finish();
-  return { status, stdout: client.stdout.text(), stderr: client.stderr.text() };
-}
-
-export function assertNoToken(server: TestServer, text: string): void {
-  for (const token of server.issuedTokens) assert.ok(!text.includes(token), 'a token was shown');
+export function startConsoleClient(args: string[], timeoutMs = 60_000): ConsoleClientRun {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--authorize', 'print', '--callback-port', '0', ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const timer = setTimeout(() => child.kill(), timeoutMs);
+  const finished = new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.once('exit', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    }),
+  );
+  const authorizationUrl = new Promise<string>((resolve, reject) => {
+    const look = () => {
+      const url = /Sign in[^\n]* at:\s+(https?:\/\/\S+)/.exec(stderr)?.[1];
+      if (url) {
+        child.stderr.off('data', look);
+        resolve(url);
+      }
+    };
+    child.stderr.on('data', look);
+    void finished.then(({ status }) =>
+      reject(new Error(`The console client exited (${status}) before printing a sign-in URL:\n${stderr}`)),
+    );
+  });
+  return { authorizationUrl, finished, stop: () => child.kill() };
 }
