@@ -59,6 +59,9 @@ interface Pending extends AuthorizationExpectation {
   timer: NodeJS.Timeout;
 }
 
+/** How long closing waits for a page still being sent. */
+const PAGE_GRACE_MS = 1_000;
+
 // The page is static apart from escaped text, so its one style block is allowed by hash and
 // nothing else may load or run.
 const STYLE =
@@ -181,9 +184,15 @@ export async function startCallbackServer(options: CallbackServerOptions): Promi
     async close() {
       settle({ error: new AuthorizationResponseError('timeout', 'The client stopped waiting for the sign-in.') });
       await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // Idle keep-alive connections (a browser's, or fetch's in http mode) must not hold the process.
-        (server as Server).closeAllConnections();
+        // Idle keep-alive connections (a browser's, or fetch's in http mode) must not hold the
+        // process; a page still on its way (a refusal ends the sign-in before its page is sent)
+        // gets a moment to arrive.
+        const cutOff = setTimeout(() => (server as Server).closeAllConnections(), PAGE_GRACE_MS);
+        server.close(() => {
+          clearTimeout(cutOff);
+          resolve();
+        });
+        (server as Server).closeIdleConnections();
       });
     },
   };
