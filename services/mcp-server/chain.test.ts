@@ -52,6 +52,8 @@ describe('MCP server and stocks API chain', () => {
   let mcp: RunningMcp;
   /** Authorization headers the API received. */
   const apiSaw: (string | null)[] = [];
+  /** How long the API waits before answering, so that tests can make requests overlap. */
+  let apiDelayMs = 0;
   const logLines: string[] = [];
   const servers: Listening[] = [];
 
@@ -109,8 +111,9 @@ describe('MCP server and stocks API chain', () => {
       log: () => {},
     });
     api = await listen({
-      fetch: (r) => {
+      fetch: async (r) => {
         apiSaw.push(r.headers.get('authorization'));
+        if (apiDelayMs) await new Promise((resolve) => setTimeout(resolve, apiDelayMs));
         return apiApp.fetch(r);
       },
     });
@@ -202,6 +205,35 @@ describe('MCP server and stocks API chain', () => {
     }
     await johnClient.close();
     await janeClient.close();
+  });
+
+  it("answers each of many overlapping requests with its own id and its own caller's data (CVE-2026-25536)", async () => {
+    const users = [john, jane];
+    const tokens = await Promise.all(users.map((u) => issuer.issue(u, { audience: mcp.resource })));
+    apiDelayMs = 20;
+    try {
+      const answers = await Promise.all(
+        Array.from({ length: 40 }, async (_, i) => {
+          const who = i % 2;
+          const call =
+            i % 4 < 2 ? { name: 'fetch-stock-prices' } : { name: 'get-stock-price', arguments: { id: who === 0 ? 'COM1' : 'COM2' } };
+          const res = await post(
+            { authorization: `Bearer ${tokens[who]}` },
+            { jsonrpc: '2.0', id: 1000 + i, method: 'tools/call', params: call },
+          );
+          return { i, who, status: res.status, body: (await res.json()) as { id: number; result: CallToolResult } };
+        }),
+      );
+      for (const { i, who, status, body } of answers) {
+        assert.equal(status, 200);
+        assert.equal(body.id, 1000 + i);
+        const content = body.result.structuredContent!;
+        const regions = 'stocks' in content ? (content.stocks as { region: string }[]).map((s) => s.region) : [content.region];
+        assert.deepEqual([...new Set(regions)], [users[who]!.region], `request ${i}`);
+      }
+    } finally {
+      apiDelayMs = 0;
+    }
   });
 
   it('sends the API only exchanged tokens (audience API, MCP server as actor), never the token it received', async () => {

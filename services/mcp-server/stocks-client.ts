@@ -1,7 +1,9 @@
 /**
- * The MCP server's client of the stocks API: bounded in time, connections kept alive by Node's
- * fetch, responses validated. Failures are errors whose message an agent can act on.
+ * The MCP server's client of the stocks API: bounded in time and size, connections kept alive,
+ * responses validated. Failures are errors whose message an agent can act on.
  */
+import http from 'node:http';
+import https from 'node:https';
 import { z } from 'zod';
 
 export const stockSchema = z.object({
@@ -57,38 +59,60 @@ export class ApiAuthorizationError extends Error {
 export function createStocksClient(options: StocksClientOptions): StocksClient {
   const base = new URL(options.baseUrl);
   const timeoutMs = options.timeoutMs ?? 5000;
+  const seconds = timeoutMs / 1000;
+  const transport = base.protocol === 'https:' ? https : http;
+  // Node's own client on kept-alive connections: a web-standard fetch would build a Request, a
+  // Response, a body stream and an abort signal for every call.
+  const agent = new transport.Agent({ keepAlive: true, scheduling: 'lifo' });
 
-  async function get(path: string, token: string | undefined): Promise<{ status: number; json: unknown }> {
+  function get(path: string, token: string | undefined): Promise<{ status: number; json: unknown }> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (token !== undefined) headers.authorization = `Bearer ${token}`;
     const url = new URL(path, base);
-    const signal = AbortSignal.timeout(timeoutMs);
-    try {
-      const res = await fetch(url, { headers, redirect: 'error', signal });
-      if (res.status === 401 || res.status === 403) {
-        await res.body?.cancel();
-        throw new ApiAuthorizationError(res.status, res.headers.get('www-authenticate') ?? undefined);
-      }
-      if (res.status === 404) {
-        await res.body?.cancel();
-        return { status: 404, json: undefined };
-      }
-      if (!res.ok) {
-        await res.body?.cancel();
-        throw new UpstreamError('ERR_API_FAILED', `The stocks API failed (HTTP ${res.status}); try again later.`);
-      }
-      return { status: res.status, json: await res.json() };
-    } catch (err) {
-      if (err instanceof ApiAuthorizationError || err instanceof UpstreamError) throw err;
-      if (err instanceof Error && err.name === 'TimeoutError') {
-        throw new UpstreamError('ERR_API_TIMEOUT', `The stocks API did not answer within ${timeoutMs / 1000} s; try again in a moment.`, {
-          cause: err,
+    return new Promise((resolve, reject) => {
+      const fail = (err: Error) => {
+        clearTimeout(timer);
+        reject(err);
+      };
+      const request = transport.get(url, { headers, agent }, (response) => {
+        const status = response.statusCode ?? 0;
+        if (status !== 200) {
+          response.resume();
+          clearTimeout(timer);
+          if (status === 401 || status === 403) reject(new ApiAuthorizationError(status, response.headers['www-authenticate']));
+          else if (status === 404) resolve({ status, json: undefined });
+          else reject(new UpstreamError('ERR_API_FAILED', `The stocks API failed (HTTP ${status}); try again later.`));
+          return;
+        }
+        const chunks: Buffer[] = [];
+        let size = 0;
+        response.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > MAX_RESPONSE_BYTES) {
+            request.destroy(
+              new UpstreamError('ERR_API_RESPONSE', 'The stocks API answered with more data than expected; try again later.'),
+            );
+          } else chunks.push(chunk);
         });
-      }
-      if (err instanceof SyntaxError)
-        throw new UpstreamError('ERR_API_RESPONSE', 'The stocks API answered with invalid JSON; try again later.', { cause: err });
-      throw new UpstreamError('ERR_API_UNREACHABLE', 'The stocks API cannot be reached; try again later.', { cause: err });
-    }
+        response.on('error', (err) => fail(unreachable(err)));
+        response.on('end', () => {
+          clearTimeout(timer);
+          try {
+            resolve({ status, json: JSON.parse(Buffer.concat(chunks, size).toString('utf8')) });
+          } catch (err) {
+            reject(new UpstreamError('ERR_API_RESPONSE', 'The stocks API answered with invalid JSON; try again later.', { cause: err }));
+          }
+        });
+      });
+      request.on('error', (err) => fail(err instanceof UpstreamError ? err : unreachable(err)));
+      const timer = setTimeout(
+        () =>
+          request.destroy(
+            new UpstreamError('ERR_API_TIMEOUT', `The stocks API did not answer within ${seconds} s; try again in a moment.`),
+          ),
+        timeoutMs,
+      );
+    });
   }
 
   function parse<T>(schema: z.ZodType<T>, json: unknown): T {
@@ -109,3 +133,9 @@ export function createStocksClient(options: StocksClientOptions): StocksClient {
     },
   };
 }
+
+/** Far more than the whole list of stocks: anything larger is not an answer of the stocks API. */
+const MAX_RESPONSE_BYTES = 1024 * 1024;
+
+const unreachable = (cause: Error) =>
+  new UpstreamError('ERR_API_UNREACHABLE', 'The stocks API cannot be reached; try again later.', { cause });

@@ -104,6 +104,17 @@ describe('createTokenExchanger', () => {
     assert.equal(issuer.exchanges.length, 2);
   });
 
+  it('lets an exchange under way finish when the token is forgotten meanwhile', async () => {
+    const exchanger = createTokenExchanger(options);
+    issuer.behaviour.exchangeDelayMs = 50;
+    const a = await subject();
+    const pending = exchanger.tokenFor(a);
+    exchanger.invalidate(a);
+    assert.ok(await pending);
+    assert.equal(await exchanger.tokenFor(a), await pending, 'the new token is cached');
+    assert.equal(issuer.exchanges.length, 1);
+  });
+
   it('does not cache failures', async () => {
     const exchanger = createTokenExchanger(options);
     const a = await subject();

@@ -141,31 +141,30 @@ export function createTokenExchanger(options: TokenExchangeOptions): Required<Ap
     };
   }
 
-  const cache = new LRUCache<string, string>({ max: maxEntries });
-  const pending = new Map<string, Promise<string>>();
+  // `fetch` makes concurrent misses for one subject token share one exchange, and caches only
+  // successes; each entry lives until the exchanged or the subject token expires, less the margin.
+  const cache = new LRUCache<string, string, Subject>({
+    max: maxEntries,
+    fetchMethod: async (_key, _stale, { options: entry, context: subject }) => {
+      const { token, expiresInMs } = await exchange(subject.token);
+      const now = Date.now();
+      const expiresAt = Math.min(now + (expiresInMs ?? Infinity), subject.claims.exp * 1000) - marginMs;
+      // Within the margin already (a lifetime shorter than the margin): for the callers waiting now only.
+      entry.ttl = Math.max(1, expiresAt - now);
+      return token;
+    },
+  });
 
   return {
     async tokenFor(subject) {
-      const key = hash(subject.token);
-      const cached = cache.get(key);
-      if (cached !== undefined) return cached;
-      let inFlight = pending.get(key);
-      if (!inFlight) {
-        inFlight = exchange(subject.token)
-          .then(({ token, expiresInMs }) => {
-            // Never beyond the exchanged token's or the subject token's expiry, less a margin.
-            const now = Date.now();
-            const expiresAt = Math.min(now + (expiresInMs ?? Infinity), subject.claims.exp * 1000) - marginMs;
-            if (expiresAt > now) cache.set(key, token, { ttl: expiresAt - now });
-            return token;
-          })
-          .finally(() => pending.delete(key));
-        pending.set(key, inFlight);
-      }
-      return inFlight;
+      // A subject token within the margin of its expiry gets an exchange of its own, never cached.
+      if (subject.claims.exp * 1000 - marginMs <= Date.now()) return (await exchange(subject.token)).token;
+      return cache.fetch(hash(subject.token), { context: subject });
     },
     invalidate(subject) {
-      cache.delete(hash(subject.token));
+      // Only a token already handed out: an exchange under way brings a new one.
+      const key = hash(subject.token);
+      if (cache.has(key)) cache.delete(key);
     },
   };
 }
