@@ -35,7 +35,10 @@ export interface TokenExchangeOptions {
   audience: string;
   /** Time-out of one exchange, in milliseconds. Default: 5000. */
   timeoutMs?: number;
-  /** Most exchanged tokens kept. 0 turns caching (and the sharing of concurrent exchanges) off. Default: 1000. */
+  /**
+   * Most exchanged tokens kept. 0 turns caching (and the sharing of concurrent exchanges) off.
+   * Default: 10,000 (as many as the gateway's phantom-token cache holds).
+   */
   cacheMaxEntries?: number;
   /** A cached token is no longer used this many seconds before it expires. Default: 30. */
   expiryMarginSeconds?: number;
@@ -66,7 +69,7 @@ const errorResponse = z.object({ error: z.string() }).partial();
 export function createTokenExchanger(options: TokenExchangeOptions): Required<ApiTokenProvider> {
   const endpoint = new URL(options.tokenEndpoint);
   const timeoutMs = options.timeoutMs ?? 5000;
-  const maxEntries = options.cacheMaxEntries ?? 1000;
+  const maxEntries = options.cacheMaxEntries ?? 10_000;
   if (!Number.isInteger(maxEntries) || maxEntries < 0)
     throw new TypeError('cacheMaxEntries must be a whole number, 0 to disable the cache');
   const marginMs = (options.expiryMarginSeconds ?? 30) * 1000;

@@ -62,8 +62,9 @@ export interface AccessTokenVerifierOptions {
   jwksCacheMaxAgeMs?: number;
   /**
    * Most verified tokens remembered (keyed by their SHA-256), so that a token presented again is
-   * not verified again; 0 turns this off. Default: 1000. Entries expire with the token, and no
-   * later than the key set would be refreshed. Refused tokens are never remembered.
+   * not verified again; 0 turns this off. Default: 10,000 (as many as the gateway's phantom-token
+   * cache holds). Entries expire with the token, and no later than the key set would be refreshed.
+   * Refused tokens are never remembered.
    */
   verifiedCacheMaxEntries?: number;
 }
@@ -111,7 +112,7 @@ function verifierSettings(options: AccessTokenVerifierOptions) {
   }
   if (!options.issuer) throw new TypeError('issuer is required');
   if (!options.audience) throw new TypeError('audience is required');
-  const verifiedMax = options.verifiedCacheMaxEntries ?? 1000;
+  const verifiedMax = options.verifiedCacheMaxEntries ?? 10_000;
   if (!Number.isInteger(verifiedMax) || verifiedMax < 0)
     throw new TypeError('verifiedCacheMaxEntries must be a whole number, 0 to disable');
   const verifyOptions: JWTVerifyOptions = {
