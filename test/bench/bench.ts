@@ -1,38 +1,70 @@
 /**
- * `npm run bench`: what security costs a tool call. Starts the local stack (and a second one whose
- * MCP server exchanges on every call, and the same chain without security), signs a test user in
- * headlessly, then drives load on loopback with autocannon, alternating the variants round by
- * round so that the machine's drift spreads over all of them:
+ * `npm run bench`: what security and MCP cost a tool call, and how the cost grows with users.
  *
- *   1 api-direct           the stocks API called directly with an API-audience JWT (the floor)
- *   2 mcp-secured          tools/call through the gateway with the opaque token, caches warm
- *   3 mcp-insecure         the same chain with security taken out (benchmark-only composition)
- *   4 mcp-exchange-uncached  the secured chain with the MCP server's exchange cache off
- *   5 mcp-cold             a new token's first call (introspection and exchange both miss), one
- *                          at a time, compared with the same token's second call
+ * Variants, alternated round by round so that the machine's drift spreads over all of them:
  *
- * Prints a table and writes bench-results.json (or --out <path>).
+ *   1 api-direct             the stocks API called directly with an API-audience JWT (the floor)
+ *   2 mcp-secured            tools/call through the gateway with the opaque token, caches warm
+ *   3 mcp-insecure           the same chain with security taken out (benchmark-only composition)
+ *   4 plain-chain            the same gateway and hops with a plain HTTP service in the MCP server's
+ *                            place, no security: what the hops cost without MCP
+ *   5 mcp-exchange-uncached  the secured chain with the MCP server's exchange cache off
+ *   6 mcp-cold               a new token's first call (introspection and exchange both miss), one
+ *                            at a time, compared with the same token's second call
+ *
+ * Then the secured chain with 1, 1,000 and 10,000 users' tokens in rotation (calls/s and resident
+ * memory per process), and once more beyond the caches' bound. First of all, what signing and
+ * verifying a token costs with PS256, ES256 and EdDSA.
+ *
+ * Prints tables and bar charts and writes bench-results.json (or --out <path>).
  * Options: --duration <s per variant and round> --rounds <n> --connections <n> --cold <tokens per round>
+ *          --users <sizes, e.g. 1,1000,10000; "none" skips> --scale-rounds <n>
  */
-import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import autocannon, { type Options, type Result } from 'autocannon';
+import type { Options } from 'autocannon';
 import { decodeJwt } from 'jose';
+import { basicAuthorization } from '@mcp-secured-api/contracts';
 import { readStackFile } from '../../infra/local/stack-file.ts';
 import { startLocalStack, type LocalStack } from '../../infra/local/stack.ts';
 import { createTokenExchanger } from '../../services/mcp-server/token-exchange.ts';
 import type { AccessTokenClaims } from '../../services/security/verify-access-token.ts';
 import { stocksInRegion } from '../../services/stocks-api/stocks.ts';
 import { signInMany } from '../support/many-users.ts';
-import { startInsecureChain, type InsecureChain } from './insecure-chain.ts';
-import { basicAuthorization } from '@mcp-secured-api/contracts';
+import { startInsecureChain } from './insecure-chain.ts';
+import {
+  fromAutocannon,
+  load,
+  measureCpu,
+  median,
+  ratiosPerRound,
+  round2,
+  rssKiB,
+  summarise,
+  type Sample,
+  type Summary,
+} from './measure.ts';
+import { barChart, fmt, table, targetLine } from './report.ts';
+import { startScaleStack } from './scale-stack.ts';
+import { ALGORITHMS, measureSigning } from './signing.ts';
 
-const VARIANTS = ['api-direct', 'mcp-secured', 'mcp-insecure', 'mcp-exchange-uncached', 'mcp-cold'] as const;
+const VARIANTS = ['api-direct', 'mcp-secured', 'mcp-insecure', 'plain-chain', 'mcp-exchange-uncached', 'mcp-cold'] as const;
 type Variant = (typeof VARIANTS)[number];
-const TARGETS = { securityTax: 0.85, cacheGain: 2 };
+type LoadVariant = Exclude<Variant, 'mcp-cold'>;
+const CHAIN = ['gateway', 'mcp-server', 'stocks-api', 'authorization-server'] as const;
+
+const TARGETS = {
+  securityTax: { atLeast: 0.9 },
+  cacheGain: { atLeast: 2 },
+  coldOverWarmLatency: { atMost: 3 },
+  securedOverPlainChain: { atLeast: 0.35 },
+  scaleRetention: { atLeast: 0.7 },
+  mcpServerCpuMsPerCall: { atMost: 0.4 },
+} as const;
+/** The product's default cache sizes: the gateway's phantom-token cache, verified and exchanged tokens. */
+const CACHE_BOUND = 10_000;
 
 const { values: flags } = parseArgs({
   options: {
@@ -41,6 +73,8 @@ const { values: flags } = parseArgs({
     rounds: { type: 'string', default: '7' },
     connections: { type: 'string', default: '50' },
     cold: { type: 'string', default: '6' },
+    users: { type: 'string', default: '1,1000,10000' },
+    'scale-rounds': { type: 'string', default: '3' },
   },
 });
 const settings = {
@@ -48,6 +82,8 @@ const settings = {
   rounds: positive('rounds', flags.rounds),
   connections: positive('connections', flags.connections),
   coldTokensPerRound: positive('cold', flags.cold),
+  users: flags.users === 'none' ? [] : [...new Set(flags.users.split(',').map((n) => positive('users', n.trim())))].sort((a, b) => a - b),
+  scaleRounds: positive('scale-rounds', flags['scale-rounds']),
 };
 
 function positive(name: string, value: string): number {
@@ -59,7 +95,6 @@ function positive(name: string, value: string): number {
   return n;
 }
 
-const round2 = (n: number) => Math.round(n * 100) / 100;
 const machine = {
   cpus: cpus().length,
   cpuModel: cpus()[0]?.model ?? 'unknown',
@@ -67,7 +102,7 @@ const machine = {
   node: process.version,
   platform: `${process.platform} ${process.arch}`,
 };
-const say = (line: string) => process.stdout.write(`${line}\n`);
+const say = (line = '') => process.stdout.write(`${line}\n`);
 
 /** The parts' output, kept to explain a failure. */
 const recent: string[] = [];
@@ -75,48 +110,10 @@ const log = (part: string, line: string) => {
   recent.push(`[${part}] ${line}`);
   if (recent.length > 60) recent.shift();
 };
-
-interface Sample {
-  requests: number;
-  seconds: number;
-  p50: number;
-  p99: number;
-  errors: number;
-  /** CPU time each process of the chain used, in milliseconds. */
-  cpuMs?: Record<string, number>;
-}
-
-const CHAIN = ['gateway', 'mcp-server', 'stocks-api', 'authorization-server'] as const;
-
-/** CPU time a process has used so far, in milliseconds (Linux's /proc; undefined elsewhere). */
-function cpuMs(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // After the command name: state is field 3, utime and stime are fields 14 and 15, in 10 ms ticks.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The CPU time each named process uses while `work` runs. */
-async function measureCpu<T>(
-  pids: Record<string, number | undefined>,
-  work: () => Promise<T>,
-): Promise<{ value: T; cpuMs: Record<string, number> }> {
-  const before = Object.entries(pids).map(([name, pid]) => [name, pid, cpuMs(pid)] as const);
-  const value = await work();
-  const used: Record<string, number> = {};
-  for (const [name, pid, start] of before) {
-    const end = cpuMs(pid);
-    if (start !== undefined && end !== undefined) used[name] = end - start;
-  }
-  return { value, cpuMs: used };
-}
-
 const running: { stop(): Promise<void> }[] = [];
+async function stopAll(): Promise<void> {
+  for (const part of running.splice(0).reverse()) await part.stop().catch(() => {});
+}
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -126,16 +123,21 @@ async function main(): Promise<void> {
 
   say(`Machine: ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.platform}`);
   say(
-    `${settings.rounds} rounds of ${settings.durationSeconds} s per variant at ${settings.connections} connections, ${settings.coldTokensPerRound} first calls per round.`,
+    `${settings.rounds} rounds of ${settings.durationSeconds} s per variant at ${settings.connections} connections, ` +
+      `${settings.coldTokensPerRound} first calls per round; users in rotation: ${settings.users.join(', ') || 'none'}.`,
   );
-  say('Starting the local stack, a second one without the exchange cache, and the chain without security…');
-  const [secured, uncached] = await Promise.all([
+
+  say('Signing algorithms: CPU per signature and verification (jose, this process)…');
+  const signing = await measureSigning();
+
+  say('Starting the local stack, one without the exchange cache, the chain without security and the plain chain…');
+  const [secured, uncached, insecure, plain] = await Promise.all([
     startLocalStack({ config, basePort: 0, log }),
     startLocalStack({ config, basePort: 0, log, env: { 'mcp-server': { EXCHANGE_CACHE_ENTRIES: '0' } } }),
+    startInsecureChain({ config, user, log }),
+    startInsecureChain({ config, user, log, hop: 'plain-hop' }),
   ]);
-  running.push(secured, uncached);
-  const insecure: InsecureChain = await startInsecureChain({ config, user, secrets: secured.secrets, log });
-  running.push(insecure);
+  running.push(secured, uncached, insecure, plain);
 
   const coldCount = settings.rounds * settings.coldTokensPerRound;
   say(`Signing ${user.email} in headlessly (${coldCount + 2} tokens: one per stack, ${coldCount} for first calls)…`);
@@ -156,16 +158,18 @@ async function main(): Promise<void> {
     verifyBody,
   });
   const chainOf = (pids: Record<string, number | undefined>) => Object.fromEntries(CHAIN.filter((n) => n in pids).map((n) => [n, pids[n]]));
-  const processes: Record<Exclude<Variant, 'mcp-cold'>, Record<string, number | undefined>> = {
+  const processes: Record<LoadVariant, Record<string, number | undefined>> = {
     'api-direct': { 'stocks-api': secured.pids()['stocks-api'] },
     'mcp-secured': chainOf(secured.pids()),
     'mcp-insecure': chainOf(insecure.pids()),
+    'plain-chain': chainOf(plain.pids()),
     'mcp-exchange-uncached': chainOf(uncached.pids()),
   };
-  const loads: Record<Exclude<Variant, 'mcp-cold'>, Options> = {
+  const loads: Record<LoadVariant, Options> = {
     'api-direct': { url: `${secured.info.upstreams.stocksApi}/stocks`, headers: { authorization: `Bearer ${apiToken}` }, verifyBody },
     'mcp-secured': toolCall(secured.model.mcpResource, warm),
     'mcp-insecure': toolCall(insecure.mcpUrl),
+    'plain-chain': toolCall(plain.mcpUrl),
     'mcp-exchange-uncached': toolCall(uncached.model.mcpResource, uncachedToken),
   };
 
@@ -182,18 +186,19 @@ async function main(): Promise<void> {
       throw new Error(`${variant} does not answer as expected (HTTP ${response.status}): ${body.slice(0, 300)}`);
   }
   say('Warming up each variant for 1 s…');
-  for (const options of Object.values(loads)) await load(options, 1);
+  for (const options of Object.values(loads)) await load(options, settings.connections, { seconds: 1 });
 
   const samples = Object.fromEntries(VARIANTS.map((v) => [v, [] as Sample[]])) as Record<Variant, Sample[]>;
   const secondCalls: number[] = [];
-  const order = Object.keys(loads) as Exclude<Variant, 'mcp-cold'>[];
+  const order = Object.keys(loads) as LoadVariant[];
   for (let round = 1; round <= settings.rounds; round++) {
     // Each round starts with another variant, so none always runs first or last.
     const first = (round - 1) % order.length;
-    const rotated = [...order.slice(first), ...order.slice(0, first)];
-    for (const variant of rotated) {
+    for (const variant of [...order.slice(first), ...order.slice(0, first)]) {
       process.stdout.write(`Round ${round}/${settings.rounds} · ${variant.padEnd(22)} ${settings.durationSeconds} s… `);
-      const { value: result, cpuMs } = await measureCpu(processes[variant], () => load(loads[variant], settings.durationSeconds));
+      const { value: result, cpuMs } = await measureCpu(processes[variant], () =>
+        load(loads[variant], settings.connections, { seconds: settings.durationSeconds }),
+      );
       const sample = { ...fromAutocannon(result), cpuMs };
       samples[variant].push(sample);
       say(`${fmt(sample.requests / sample.seconds, 0)} req/s, p50 ${sample.p50} ms, p99 ${sample.p99} ms, ${sample.errors} errors`);
@@ -204,35 +209,97 @@ async function main(): Promise<void> {
     secondCalls.push(sample.secondP50);
     say(`p50 ${sample.p50} ms, p99 ${sample.p99} ms (second call p50 ${sample.secondP50} ms), ${sample.errors} errors`);
   }
+  await stopAll();
 
-  const variants = Object.fromEntries(VARIANTS.map((v) => [v, summarise(samples[v])])) as Record<Variant, ReturnType<typeof summarise>>;
+  const scale = settings.users.length ? await measureScale(config) : undefined;
+
+  const variants = Object.fromEntries(VARIANTS.map((v) => [v, summarise(samples[v])])) as Record<Variant, Summary>;
   // Each round's ratio compares variants measured moments apart; the median of the rounds' ratios
   // keeps a burst of load from elsewhere on the machine in one round from deciding the result.
-  const rate = (s: Sample) => s.requests / s.seconds;
-  const perRound = (a: Variant, b: Variant) => samples[a].map((s, i) => round2(rate(s) / rate(samples[b][i]!)));
-  const ratiosPerRound = {
-    securityTax: perRound('mcp-secured', 'mcp-insecure'),
-    cacheGain: perRound('mcp-secured', 'mcp-exchange-uncached'),
+  const perRound = {
+    securityTax: ratiosPerRound(samples['mcp-secured'], samples['mcp-insecure']),
+    cacheGain: ratiosPerRound(samples['mcp-secured'], samples['mcp-exchange-uncached']),
+    securedOverPlainChain: ratiosPerRound(samples['mcp-secured'], samples['plain-chain']),
+    ...(scale && { scaleRetention: scale.retentionPerRound }),
   };
   const ratios = {
-    securityTax: median(ratiosPerRound.securityTax),
-    cacheGain: median(ratiosPerRound.cacheGain),
+    securityTax: median(perRound.securityTax),
+    cacheGain: median(perRound.cacheGain),
     // Against the same tokens' second calls: both one call at a time, unlike variant 2 under load.
     coldOverWarmLatency: round2(variants['mcp-cold'].p50 / median(secondCalls)),
+    securedOverPlainChain: median(perRound.securedOverPlainChain),
+    ...(scale && { scaleRetention: median(scale.retentionPerRound) }),
   };
-  const errors = VARIANTS.reduce((n, v) => n + variants[v].errors, 0);
-  const targetsMet = ratios.securityTax >= TARGETS.securityTax && ratios.cacheGain >= TARGETS.cacheGain && errors === 0;
+  const errors = VARIANTS.reduce((n, v) => n + variants[v].errors, 0) + (scale?.errors ?? 0);
+  const mcpServerCpuMsPerCall = variants['mcp-secured'].cpuMsPerCall['mcp-server'] ?? NaN;
 
-  say('');
-  say(table(variants));
-  say('');
-  say(`security tax (2÷3, req/s)       ${ratios.securityTax.toFixed(2)}   target ≥ ${TARGETS.securityTax}   median of the rounds' ratios`);
-  say(`cache gain (2÷4, req/s)         ${ratios.cacheGain.toFixed(2)}   target ≥ ${TARGETS.cacheGain}   median of the rounds' ratios`);
+  say();
+  say(`Signing algorithms (CPU ms in this process; a cold tool call signs once and verifies three times):`);
   say(
-    `cold over warm (5÷2, p50)       ${ratios.coldOverWarmLatency.toFixed(2)}   first call over the same token's second, one call at a time`,
+    table(
+      ['algorithm', 'sign', 'verify', 'cold call adds', 'token chars'],
+      ALGORITHMS.map((a) => [
+        a,
+        fmt(signing[a].signMs, 3),
+        fmt(signing[a].verifyMs, 3),
+        fmt(signing[a].coldCallMs, 3),
+        String(signing[a].tokenLength),
+      ]),
+    ),
   );
-  say(`errors                          ${errors}`);
-  say(targetsMet ? 'Targets met.' : 'Targets NOT met.');
+  if (scale) {
+    say();
+    say(scale.report);
+  }
+  say();
+  say(variantTable(variants));
+  say();
+  say(
+    barChart(
+      VARIANTS.filter((v) => v !== 'mcp-cold').map((v, i) => ({
+        label: `${i + 1} ${v}`,
+        value: variants[v].requestsPerSecond,
+        note: 'req/s',
+      })),
+    ),
+  );
+  say();
+  const lines = [
+    targetLine('security tax (2÷3, req/s)', ratios.securityTax, TARGETS.securityTax, "median of the rounds' ratios"),
+    targetLine('cache gain (2÷5, req/s)', ratios.cacheGain, TARGETS.cacheGain, "median of the rounds' ratios"),
+    targetLine(
+      'cold over warm (6÷2, p50)',
+      ratios.coldOverWarmLatency,
+      TARGETS.coldOverWarmLatency,
+      "first call over the same token's second",
+    ),
+    targetLine(
+      'secured over plain chain (2÷4, req/s)',
+      ratios.securedOverPlainChain,
+      TARGETS.securedOverPlainChain,
+      "median of the rounds' ratios",
+    ),
+    ...(ratios.scaleRetention === undefined
+      ? []
+      : [
+          targetLine(
+            `scale retention (${fmt(scale!.largest, 0)} users ÷ ${fmt(scale!.smallest, 0)})`,
+            ratios.scaleRetention,
+            TARGETS.scaleRetention,
+            "median of the rounds' ratios",
+          ),
+        ]),
+    targetLine(
+      'MCP server CPU per secured call (ms)',
+      mcpServerCpuMsPerCall,
+      TARGETS.mcpServerCpuMsPerCall,
+      'from /proc, all rounds of variant 2',
+    ),
+  ];
+  for (const { line } of lines) say(line);
+  say(`${errors === 0 ? '✓' : '✗'} ${'errors'.padEnd(40)} ${String(errors).padStart(6)}  target 0`);
+  const targetsMet = lines.every((l) => l.met) && errors === 0 && ratios.scaleRetention !== undefined;
+  say(targetsMet ? 'Targets met.' : ratios.scaleRetention === undefined ? 'Scale not measured (--users none).' : 'Targets NOT met.');
 
   const out = resolve(flags.out);
   const results = {
@@ -242,25 +309,193 @@ async function main(): Promise<void> {
     variants,
     secondCallP50: median(secondCalls),
     ratios,
-    ratiosPerRound,
+    ratiosPerRound: perRound,
+    mcpServerCpuMsPerCall,
+    scale: scale?.results,
+    signing,
     targets: { ...TARGETS, errors: 0, met: targetsMet },
   };
   await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
   say(`Results written to ${out} (${Math.round((Date.now() - started) / 1000)} s in all).`);
 }
 
-function load(options: Options, duration: number): Promise<Result> {
-  return Promise.resolve(autocannon({ connections: settings.connections, timeout: 10, ...options, duration }));
+/**
+ * The secured chain with the first N users' tokens in rotation, for each size N: first every
+ * token's first call and a few seconds of load, then resident memory per process (caches now hold
+ * N users); then rounds over all sizes, alternated, for calls/s; last, 20 % more users than the
+ * largest size, to see memory stop growing at the caches' bound.
+ */
+async function measureScale(config: Awaited<ReturnType<typeof readStackFile>>) {
+  const sizes = settings.users;
+  const smallest = sizes[0]!;
+  const largest = sizes.at(-1)!;
+  const beyond = Math.ceil(largest * 1.2);
+  say(`Scale: starting the secured chain with an in-process authorization server for ${fmt(beyond, 0)} users…`);
+  const stack = await startScaleStack({ config, users: beyond, log, progress: (line) => say(`  ${line}`) });
+  running.push(stack);
+  const { connections } = settings;
+  const memory = (): Record<string, number> =>
+    Object.fromEntries(Object.entries(stack.pids()).map(([name, pid]) => [name, rssKiB(pid) ?? NaN]));
+  const perSize = new Map<number, { samples: Sample[]; firstCalls: Sample; rssKiB: Record<string, number> }>();
+
+  let warmed = 0;
+  const warmUp = async (size: number) => {
+    // Each new user's first call (one pass over the newcomers), then steady load over all of them.
+    const firstCalls = fromAutocannon(await load(stack.toolCalls(size, warmed), connections, { amount: size - warmed }));
+    warmed = size;
+    await load(stack.toolCalls(size), connections, { seconds: 2 });
+    return { firstCalls, rssKiB: memory() };
+  };
+  for (const size of sizes) {
+    process.stdout.write(`Scale · ${fmt(size, 0).padStart(6)} users: first calls and 2 s of load… `);
+    const { firstCalls, rssKiB } = await warmUp(size);
+    perSize.set(size, { samples: [], firstCalls, rssKiB });
+    say(`${firstCalls.errors} errors; resident memory ${memoryLine(rssKiB)}`);
+  }
+  for (let round = 1; round <= settings.scaleRounds; round++) {
+    const first = (round - 1) % sizes.length;
+    for (const size of [...sizes.slice(first), ...sizes.slice(0, first)]) {
+      process.stdout.write(
+        `Scale round ${round}/${settings.scaleRounds} · ${fmt(size, 0).padStart(6)} users ${settings.durationSeconds} s… `,
+      );
+      const { value, cpuMs } = await measureCpu(stack.pids(), () =>
+        load(stack.toolCalls(size), connections, { seconds: settings.durationSeconds }),
+      );
+      const sample = { ...fromAutocannon(value), cpuMs };
+      perSize.get(size)!.samples.push(sample);
+      say(`${fmt(sample.requests / sample.seconds, 0)} req/s, p50 ${sample.p50} ms, ${sample.errors} errors`);
+    }
+  }
+  const beyondNote =
+    largest >= CACHE_BOUND
+      ? `beyond the caches' bound of ${fmt(CACHE_BOUND, 0)} users: each request's user was evicted before its turn came again`
+      : `20 % more users than the largest size (the caches hold ${fmt(CACHE_BOUND, 0)})`;
+  process.stdout.write(`Scale · ${fmt(beyond, 0).padStart(6)} users (${beyondNote.split(':')[0]}): first calls and load… `);
+  const over = await warmUp(beyond);
+  const overSample = fromAutocannon(await load(stack.toolCalls(beyond), connections, { seconds: settings.durationSeconds }));
+  const overRss = memory();
+  say(
+    `${fmt(overSample.requests / overSample.seconds, 0)} req/s, ${overSample.errors + over.firstCalls.errors} errors; resident memory ${memoryLine(overRss)}`,
+  );
+  await stopAll();
+
+  const summaries = new Map(sizes.map((size) => [size, summarise(perSize.get(size)!.samples)]));
+  const retentionPerRound = ratiosPerRound(perSize.get(largest)!.samples, perSize.get(smallest)!.samples);
+  const names = Object.keys(perSize.get(smallest)!.rssKiB);
+  // What each cached user costs a process: the growth from the smallest to the largest size.
+  const perTokenKiB = Object.fromEntries(
+    names.map((n) => [n, round2((perSize.get(largest)!.rssKiB[n]! - perSize.get(smallest)!.rssKiB[n]!) / Math.max(1, largest - smallest))]),
+  );
+  const beyondGrowthMiB = Object.fromEntries(names.map((n) => [n, round2((overRss[n]! - perSize.get(largest)!.rssKiB[n]!) / 1024)]));
+  const mib = (kib: number) => fmt(kib / 1024, 1);
+
+  const report = [
+    `Cost as users grow (secured chain, each request with the next user's token; resident memory after each size's first calls):`,
+    table(
+      ['users', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'first calls/s', ...names.map((n) => `${n} MiB`)],
+      [
+        ...sizes.map((size) => {
+          const s = summaries.get(size)!;
+          const { firstCalls, rssKiB } = perSize.get(size)!;
+          return [
+            fmt(size, 0),
+            fmt(s.requestsPerSecond, 0),
+            fmt(s.p50, 1),
+            fmt(s.p99, 1),
+            String(s.errors + firstCalls.errors),
+            firstCallRate(firstCalls),
+            ...names.map((n) => mib(rssKiB[n]!)),
+          ];
+        }),
+        [
+          `${fmt(beyond, 0)}*`,
+          fmt(overSample.requests / overSample.seconds, 0),
+          fmt(overSample.p50, 1),
+          fmt(overSample.p99, 1),
+          String(overSample.errors + over.firstCalls.errors),
+          firstCallRate(over.firstCalls),
+          ...names.map((n) => mib(overRss[n]!)),
+        ],
+      ],
+      0,
+    ),
+    `* ${beyondNote}.`,
+    '',
+    barChart(
+      sizes.map((size) => ({ label: `${fmt(size, 0).padStart(6)} users`, value: summaries.get(size)!.requestsPerSecond, note: 'req/s' })),
+    ),
+    '',
+    `Memory per cached user (${fmt(smallest, 0)} → ${fmt(largest, 0)} users): ${names.map((n) => `${n} ${fmt(perTokenKiB[n]!, 2)} KiB`).join(', ')}.`,
+    `Growth from ${fmt(largest, 0)} to ${fmt(beyond, 0)} users: ${names.map((n) => `${n} ${fmt(beyondGrowthMiB[n]!, 1)} MiB`).join(', ')} ` +
+      `(unbounded, ${fmt(beyond - largest, 0)} more users would add ${names.map((n) => `${mib(perTokenKiB[n]! * (beyond - largest))}`).join(' / ')} MiB).`,
+  ].join('\n');
+
+  return {
+    smallest,
+    largest,
+    retentionPerRound,
+    errors:
+      [...summaries.values()].reduce((n, s) => n + s.errors, 0) +
+      [...perSize.values()].reduce((n, p) => n + p.firstCalls.errors, 0) +
+      overSample.errors +
+      over.firstCalls.errors,
+    report,
+    results: {
+      cacheBound: CACHE_BOUND,
+      sizes: sizes.map((size) => ({
+        users: size,
+        ...summaries.get(size)!,
+        firstCallsPerSecond: Math.round(perSize.get(size)!.firstCalls.requests / perSize.get(size)!.firstCalls.seconds) || undefined,
+        rssMiB: Object.fromEntries(names.map((n) => [n, round2(perSize.get(size)!.rssKiB[n]! / 1024)])),
+      })),
+      beyondBound: {
+        users: beyond,
+        requestsPerSecond: Math.round(overSample.requests / overSample.seconds),
+        errors: overSample.errors + over.firstCalls.errors,
+        rssMiB: Object.fromEntries(names.map((n) => [n, round2(overRss[n]! / 1024)])),
+        growthFromLargestMiB: beyondGrowthMiB,
+      },
+      memoryPerCachedUserKiB: perTokenKiB,
+    },
+  };
 }
 
-function fromAutocannon(r: Result): Sample {
-  return {
-    requests: r.requests.total,
-    seconds: r.duration,
-    p50: r.latency.p50,
-    p99: r.latency.p99,
-    errors: r.errors + r.timeouts + r.non2xx + r.mismatches,
+/** First calls per second, where there were enough of them to say. */
+const firstCallRate = (s: Sample) => (s.requests >= 100 ? fmt(s.requests / s.seconds, 0) : '—');
+
+const memoryLine = (kib: Record<string, number>) =>
+  Object.entries(kib)
+    .map(([name, k]) => `${name} ${fmt(k / 1024, 1)} MiB`)
+    .join(', ');
+
+function variantTable(variants: Record<Variant, Summary>): string {
+  const cpu = (v: Variant, name: string) => {
+    const ms = variants[v].cpuMsPerCall[name];
+    return ms === undefined ? '' : fmt(ms, 2);
   };
+  const total = (v: Variant) => {
+    const all = Object.values(variants[v].cpuMsPerCall);
+    return all.length
+      ? fmt(
+          all.reduce((a, b) => a + b, 0),
+          2,
+        )
+      : '';
+  };
+  return table(
+    ['#', 'variant', 'req/s', 'p50 ms', 'p99 ms', 'errors', ...CHAIN.map((n) => `${n} cpu ms`), 'cpu ms/call'],
+    VARIANTS.map((v, i) => [
+      String(i + 1),
+      v,
+      v === 'mcp-cold' ? '—' : fmt(variants[v].requestsPerSecond, 0),
+      fmt(variants[v].p50, 1),
+      fmt(variants[v].p99, 1),
+      String(variants[v].errors),
+      ...CHAIN.map((n) => cpu(v, n)),
+      total(v),
+    ]),
+    2,
+  );
 }
 
 /**
@@ -305,63 +540,6 @@ async function firstCalls(options: Options, tokens: string[], verify: (body: str
   };
 }
 
-/** Rate and CPU per call over all rounds; latencies are the median of the rounds' percentiles. */
-function summarise(list: Sample[]) {
-  const requests = list.reduce((n, s) => n + s.requests, 0);
-  const seconds = list.reduce((n, s) => n + s.seconds, 0);
-  const cpu: Record<string, number> = {};
-  for (const s of list) for (const [name, ms] of Object.entries(s.cpuMs ?? {})) cpu[name] = (cpu[name] ?? 0) + ms;
-  return {
-    requestsPerSecond: Math.round(requests / seconds),
-    p50: median(list.map((s) => s.p50)),
-    p99: median(list.map((s) => s.p99)),
-    errors: list.reduce((n, s) => n + s.errors, 0),
-    requests,
-    /** Milliseconds of CPU per call, by process. */
-    cpuMsPerCall: Object.fromEntries(Object.entries(cpu).map(([name, ms]) => [name, Math.round((ms / requests) * 1000) / 1000])),
-    rounds: list.map((s) => ({ requestsPerSecond: Math.round(s.requests / s.seconds), p50: s.p50, p99: s.p99, errors: s.errors })),
-  };
-}
-
-function table(variants: Record<Variant, ReturnType<typeof summarise>>): string {
-  const cpu = (v: Variant, name: string) => {
-    const ms = variants[v].cpuMsPerCall[name];
-    return ms === undefined ? '' : fmt(ms, 2);
-  };
-  const total = (v: Variant) => {
-    const all = Object.values(variants[v].cpuMsPerCall);
-    return all.length
-      ? fmt(
-          all.reduce((a, b) => a + b, 0),
-          2,
-        )
-      : '';
-  };
-  const rows = [
-    ['#', 'variant', 'req/s', 'p50 ms', 'p99 ms', 'errors', ...CHAIN.map((n) => `${n} cpu ms`), 'cpu ms/call'],
-    ...VARIANTS.map((v, i) => [
-      String(i + 1),
-      v,
-      fmt(variants[v].requestsPerSecond, 0),
-      fmt(variants[v].p50, 1),
-      fmt(variants[v].p99, 1),
-      String(variants[v].errors),
-      ...CHAIN.map((n) => cpu(v, n)),
-      total(v),
-    ]),
-  ];
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  const line = (r: string[]) => r.map((cell, c) => (c === 1 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
-  return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : round2(((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2);
-}
-const fmt = (n: number, digits: number) => n.toLocaleString('en-GB', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-
 /** An API-audience JWT, obtained as the gateway and the MCP server would: introspection, then exchange. */
 async function apiTokenFor(stack: LocalStack, opaque: string): Promise<string> {
   const response = await fetch(stack.model.endpoints.introspect, {
@@ -394,5 +572,5 @@ try {
   process.exitCode = 1;
   console.error(`\nBenchmark failed: ${(err as Error).message}\nLast output of the parts:\n  ${recent.join('\n  ')}`);
 } finally {
-  for (const part of running.reverse()) await part.stop().catch(() => {});
+  await stopAll();
 }
