@@ -2,8 +2,7 @@
  * The MCP server's client of the stocks API: bounded in time and size, connections kept alive,
  * responses validated. Failures are errors whose message an agent can act on.
  */
-import http from 'node:http';
-import https from 'node:https';
+import { Pool } from 'undici';
 import { z } from 'zod';
 
 export const stockSchema = z.object({
@@ -25,6 +24,8 @@ export interface StocksClient {
   listStocks(token: string | undefined): Promise<Stock[]>;
   /** The stock, or undefined when the API does not show it to this caller. */
   getStock(token: string | undefined, id: string): Promise<Stock | undefined>;
+  /** Closes the kept-alive connections. */
+  close(): Promise<void>;
 }
 
 /** The API could not be used (time-out, network, server error, unusable answer). */
@@ -60,59 +61,53 @@ export function createStocksClient(options: StocksClientOptions): StocksClient {
   const base = new URL(options.baseUrl);
   const timeoutMs = options.timeoutMs ?? 5000;
   const seconds = timeoutMs / 1000;
-  const transport = base.protocol === 'https:' ? https : http;
-  // Node's own client on kept-alive connections: a web-standard fetch would build a Request, a
-  // Response, a body stream and an abort signal for every call.
-  const agent = new transport.Agent({ keepAlive: true, scheduling: 'lifo' });
+  // undici's own request API on kept-alive connections: fetch would build a Request, a Response,
+  // a body stream and an abort signal for every call (about seven times the CPU per call).
+  const pool = new Pool(base.origin, {
+    connect: { timeout: timeoutMs },
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+    maxResponseSize: MAX_RESPONSE_BYTES,
+  });
+  const basePath = base.pathname.replace(/\/$/, '');
 
-  function get(path: string, token: string | undefined): Promise<{ status: number; json: unknown }> {
+  async function get(path: string, token: string | undefined): Promise<{ status: number; json: unknown }> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (token !== undefined) headers.authorization = `Bearer ${token}`;
-    const url = new URL(path, base);
-    return new Promise((resolve, reject) => {
-      const fail = (err: Error) => {
-        clearTimeout(timer);
-        reject(err);
-      };
-      const request = transport.get(url, { headers, agent }, (response) => {
-        const status = response.statusCode ?? 0;
-        if (status !== 200) {
-          response.resume();
-          clearTimeout(timer);
-          if (status === 401 || status === 403) reject(new ApiAuthorizationError(status, response.headers['www-authenticate']));
-          else if (status === 404) resolve({ status, json: undefined });
-          else reject(new UpstreamError('ERR_API_FAILED', `The stocks API failed (HTTP ${status}); try again later.`));
-          return;
-        }
-        const chunks: Buffer[] = [];
-        let size = 0;
-        response.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > MAX_RESPONSE_BYTES) {
-            request.destroy(
-              new UpstreamError('ERR_API_RESPONSE', 'The stocks API answered with more data than expected; try again later.'),
-            );
-          } else chunks.push(chunk);
+    let status: number;
+    let text: string;
+    try {
+      const response = await pool.request({ method: 'GET', path: basePath + path, headers });
+      status = response.statusCode;
+      if (status !== 200) {
+        await response.body.dump();
+        const challenge = response.headers['www-authenticate'];
+        if (status === 401 || status === 403)
+          throw new ApiAuthorizationError(status, typeof challenge === 'string' ? challenge : undefined);
+        if (status === 404) return { status, json: undefined };
+        throw new UpstreamError('ERR_API_FAILED', `The stocks API failed (HTTP ${status}); try again later.`);
+      }
+      text = await response.body.text();
+    } catch (err) {
+      if (err instanceof ApiAuthorizationError || err instanceof UpstreamError) throw err;
+      const code = (err as { code?: string }).code;
+      if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
+        throw new UpstreamError('ERR_API_TIMEOUT', `The stocks API did not answer within ${seconds} s; try again in a moment.`, {
+          cause: err,
         });
-        response.on('error', (err) => fail(unreachable(err)));
-        response.on('end', () => {
-          clearTimeout(timer);
-          try {
-            resolve({ status, json: JSON.parse(Buffer.concat(chunks, size).toString('utf8')) });
-          } catch (err) {
-            reject(new UpstreamError('ERR_API_RESPONSE', 'The stocks API answered with invalid JSON; try again later.', { cause: err }));
-          }
+      }
+      if (code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') {
+        throw new UpstreamError('ERR_API_RESPONSE', 'The stocks API answered with more data than expected; try again later.', {
+          cause: err,
         });
-      });
-      request.on('error', (err) => fail(err instanceof UpstreamError ? err : unreachable(err)));
-      const timer = setTimeout(
-        () =>
-          request.destroy(
-            new UpstreamError('ERR_API_TIMEOUT', `The stocks API did not answer within ${seconds} s; try again in a moment.`),
-          ),
-        timeoutMs,
-      );
-    });
+      }
+      throw new UpstreamError('ERR_API_UNREACHABLE', 'The stocks API cannot be reached; try again later.', { cause: err });
+    }
+    try {
+      return { status, json: JSON.parse(text) };
+    } catch (err) {
+      throw new UpstreamError('ERR_API_RESPONSE', 'The stocks API answered with invalid JSON; try again later.', { cause: err });
+    }
   }
 
   function parse<T>(schema: z.ZodType<T>, json: unknown): T {
@@ -131,11 +126,9 @@ export function createStocksClient(options: StocksClientOptions): StocksClient {
       const { status, json } = await get(`/stocks/${encodeURIComponent(id)}`, token);
       return status === 404 ? undefined : parse(stockSchema, json);
     },
+    close: () => pool.close(),
   };
 }
 
 /** Far more than the whole list of stocks: anything larger is not an answer of the stocks API. */
 const MAX_RESPONSE_BYTES = 1024 * 1024;
-
-const unreachable = (cause: Error) =>
-  new UpstreamError('ERR_API_UNREACHABLE', 'The stocks API cannot be reached; try again later.', { cause });
