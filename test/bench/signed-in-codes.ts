@@ -8,17 +8,10 @@
  * the store is the server's own and changes with it.
  */
 import { AUTHORIZATION_CODE_TTL_SECONDS } from '../../services/authorization-server/sign-in.ts';
-import { createMemoryStore, type AuthorizationServerStore } from '../../services/authorization-server/store.ts';
+import { createMemoryStore, type AuthorizationCode, type AuthorizationServerStore } from '../../services/authorization-server/store.ts';
 
-export interface CompletedSignIn {
-  clientId: string;
-  redirectUri: string;
-  codeChallenge: string;
-  scope: string;
-  resource: string;
-  /** The user's email. */
-  subject: string;
-}
+/** What a sign-in that ended with consent leaves behind: the code's binding to client, PKCE, resource and user. */
+export type CompletedSignIn = Omit<AuthorizationCode, 'expiresAt'>;
 
 /** A store to give the server (`deps.store`), and how to record a completed sign-in in it. */
 export function storeWithSignIns(): {
