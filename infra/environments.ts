@@ -54,9 +54,10 @@ export function authorizationServerEnv(
   internal: InternalAddresses,
   secrets: Pick<Secrets, 'gatewayClientSecret' | 'mcpClientSecret' | 'cookieSecret'>,
   port: number,
-  options: { allowLoopbackClientMetadata?: boolean } = {},
+  options: { allowLoopbackClientMetadata?: boolean; databaseUrl?: string } = {},
 ): Env {
   return {
+    ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
     PORT: String(port),
     ISSUER: model.issuer,
     LOGIN_ORIGIN: model.origins.login,

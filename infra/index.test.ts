@@ -31,7 +31,18 @@ test('the program deploys the dev stack from its configuration and exports the o
     .filter((r) => r.type === 'docker:index/container:Container')
     .map((r) => (r.inputs['networksAdvanced'] as { aliases: string[] }[])[0]!.aliases[0])
     .sort();
-  assert.deepEqual(aliases, [ALIASES.gateway, ALIASES.authorizationServer, ALIASES.maildev, ALIASES.mcpServer, ALIASES.stocksApi].sort());
+  assert.deepEqual(
+    aliases,
+    [
+      ALIASES.gateway,
+      ALIASES.authorizationServer,
+      ALIASES.maildev,
+      ALIASES.mcpServer,
+      ALIASES.stocksApi,
+      ALIASES.postgres,
+      `${ALIASES.postgres}-init`,
+    ].sort(),
+  );
   const root = resources.find((r) => r.type === 'mcp-secured-api:docker:Stack');
   assert.equal(root?.name, 'mcp-secured-api');
 });

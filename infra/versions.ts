@@ -11,6 +11,11 @@ export const IMAGES = {
   curity: 'curity.azurecr.io/curity/idsvr:11.3.1',
   /** The npm package in devDependencies is pinned to the same version: one mail API everywhere. */
   maildev: 'maildev/maildev:2.2.1',
+  /**
+   * The official PostgreSQL image: the built-in authorization server's and Curity's database. 17 keeps
+   * its data under /var/lib/postgresql/data (18 moved it).
+   */
+  postgres: 'postgres:17.5-bookworm',
   /** Base image of the services built from this repository. */
   node: 'node:22.21.1-bookworm-slim',
 } as const;

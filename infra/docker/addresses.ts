@@ -13,6 +13,7 @@ export const ALIASES = {
   mcpServer: 'mcp-server',
   authorizationServer: 'authorization-server',
   maildev: 'maildev',
+  postgres: 'postgres',
 } as const;
 
 /** Ports inside the containers. */

@@ -10,6 +10,7 @@ import { authorizationServerEnv, mcpServerEnv, stocksApiEnv, type Env, type Inte
 import type { Model } from '../model.ts';
 import { ALIASES, PORTS } from './addresses.ts';
 import { envList, httpHealthcheck, onNetwork, RUNNING } from './container.ts';
+import type { DatabaseAccess } from './postgres.ts';
 import type { SecretOutputs } from './secrets.ts';
 
 export type ServiceName = 'stocks-api' | 'mcp-server' | 'authorization-server';
@@ -26,6 +27,11 @@ export interface NodeServiceArgs {
 
 export interface ConfidentialServiceArgs extends NodeServiceArgs {
   secrets: SecretOutputs;
+}
+
+export interface BuiltinAuthorizationServerArgs extends ConfidentialServiceArgs {
+  /** Its database; the container starts once the database exists. */
+  database: DatabaseAccess;
 }
 
 /** The image and container of one service, parented to its component. */
@@ -99,17 +105,18 @@ export class BuiltinAuthorizationServer extends pulumi.ComponentResource {
   readonly url = `http://${ALIASES.authorizationServer}:${PORTS.authorizationServer}`;
   readonly container: docker.Container;
 
-  constructor(name: string, args: ConfidentialServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, args: BuiltinAuthorizationServerArgs, opts?: pulumi.ComponentResourceOptions) {
     super('mcp-secured-api:docker:BuiltinAuthorizationServer', name, {}, opts);
     const { gatewayClientSecret, mcpClientSecret, cookieSecret } = args.secrets;
     const env = pulumi
-      .all([args.internal, gatewayClientSecret, mcpClientSecret, cookieSecret])
-      .apply(([internal, gateway, mcp, cookie]) =>
+      .all([args.internal, gatewayClientSecret, mcpClientSecret, cookieSecret, args.database.url])
+      .apply(([internal, gateway, mcp, cookie, databaseUrl]) =>
         authorizationServerEnv(
           args.model,
           internal,
           { gatewayClientSecret: gateway, mcpClientSecret: mcp, cookieSecret: cookie },
           PORTS.authorizationServer,
+          { databaseUrl },
         ),
       );
     ({ container: this.container } = deployService(

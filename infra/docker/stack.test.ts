@@ -5,11 +5,13 @@ import { parse } from 'yaml';
 import { authorizationServerEnv, mcpServerEnv, stocksApiEnv } from '../environments.ts';
 import { generateKongConfig } from '../kong/generate.ts';
 import { buildModel, parseStackConfig, SECRET_NAMES, type StackConfigInput } from '../model.ts';
+import { DATABASES, databaseInitScript, passwordVariable, postgresUrl } from '../postgres.ts';
 import { IMAGES } from '../versions.ts';
 import { ALIASES, BUILTIN_AUTHORIZATION_SERVER, dockerInternalAddresses, dockerUpstreams } from './addresses.ts';
 import { installMocks, isSecretInput, plain, resolve, settled, STACK, type RecordedResource } from '../../test/support/pulumi-mocks.ts';
 
 const CONTAINER = 'docker:index/container:Container';
+const POSTGRES_INIT = `${ALIASES.postgres}-init`;
 const dev: StackConfigInput = {
   domain: 'demo.example',
   scope: 'stocks/read',
@@ -74,16 +76,25 @@ test('https: every part runs on one network under its alias, built from pinned i
 
   assert.deepEqual(
     [...d.containers.keys()].sort(),
-    [ALIASES.gateway, ALIASES.authorizationServer, ALIASES.maildev, ALIASES.mcpServer, ALIASES.stocksApi].sort(),
+    [
+      ALIASES.gateway,
+      ALIASES.authorizationServer,
+      ALIASES.maildev,
+      ALIASES.mcpServer,
+      ALIASES.stocksApi,
+      ALIASES.postgres,
+      POSTGRES_INIT,
+    ].sort(),
   );
   for (const [alias, c] of d.containers) {
     assert.deepEqual(c.networksAdvanced, [{ name: networkName, aliases: [alias] }], alias);
+    if (alias === POSTGRES_INIT) continue; // runs once and exits
     assert.equal(c.healthcheck?.tests[0], 'CMD', alias);
     assert.equal(c.wait, true, alias);
   }
   // Only the gateway is published, on loopback.
   assert.deepEqual(d.container(ALIASES.gateway).ports, [{ internal: 8443, external: 443, ip: '127.0.0.1' }]);
-  for (const alias of [ALIASES.stocksApi, ALIASES.mcpServer, ALIASES.authorizationServer, ALIASES.maildev]) {
+  for (const alias of [ALIASES.stocksApi, ALIASES.mcpServer, ALIASES.authorizationServer, ALIASES.maildev, ALIASES.postgres]) {
     assert.equal(d.container(alias).ports, undefined, alias);
   }
 
@@ -107,12 +118,10 @@ test('https: every part runs on one network under its alias, built from pinned i
     args: { KONG_IMAGE: IMAGES.kong, PHANTOM_TOKEN_VERSION: IMAGES.kongPhantomTokenPlugin },
   });
   assert.equal(d.container(ALIASES.gateway).image, 'sha256:https-gateway-image');
-  const maildev = d.ofType('docker:index/remoteImage:RemoteImage');
-  assert.deepEqual(
-    maildev.map((r) => r.inputs['name']),
-    [IMAGES.maildev],
-  );
-  assert.equal(d.container(ALIASES.maildev).image, `sha256:${maildev[0]!.name}`);
+  const pulled = new Map(d.ofType('docker:index/remoteImage:RemoteImage').map((r) => [r.inputs['name'], r.name]));
+  assert.deepEqual([...pulled.keys()].sort(), [IMAGES.maildev, IMAGES.postgres].sort());
+  assert.equal(d.container(ALIASES.maildev).image, `sha256:${pulled.get(IMAGES.maildev)}`);
+  assert.equal(d.container(ALIASES.postgres).image, `sha256:${pulled.get(IMAGES.postgres)}`);
 });
 
 test('https: the gateway gets the generated configuration, the certificate and its key as uploads', async () => {
@@ -158,7 +167,11 @@ test('each service gets the environment its entry point reads; secrets are rando
       .ofType('random:index/randomPassword:RandomPassword')
       .map((r) => r.name)
       .sort(),
-    SECRET_NAMES.map((k) => `env-secrets-${k}`).sort(),
+    [
+      ...SECRET_NAMES.map((k) => `env-secrets-${k}`),
+      'env-postgres-superuser-password',
+      `env-postgres-${DATABASES.authorizationServer}-password`,
+    ].sort(),
   );
   const secrets = {
     gatewayClientSecret: d.secret('gatewayClientSecret'),
@@ -168,7 +181,14 @@ test('each service gets the environment its entry point reads; secrets are rando
   const internal = dockerInternalAddresses(BUILTIN_AUTHORIZATION_SERVER);
   assert.deepEqual(d.env(ALIASES.stocksApi), stocksApiEnv(d.model, internal, 3000));
   assert.deepEqual(d.env(ALIASES.mcpServer), mcpServerEnv(d.model, internal, secrets, 3000));
-  assert.deepEqual(d.env(ALIASES.authorizationServer), authorizationServerEnv(d.model, internal, secrets, 8443));
+  const databaseUrl = postgresUrl({
+    host: ALIASES.postgres,
+    port: 5432,
+    database: DATABASES.authorizationServer,
+    user: DATABASES.authorizationServer,
+    password: `random-env-postgres-${DATABASES.authorizationServer}-password`,
+  });
+  assert.deepEqual(d.env(ALIASES.authorizationServer), authorizationServerEnv(d.model, internal, secrets, 8443, { databaseUrl }));
   assert.equal(d.env(ALIASES.authorizationServer)['SMTP_HOST'], ALIASES.maildev);
   assert.equal(d.env(ALIASES.authorizationServer)['CIMD_ALLOW_LOOPBACK'], 'false');
 
@@ -254,4 +274,36 @@ test('Curity: deployed in place of the built-in server, with the admin host rout
   assert.equal(d.env(ALIASES.mcpServer)['TOKEN_ENDPOINT'], 'http://curity:8443/oauth/v2/oauth-token');
   const [request] = d.ofType('tls:index/certRequest:CertRequest');
   assert.ok((request?.inputs['dnsNames'] as string[]).includes('admin.demo.example'));
+});
+
+test('the built-in authorization server keeps its state in PostgreSQL: a volume, generated passwords, its own database', async () => {
+  const d = await deploy('db');
+  const server = d.container(ALIASES.postgres);
+  const [volume] = d.ofType('docker:index/volume:Volume');
+  assert.ok(volume, 'the data lives on a named volume');
+  assert.deepEqual((server as unknown as { volumes: unknown[] }).volumes, [
+    { volumeName: `${volume.name}-volume`, containerPath: '/var/lib/postgresql/data' },
+  ]);
+  assert.ok(isSecretInput(server.envs), "the server's environment holds the superuser password");
+  assert.equal(d.env(ALIASES.postgres)['POSTGRES_PASSWORD'], 'random-db-postgres-superuser-password');
+  assert.deepEqual(server.healthcheck?.tests, ['CMD', 'pg_isready', '-h', '127.0.0.1', '-U', 'postgres']);
+
+  // The databases are created by a one-off container that runs the generated, idempotent script.
+  const init = d.container(POSTGRES_INIT) as unknown as ContainerInputs & { attach: boolean; mustRun: boolean; command: string[] };
+  assert.equal(init.attach, true);
+  assert.equal(init.mustRun, false);
+  assert.deepEqual(d.uploads(POSTGRES_INIT), [
+    { file: '/init/databases.sql', content: databaseInitScript([DATABASES.authorizationServer]) },
+  ]);
+  assert.ok(isSecretInput(init.envs));
+  const initEnv = d.env(POSTGRES_INIT);
+  assert.equal(initEnv['PGPASSWORD'], 'random-db-postgres-superuser-password');
+  assert.equal(initEnv[passwordVariable(DATABASES.authorizationServer)], `random-db-postgres-${DATABASES.authorizationServer}-password`);
+
+  const as = d.container(ALIASES.authorizationServer);
+  assert.ok(isSecretInput(as.envs), 'DATABASE_URL holds a password');
+  assert.equal(
+    d.env(ALIASES.authorizationServer)['DATABASE_URL'],
+    `postgres://${DATABASES.authorizationServer}:random-db-postgres-${DATABASES.authorizationServer}-password@postgres:5432/${DATABASES.authorizationServer}`,
+  );
 });

@@ -6,6 +6,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { protectedResourceMetadataUrl } from '@mcp-secured-api/contracts';
 import { kongConfigYaml } from '../kong/generate.ts';
 import type { Model } from '../model.ts';
+import { DATABASES } from '../postgres.ts';
 import {
   BUILTIN_AUTHORIZATION_SERVER,
   dockerInternalAddresses,
@@ -19,6 +20,7 @@ import { KongGateway } from './kong.ts';
 import { Maildev } from './maildev.ts';
 import { StackNetwork } from './network.ts';
 import { BuiltinAuthorizationServer, McpServer, StocksApi } from './node-services.ts';
+import { PostgresServer } from './postgres.ts';
 import { StackSecrets } from './secrets.ts';
 import { PublicCertificate } from './tls.ts';
 
@@ -82,8 +84,17 @@ export class McpSecuredApiStack extends pulumi.ComponentResource {
       ? pulumi.all([curity.runtimeUrl, curity.adminUrl]).apply(([runtime, admin]) => ({ runtime, admin }))
       : pulumi.output(BUILTIN_AUTHORIZATION_SERVER);
     const internal = authorizationServerAddresses.apply(dockerInternalAddresses);
-    const authorizationServer =
-      curity ?? new BuiltinAuthorizationServer(`${name}-authorization-server`, { model, networkName, internal, secrets }, parent);
+    let authorizationServer: pulumi.ComponentResource;
+    if (curity) {
+      authorizationServer = curity;
+    } else {
+      const postgres = new PostgresServer(`${name}-postgres`, { model, networkName, databases: [DATABASES.authorizationServer] }, parent);
+      authorizationServer = new BuiltinAuthorizationServer(
+        `${name}-authorization-server`,
+        { model, networkName, internal, secrets, database: postgres.access(DATABASES.authorizationServer) },
+        parent,
+      );
+    }
     const stocksApi = new StocksApi(`${name}-stocks-api`, { model, networkName, internal }, parent);
     const mcpServer = new McpServer(`${name}-mcp-server`, { model, networkName, internal, secrets }, parent);
 

@@ -40,6 +40,11 @@ function computedOutputs(type: string, name: string, inputs: Record<string, unkn
       return { name: inputs['name'] ?? `${name}-network` };
     case 'docker:index/image:Image':
       return { repoDigest: `sha256:${name}` };
+    case 'docker:index/volume:Volume':
+      return { name: inputs['name'] ?? `${name}-volume` };
+    case 'docker:index/container:Container':
+      // A one-off container (attach) ran to completion.
+      return inputs['attach'] ? { exitCode: 0 } : {};
     case 'docker:index/remoteImage:RemoteImage':
       return { imageId: `sha256:${name}` };
     case 'random:index/randomPassword:RandomPassword':
