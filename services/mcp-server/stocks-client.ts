@@ -63,6 +63,8 @@ export function createStocksClient(options: StocksClientOptions): StocksClient {
   const seconds = timeoutMs / 1000;
   // undici's own request API on kept-alive connections: fetch would build a Request, a Response,
   // a body stream and an abort signal for every call (about seven times the CPU per call).
+  // undici's time-outs tick once a second: a silent API is given up between timeoutMs and a
+  // second more, without a timer of ours per call.
   const pool = new Pool(base.origin, {
     connect: { timeout: timeoutMs },
     headersTimeout: timeoutMs,

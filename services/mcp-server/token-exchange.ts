@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import { Pool } from 'undici';
 import { z } from 'zod';
 import { basicAuthorization, GRANT_TYPE, TOKEN_TYPE } from '@mcp-secured-api/contracts';
 import type { AccessTokenClaims } from '@mcp-secured-api/security';
@@ -75,6 +76,8 @@ export function createTokenExchanger(options: TokenExchangeOptions): Required<Ap
   const marginMs = (options.expiryMarginSeconds ?? 30) * 1000;
   const authorization = basicAuthorization(options.clientId, options.clientSecret);
   const seconds = Math.round(timeoutMs / 100) / 10;
+  // Kept-alive connections; no redirect is followed (the subject token would go along).
+  const pool = new Pool(endpoint.origin, { connect: { timeout: timeoutMs }, maxResponseSize: 256 * 1024 });
 
   async function exchange(subjectToken: string): Promise<{ token: string; expiresInMs?: number }> {
     const body = new URLSearchParams({
@@ -84,19 +87,22 @@ export function createTokenExchanger(options: TokenExchangeOptions): Required<Ap
       requested_token_type: TOKEN_TYPE.accessToken,
       audience: options.audience,
     });
-    let response: Response;
+    let status: number;
     let json: unknown;
     try {
-      response = await fetch(endpoint, {
+      const response = await pool.request({
         method: 'POST',
+        path: endpoint.pathname + endpoint.search,
         headers: { authorization, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-        body,
-        redirect: 'error',
+        body: body.toString(),
+        // A timer per exchange, exact to the millisecond (undici's own time-outs tick once a second).
         signal: AbortSignal.timeout(timeoutMs),
       });
-      json = await response.json().catch(() => undefined);
+      status = response.statusCode;
+      json = await response.body.json().catch(() => undefined);
     } catch (cause) {
-      if (cause instanceof Error && cause.name === 'TimeoutError') {
+      const { name, code } = cause as { name?: string; code?: string };
+      if (name === 'TimeoutError' || code === 'UND_ERR_CONNECT_TIMEOUT') {
         throw new TokenExchangeError(
           'ERR_EXCHANGE_TIMEOUT',
           `The authorization server did not answer the token exchange within ${seconds} s; try again in a moment.`,
@@ -109,20 +115,20 @@ export function createTokenExchanger(options: TokenExchangeOptions): Required<Ap
         { cause },
       );
     }
-    if (!response.ok) {
+    if (status !== 200) {
       const oauthError = errorResponse.safeParse(json).data?.error;
-      if (response.status === 400 || response.status === 401 || response.status === 403) {
+      if (status === 400 || status === 401 || status === 403) {
         throw new TokenExchangeError(
           'ERR_EXCHANGE_REFUSED',
-          `The authorization server refused the token exchange (${oauthError ?? response.status}); sign in again to get a new access token.`,
-          { status: response.status, oauthError },
+          `The authorization server refused the token exchange (${oauthError ?? status}); sign in again to get a new access token.`,
+          { status, oauthError },
         );
       }
       throw new TokenExchangeError(
         'ERR_EXCHANGE_FAILED',
-        `The authorization server failed the token exchange (HTTP ${response.status}); try again later.`,
+        `The authorization server failed the token exchange (HTTP ${status}); try again later.`,
         {
-          status: response.status,
+          status,
           oauthError,
         },
       );
