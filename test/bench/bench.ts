@@ -63,6 +63,8 @@ const TARGETS = {
   scaleRetention: { atLeast: 0.7 },
   mcpServerCpuMsPerCall: { atMost: 0.4 },
 } as const;
+/** New tokens whose first calls warm up the code of a first call before any is measured. */
+const COLD_WARM_UP = 20;
 /** The product's default cache sizes: the gateway's phantom-token cache, verified and exchanged tokens. */
 const CACHE_BOUND = 10_000;
 
@@ -139,7 +141,7 @@ async function main(): Promise<void> {
   ]);
   running.push(secured, uncached, insecure, plain);
 
-  const coldCount = settings.rounds * settings.coldTokensPerRound;
+  const coldCount = settings.rounds * settings.coldTokensPerRound + COLD_WARM_UP;
   say(`Signing ${user.email} in headlessly (${coldCount + 2} tokens: one per stack, ${coldCount} for first calls)…`);
   const [warm, ...cold] = (await signInMany(secured, Array<string>(coldCount + 1).fill(user.email))) as [string, ...string[]];
   const [uncachedToken] = (await signInMany(uncached, [user.email])) as [string];
@@ -185,8 +187,11 @@ async function main(): Promise<void> {
     if (!response.ok || !verifyBody(body))
       throw new Error(`${variant} does not answer as expected (HTTP ${response.status}): ${body.slice(0, 300)}`);
   }
-  say('Warming up each variant for 1 s…');
+  say(`Warming up each variant for 1 s, and first calls with ${COLD_WARM_UP} new tokens…`);
   for (const options of Object.values(loads)) await load(options, settings.connections, { seconds: 1 });
+  // The code of a first call (introspection, verification, exchange, signing) runs only then: like
+  // the rest, it is measured once the JIT has seen it, not the first time each process runs it.
+  await firstCalls(toolCall(secured.model.mcpResource), cold.splice(0, COLD_WARM_UP), verifyBody);
 
   const samples = Object.fromEntries(VARIANTS.map((v) => [v, [] as Sample[]])) as Record<Variant, Sample[]>;
   const secondCalls: number[] = [];
@@ -382,9 +387,11 @@ async function measureScale(config: Awaited<ReturnType<typeof readStackFile>>) {
   const summaries = new Map(sizes.map((size) => [size, summarise(perSize.get(size)!.samples)]));
   const retentionPerRound = ratiosPerRound(perSize.get(largest)!.samples, perSize.get(smallest)!.samples);
   const names = Object.keys(perSize.get(smallest)!.rssKiB);
-  // What each cached user costs a process: the growth from the smallest to the largest size.
+  // What each cached user costs a process: the growth between the two largest sizes (by then the
+  // processes' code and buffers have reached their working size, so the growth is the caches').
+  const from = sizes.length > 1 ? sizes.at(-2)! : smallest;
   const perTokenKiB = Object.fromEntries(
-    names.map((n) => [n, round2((perSize.get(largest)!.rssKiB[n]! - perSize.get(smallest)!.rssKiB[n]!) / Math.max(1, largest - smallest))]),
+    names.map((n) => [n, round2((perSize.get(largest)!.rssKiB[n]! - perSize.get(from)!.rssKiB[n]!) / Math.max(1, largest - from))]),
   );
   const beyondGrowthMiB = Object.fromEntries(names.map((n) => [n, round2((overRss[n]! - perSize.get(largest)!.rssKiB[n]!) / 1024)]));
   const mib = (kib: number) => fmt(kib / 1024, 1);
@@ -425,7 +432,7 @@ async function measureScale(config: Awaited<ReturnType<typeof readStackFile>>) {
       sizes.map((size) => ({ label: `${fmt(size, 0).padStart(6)} users`, value: summaries.get(size)!.requestsPerSecond, note: 'req/s' })),
     ),
     '',
-    `Memory per cached user (${fmt(smallest, 0)} → ${fmt(largest, 0)} users): ${names.map((n) => `${n} ${fmt(perTokenKiB[n]!, 2)} KiB`).join(', ')}.`,
+    `Memory per cached user (resident memory from ${fmt(from, 0)} to ${fmt(largest, 0)} users): ${names.map((n) => `${n} ${fmt(perTokenKiB[n]!, 2)} KiB`).join(', ')}.`,
     `Growth from ${fmt(largest, 0)} to ${fmt(beyond, 0)} users: ${names.map((n) => `${n} ${fmt(beyondGrowthMiB[n]!, 1)} MiB`).join(', ')} ` +
       `(unbounded, ${fmt(beyond - largest, 0)} more users would add ${names.map((n) => `${mib(perTokenKiB[n]! * (beyond - largest))}`).join(' / ')} MiB).`,
   ].join('\n');
