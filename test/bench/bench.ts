@@ -113,6 +113,21 @@ const log = (part: string, line: string) => {
   if (recent.length > 60) recent.shift();
 };
 const running: { stop(): Promise<void> }[] = [];
+
+/**
+ * Starts a chain on free ports, again when another program took one of them between the moment
+ * it was found free and the moment a part listened on it.
+ */
+async function onFreePorts<T>(start: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      if (attempt >= attempts || !/port it needs is in use/.test((err as Error).message)) throw err;
+      say(`  (${(err as Error).message.split('.')[0]}; starting it again)`);
+    }
+  }
+}
 async function stopAll(): Promise<void> {
   for (const part of running.splice(0).reverse()) await part.stop().catch(() => {});
 }
@@ -134,10 +149,10 @@ async function main(): Promise<void> {
 
   say('Starting the local stack, one without the exchange cache, the chain without security and the plain chain…');
   const [secured, uncached, insecure, plain] = await Promise.all([
-    startLocalStack({ config, basePort: 0, log }),
-    startLocalStack({ config, basePort: 0, log, env: { 'mcp-server': { EXCHANGE_CACHE_ENTRIES: '0' } } }),
-    startInsecureChain({ config, user, log }),
-    startInsecureChain({ config, user, log, hop: 'plain-hop' }),
+    onFreePorts(() => startLocalStack({ config, basePort: 0, log })),
+    onFreePorts(() => startLocalStack({ config, basePort: 0, log, env: { 'mcp-server': { EXCHANGE_CACHE_ENTRIES: '0' } } })),
+    onFreePorts(() => startInsecureChain({ config, user, log })),
+    onFreePorts(() => startInsecureChain({ config, user, log, hop: 'plain-hop' })),
   ]);
   running.push(secured, uncached, insecure, plain);
 
@@ -336,7 +351,7 @@ async function measureScale(config: Awaited<ReturnType<typeof readStackFile>>) {
   const largest = sizes.at(-1)!;
   const beyond = Math.ceil(largest * 1.2);
   say(`Scale: starting the secured chain with an in-process authorization server for ${fmt(beyond, 0)} users…`);
-  const stack = await startScaleStack({ config, users: beyond, log, progress: (line) => say(`  ${line}`) });
+  const stack = await onFreePorts(() => startScaleStack({ config, users: beyond, log, progress: (line) => say(`  ${line}`) }));
   running.push(stack);
   const { connections } = settings;
   const memory = (): Record<string, number> =>
