@@ -18,7 +18,7 @@ import {
   type AccessTokenVerifierOptions,
   type AuthEnv,
 } from '@mcp-secured-api/security';
-import { jsonRpcErrorResponse, statelessMcpHandler } from './stateless-mcp.ts';
+import { jsonRpcError, statelessMcpHandler } from './stateless-mcp.ts';
 import { createStocksClient } from './stocks-client.ts';
 import { createTokenExchanger } from './token-exchange.ts';
 import type { ApiTokenProvider, TokenExchangeOptions } from './token-exchange.ts';
@@ -112,17 +112,16 @@ export function createMcpServer(config: McpServerConfig): Hono<AuthEnv> {
   });
 
   // Stateless: no SSE stream to open (GET) and no session to end (DELETE).
-  app.all(mcpPath, () => {
-    const response = jsonRpcErrorResponse(405, -32000, 'Method not allowed: this stateless MCP server accepts POST only.');
-    response.headers.set('allow', 'POST');
-    return response;
+  app.all(mcpPath, (c) => {
+    c.header('allow', 'POST');
+    return c.json(jsonRpcError(-32000, 'Method not allowed: this stateless MCP server accepts POST only.'), 405);
   });
 
   app.notFound((c) => c.json({ error: 'not_found' }, 404));
   app.onError((err, c) => {
     if (err instanceof HTTPException) return err.getResponse();
     log(JSON.stringify({ error: 'unexpected', method: c.req.method, path: c.req.path, message: err.message }));
-    return jsonRpcErrorResponse(500, -32603, 'Internal error.');
+    return c.json(jsonRpcError(-32603, 'Internal error.'), 500);
   });
   return app;
 }

@@ -87,6 +87,9 @@ async function readCapped(request: Request, maxBytes: number): Promise<string | 
 
 const tooLarge = (maxBytes: number) => jsonRpcErrorResponse(413, -32600, `Request body larger than ${maxBytes} bytes.`);
 
-export function jsonRpcErrorResponse(status: number, code: number, message: string): Response {
-  return Response.json({ jsonrpc: '2.0', error: { code, message }, id: null }, { status });
+const jsonRpcErrorResponse = (status: number, code: number, message: string) => Response.json(jsonRpcError(code, message), { status });
+
+/** A JSON-RPC error that answers no particular request. */
+export function jsonRpcError(code: number, message: string) {
+  return { jsonrpc: '2.0', error: { code, message }, id: null };
 }

@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: what security and MCP cost a tool call, and how the cost grows with users.
  *
- * Variants, alternated round by round so that the machine's drift spreads over all of them:
+ * Variants 1–5 are alternated round by round so that the machine's drift spreads over all of them;
+ * variant 6 runs after them, its first calls one after another:
  *
  *   1 api-direct             the stocks API called directly with an API-audience JWT (the floor)
  *   2 mcp-secured            tools/call through the gateway with the opaque token, caches warm
@@ -17,7 +18,7 @@
  * verifying a token costs with PS256, ES256 and EdDSA.
  *
  * Prints tables and bar charts and writes bench-results.json (or --out <path>).
- * Options: --duration <s per variant and round> --rounds <n> --connections <n> --cold <tokens per round>
+ * Options: --duration <s per variant and round> --rounds <n> --connections <n> --cold <first calls per batch>
  *          --users <sizes, e.g. 1,1000,10000; "none" skips> --scale-rounds <n>
  */
 import { writeFile } from 'node:fs/promises';
@@ -63,7 +64,7 @@ const TARGETS = {
   scaleRetention: { atLeast: 0.7 },
   mcpServerCpuMsPerCall: { atMost: 0.4 },
 } as const;
-/** New tokens whose first calls warm up the code of a first call before any is measured. */
+/** New tokens whose first calls are not measured: they warm up the code only a first call runs. */
 const COLD_WARM_UP = 20;
 /** The product's default cache sizes: the gateway's phantom-token cache, verified and exchanged tokens. */
 const CACHE_BOUND = 10_000;
@@ -202,14 +203,10 @@ async function main(): Promise<void> {
     if (!response.ok || !verifyBody(body))
       throw new Error(`${variant} does not answer as expected (HTTP ${response.status}): ${body.slice(0, 300)}`);
   }
-  say(`Warming up each variant for 1 s, and first calls with ${COLD_WARM_UP} new tokens…`);
+  say('Warming up each variant for 1 s…');
   for (const options of Object.values(loads)) await load(options, settings.connections, { seconds: 1 });
-  // The code of a first call (introspection, verification, exchange, signing) runs only then: like
-  // the rest, it is measured once the JIT has seen it, not the first time each process runs it.
-  await firstCalls(toolCall(secured.model.mcpResource), cold.splice(0, COLD_WARM_UP), verifyBody);
 
   const samples = Object.fromEntries(VARIANTS.map((v) => [v, [] as Sample[]])) as Record<Variant, Sample[]>;
-  const secondCalls: number[] = [];
   const order = Object.keys(loads) as LoadVariant[];
   for (let round = 1; round <= settings.rounds; round++) {
     // Each round starts with another variant, so none always runs first or last.
@@ -223,7 +220,16 @@ async function main(): Promise<void> {
       samples[variant].push(sample);
       say(`${fmt(sample.requests / sample.seconds, 0)} req/s, p50 ${sample.p50} ms, p99 ${sample.p99} ms, ${sample.errors} errors`);
     }
-    process.stdout.write(`Round ${round}/${settings.rounds} · ${'mcp-cold'.padEnd(22)} ${settings.coldTokensPerRound} first calls… `);
+  }
+
+  // First calls one after another, as when new users keep arriving: the code only a first call
+  // runs (introspection, verification, exchange, signing) is measured once the JIT has seen it,
+  // after first calls of other tokens that are not measured; each compared with its own second.
+  say(`First calls: ${COLD_WARM_UP} to warm up, then ${settings.rounds} batches of ${settings.coldTokensPerRound}…`);
+  await firstCalls(toolCall(secured.model.mcpResource), cold.splice(0, COLD_WARM_UP), verifyBody);
+  const secondCalls: number[] = [];
+  for (let batch = 1; batch <= settings.rounds; batch++) {
+    process.stdout.write(`Batch ${batch}/${settings.rounds} · ${'mcp-cold'.padEnd(22)} ${settings.coldTokensPerRound} first calls… `);
     const sample = await firstCalls(toolCall(secured.model.mcpResource), cold.splice(0, settings.coldTokensPerRound), verifyBody);
     samples['mcp-cold'].push(sample);
     secondCalls.push(sample.secondP50);
