@@ -35,20 +35,9 @@ import type { AccessTokenClaims } from '../../services/security/verify-access-to
 import { stocksInRegion } from '../../services/stocks-api/stocks.ts';
 import { signInMany } from '../support/many-users.ts';
 import { startInsecureChain } from './insecure-chain.ts';
-import {
-  fromAutocannon,
-  load,
-  measureCpu,
-  median,
-  ratiosPerRound,
-  round2,
-  rssKiB,
-  summarise,
-  type Sample,
-  type Summary,
-} from './measure.ts';
+import { fromAutocannon, load, measureCpu, median, ratiosPerRound, round2, summarise, type Sample, type Summary } from './measure.ts';
 import { barChart, fmt, table, targetLine } from './report.ts';
-import { startScaleStack } from './scale-stack.ts';
+import { measureScale } from './scale.ts';
 import { ALGORITHMS, measureSigning } from './signing.ts';
 
 const VARIANTS = ['api-direct', 'mcp-secured', 'mcp-insecure', 'plain-chain', 'mcp-exchange-uncached', 'mcp-cold'] as const;
@@ -66,8 +55,6 @@ const TARGETS = {
 } as const;
 /** New tokens whose first calls are not measured: they warm up the code only a first call runs. */
 const COLD_WARM_UP = 20;
-/** The product's default cache sizes: the gateway's phantom-token cache, verified and exchanged tokens. */
-const CACHE_BOUND = 10_000;
 
 const { values: flags } = parseArgs({
   options: {
@@ -237,7 +224,23 @@ async function main(): Promise<void> {
   }
   await stopAll();
 
-  const scale = settings.users.length ? await measureScale(config) : undefined;
+  const scale = settings.users.length
+    ? await measureScale({
+        config,
+        sizes: settings.users,
+        connections: settings.connections,
+        durationSeconds: settings.durationSeconds,
+        rounds: settings.scaleRounds,
+        log,
+        say,
+        start: async (start) => {
+          const stack = await onFreePorts(start);
+          running.push(stack);
+          return stack;
+        },
+      })
+    : undefined;
+  await stopAll();
 
   const variants = Object.fromEntries(VARIANTS.map((v) => [v, summarise(samples[v])])) as Record<Variant, Summary>;
   // Each round's ratio compares variants measured moments apart; the median of the rounds' ratios
@@ -344,157 +347,6 @@ async function main(): Promise<void> {
   await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
   say(`Results written to ${out} (${Math.round((Date.now() - started) / 1000)} s in all).`);
 }
-
-/**
- * The secured chain with the first N users' tokens in rotation, for each size N: first every
- * token's first call and a few seconds of load, then resident memory per process (caches now hold
- * N users); then rounds over all sizes, alternated, for calls/s; last, 20 % more users than the
- * largest size, to see memory stop growing at the caches' bound.
- */
-async function measureScale(config: Awaited<ReturnType<typeof readStackFile>>) {
-  const sizes = settings.users;
-  const smallest = sizes[0]!;
-  const largest = sizes.at(-1)!;
-  const beyond = Math.ceil(largest * 1.2);
-  say(`Scale: starting the secured chain with an in-process authorization server for ${fmt(beyond, 0)} users…`);
-  const stack = await onFreePorts(() => startScaleStack({ config, users: beyond, log, progress: (line) => say(`  ${line}`) }));
-  running.push(stack);
-  const { connections } = settings;
-  const memory = (): Record<string, number> =>
-    Object.fromEntries(Object.entries(stack.pids()).map(([name, pid]) => [name, rssKiB(pid) ?? NaN]));
-  const perSize = new Map<number, { samples: Sample[]; firstCalls: Sample; rssKiB: Record<string, number> }>();
-
-  let warmed = 0;
-  const warmUp = async (size: number) => {
-    // Each new user's first call (one pass over the newcomers), then steady load over all of them.
-    const firstCalls = fromAutocannon(await load(stack.toolCalls(size, warmed), connections, { amount: size - warmed }));
-    warmed = size;
-    await load(stack.toolCalls(size), connections, { seconds: 2 });
-    return { firstCalls, rssKiB: memory() };
-  };
-  for (const size of sizes) {
-    process.stdout.write(`Scale · ${fmt(size, 0).padStart(6)} users: first calls and 2 s of load… `);
-    const { firstCalls, rssKiB } = await warmUp(size);
-    perSize.set(size, { samples: [], firstCalls, rssKiB });
-    say(`${firstCalls.errors} errors; resident memory ${memoryLine(rssKiB)}`);
-  }
-  for (let round = 1; round <= settings.scaleRounds; round++) {
-    const first = (round - 1) % sizes.length;
-    for (const size of [...sizes.slice(first), ...sizes.slice(0, first)]) {
-      process.stdout.write(
-        `Scale round ${round}/${settings.scaleRounds} · ${fmt(size, 0).padStart(6)} users ${settings.durationSeconds} s… `,
-      );
-      const { value, cpuMs } = await measureCpu(stack.pids(), () =>
-        load(stack.toolCalls(size), connections, { seconds: settings.durationSeconds }),
-      );
-      const sample = { ...fromAutocannon(value), cpuMs };
-      perSize.get(size)!.samples.push(sample);
-      say(`${fmt(sample.requests / sample.seconds, 0)} req/s, p50 ${sample.p50} ms, ${sample.errors} errors`);
-    }
-  }
-  const beyondNote =
-    largest >= CACHE_BOUND
-      ? `beyond the caches' bound of ${fmt(CACHE_BOUND, 0)} users: each request's user was evicted before its turn came again`
-      : `20 % more users than the largest size (the caches hold ${fmt(CACHE_BOUND, 0)})`;
-  process.stdout.write(`Scale · ${fmt(beyond, 0).padStart(6)} users (${beyondNote.split(':')[0]}): first calls and load… `);
-  const over = await warmUp(beyond);
-  const overSample = fromAutocannon(await load(stack.toolCalls(beyond), connections, { seconds: settings.durationSeconds }));
-  const overRss = memory();
-  say(
-    `${fmt(overSample.requests / overSample.seconds, 0)} req/s, ${overSample.errors + over.firstCalls.errors} errors; resident memory ${memoryLine(overRss)}`,
-  );
-  await stopAll();
-
-  const summaries = new Map(sizes.map((size) => [size, summarise(perSize.get(size)!.samples)]));
-  const retentionPerRound = ratiosPerRound(perSize.get(largest)!.samples, perSize.get(smallest)!.samples);
-  const names = Object.keys(perSize.get(smallest)!.rssKiB);
-  // What each cached user costs a process: the growth between the two largest sizes (by then the
-  // processes' code and buffers have reached their working size, so the growth is the caches').
-  const from = sizes.length > 1 ? sizes.at(-2)! : smallest;
-  const perTokenKiB = Object.fromEntries(
-    names.map((n) => [n, round2((perSize.get(largest)!.rssKiB[n]! - perSize.get(from)!.rssKiB[n]!) / Math.max(1, largest - from))]),
-  );
-  const beyondGrowthMiB = Object.fromEntries(names.map((n) => [n, round2((overRss[n]! - perSize.get(largest)!.rssKiB[n]!) / 1024)]));
-  const mib = (kib: number) => fmt(kib / 1024, 1);
-
-  const report = [
-    `Cost as users grow (secured chain, each request with the next user's token; resident memory after each size's first calls):`,
-    table(
-      ['users', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'first calls/s', ...names.map((n) => `${n} MiB`)],
-      [
-        ...sizes.map((size) => {
-          const s = summaries.get(size)!;
-          const { firstCalls, rssKiB } = perSize.get(size)!;
-          return [
-            fmt(size, 0),
-            fmt(s.requestsPerSecond, 0),
-            fmt(s.p50, 1),
-            fmt(s.p99, 1),
-            String(s.errors + firstCalls.errors),
-            firstCallRate(firstCalls),
-            ...names.map((n) => mib(rssKiB[n]!)),
-          ];
-        }),
-        [
-          `${fmt(beyond, 0)}*`,
-          fmt(overSample.requests / overSample.seconds, 0),
-          fmt(overSample.p50, 1),
-          fmt(overSample.p99, 1),
-          String(overSample.errors + over.firstCalls.errors),
-          firstCallRate(over.firstCalls),
-          ...names.map((n) => mib(overRss[n]!)),
-        ],
-      ],
-      0,
-    ),
-    `* ${beyondNote}.`,
-    '',
-    barChart(
-      sizes.map((size) => ({ label: `${fmt(size, 0).padStart(6)} users`, value: summaries.get(size)!.requestsPerSecond, note: 'req/s' })),
-    ),
-    '',
-    `Memory per cached user (resident memory from ${fmt(from, 0)} to ${fmt(largest, 0)} users): ${names.map((n) => `${n} ${fmt(perTokenKiB[n]!, 2)} KiB`).join(', ')}.`,
-    `Growth from ${fmt(largest, 0)} to ${fmt(beyond, 0)} users: ${names.map((n) => `${n} ${fmt(beyondGrowthMiB[n]!, 1)} MiB`).join(', ')} ` +
-      `(unbounded, ${fmt(beyond - largest, 0)} more users would add ${names.map((n) => `${mib(perTokenKiB[n]! * (beyond - largest))}`).join(' / ')} MiB).`,
-  ].join('\n');
-
-  return {
-    smallest,
-    largest,
-    retentionPerRound,
-    errors:
-      [...summaries.values()].reduce((n, s) => n + s.errors, 0) +
-      [...perSize.values()].reduce((n, p) => n + p.firstCalls.errors, 0) +
-      overSample.errors +
-      over.firstCalls.errors,
-    report,
-    results: {
-      cacheBound: CACHE_BOUND,
-      sizes: sizes.map((size) => ({
-        users: size,
-        ...summaries.get(size)!,
-        firstCallsPerSecond: Math.round(perSize.get(size)!.firstCalls.requests / perSize.get(size)!.firstCalls.seconds) || undefined,
-        rssMiB: Object.fromEntries(names.map((n) => [n, round2(perSize.get(size)!.rssKiB[n]! / 1024)])),
-      })),
-      beyondBound: {
-        users: beyond,
-        requestsPerSecond: Math.round(overSample.requests / overSample.seconds),
-        errors: overSample.errors + over.firstCalls.errors,
-        rssMiB: Object.fromEntries(names.map((n) => [n, round2(overRss[n]! / 1024)])),
-        growthFromLargestMiB: beyondGrowthMiB,
-      },
-      memoryPerCachedUserKiB: perTokenKiB,
-    },
-  };
-}
-
-/** First calls per second, where there were enough of them to say. */
-const firstCallRate = (s: Sample) => (s.requests >= 100 ? fmt(s.requests / s.seconds, 0) : '—');
-
-const memoryLine = (kib: Record<string, number>) =>
-  Object.entries(kib)
-    .map(([name, k]) => `${name} ${fmt(k / 1024, 1)} MiB`)
-    .join(', ');
 
 function variantTable(variants: Record<Variant, Summary>): string {
   const cpu = (v: Variant, name: string) => {

@@ -27,10 +27,13 @@ export interface ScaleStack {
   toolCalls(to: number, from?: number): Options;
   /** The processes on the request path, by their names in the local stack. */
   pids(): Record<string, number | undefined>;
+  /** Each of those processes' live heap after a full garbage collection, in KiB. */
+  liveHeapKiB(): Promise<Record<string, number>>;
   stop(): Promise<void>;
 }
 
 const REDIRECT_URI = 'http://127.0.0.1:8090/callback';
+const HEAP_PROBE = new URL('./heap-probe.mjs', import.meta.url).href;
 const TOOL_CALL = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'fetch-stock-prices', arguments: {} } });
 
 export async function startScaleStack(options: {
@@ -44,18 +47,26 @@ export async function startScaleStack(options: {
   await new Promise((resolve) => listener.once('listening', resolve));
   const asUrl = `http://127.0.0.1:${(listener.address() as AddressInfo).port}`;
   let stack: LocalStack | undefined;
+  const heapReports = new Map<string, (bytes: number) => void>();
   const stop = async () => {
     await stack?.stop();
     await server?.close();
     await new Promise((resolve) => listener.close(resolve));
   };
   try {
-    // Every part reaches the authorization server here instead of the stack's own.
+    // Every part reaches the authorization server here instead of the stack's own. The parts on the
+    // request path report their live heap when asked (heap-probe.mjs).
+    const probe = { NODE_OPTIONS: `--expose-gc --import=${HEAP_PROBE}` };
     stack = await startLocalStack({
       config: options.config,
       basePort: 0,
-      log: options.log,
+      log: (part, line) => {
+        const bytes = /^heap-probe (\d+)$/.exec(line)?.[1];
+        if (bytes) heapReports.get(part)?.(Number(bytes));
+        else options.log(part, line);
+      },
       interpose: { authorizationServer: () => asUrl },
+      env: { gateway: probe, 'mcp-server': probe, 'stocks-api': probe },
     });
     const model = stack.model;
     const users = Array.from({ length: options.users }, (_, i) => ({
@@ -124,6 +135,10 @@ export async function startScaleStack(options: {
     options.progress(`${users.length} users' tokens issued in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
     const running = stack;
+    const pids = () => {
+      const all = running.pids();
+      return { gateway: all.gateway, 'mcp-server': all['mcp-server'], 'stocks-api': all['stocks-api'] };
+    };
     return {
       tokens,
       toolCalls(to, from = 0) {
@@ -145,9 +160,17 @@ export async function startScaleStack(options: {
           ],
         };
       },
-      pids: () => {
-        const pids = running.pids();
-        return { gateway: pids.gateway, 'mcp-server': pids['mcp-server'], 'stocks-api': pids['stocks-api'] };
+      pids,
+      async liveHeapKiB() {
+        const entries = Object.entries(pids()).map(async ([name, pid]) => {
+          const reported = new Promise<number>((resolve, reject) => {
+            heapReports.set(name, resolve);
+            setTimeout(() => reject(new Error(`${name} did not report its heap within 10 s`)), 10_000).unref();
+          });
+          process.kill(pid!, 'SIGUSR2');
+          return [name, Math.round((await reported) / 1024)] as const;
+        });
+        return Object.fromEntries(await Promise.all(entries));
       },
       stop,
     };
