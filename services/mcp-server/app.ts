@@ -81,7 +81,13 @@ export function createMcpServer(config: McpServerConfig): Hono<AuthEnv> {
     apiTokens,
     log,
   });
-  const handleMcpPost = statelessMcpHandler({ serverInfo: SERVER_INFO, tools, maxBodyBytes: config.maxBodyBytes ?? 100 * 1024 });
+  const handleMcpPost = statelessMcpHandler({
+    serverInfo: SERVER_INFO,
+    tools,
+    maxBodyBytes: config.maxBodyBytes ?? 100 * 1024,
+    // Every tool needs an API token: a first call's exchange starts while the SDK reads the request.
+    onToolCall: apiTokens.prefetch && ((call) => apiTokens.prefetch!(call.subject)),
+  });
 
   const app = new Hono<AuthEnv>();
 

@@ -26,6 +26,11 @@ export interface ApiTokenProvider {
   tokenFor(subject: Subject): Promise<string | undefined>;
   /** The API refused the token: do not hand it out again. */
   invalidate?(subject: Subject): void;
+  /**
+   * A tool call is coming: start getting its token now, so that a first call's exchange runs
+   * while the request is still being read and dispatched. The call itself gets the result.
+   */
+  prefetch?(subject: Subject): void;
 }
 
 export interface TokenExchangeOptions {
@@ -67,7 +72,9 @@ const tokenResponse = z.object({
 });
 const errorResponse = z.object({ error: z.string() }).partial();
 
-export function createTokenExchanger(options: TokenExchangeOptions): Required<ApiTokenProvider> {
+export function createTokenExchanger(
+  options: TokenExchangeOptions,
+): Required<Omit<ApiTokenProvider, 'prefetch'>> & Pick<ApiTokenProvider, 'prefetch'> {
   const endpoint = new URL(options.tokenEndpoint);
   const timeoutMs = options.timeoutMs ?? 5000;
   const maxEntries = options.cacheMaxEntries ?? 10_000;
@@ -164,11 +171,16 @@ export function createTokenExchanger(options: TokenExchangeOptions): Required<Ap
     },
   });
 
+  const cacheable = (subject: Subject) => subject.claims.exp * 1000 - marginMs > Date.now();
   return {
     async tokenFor(subject) {
       // A subject token within the margin of its expiry gets an exchange of its own, never cached.
-      if (subject.claims.exp * 1000 - marginMs <= Date.now()) return (await exchange(subject.token)).token;
+      if (!cacheable(subject)) return (await exchange(subject.token)).token;
       return cache.fetch(hash(subject.token), { context: subject });
+    },
+    prefetch(subject) {
+      // Shared with the tool call's own tokenFor (one exchange in flight per token), which reports any failure.
+      if (cacheable(subject)) cache.fetch(hash(subject.token), { context: subject }).catch(() => {});
     },
     invalidate(subject) {
       // Only a token already handed out: an exchange under way brings a new one.
