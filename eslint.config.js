@@ -1,6 +1,7 @@
 // Lint for the whole repository (npm run lint): ESLint's and typescript-eslint's recommended rules,
 // Prettier for layout, and the one rule of this layout: product code never imports test support.
 import js from '@eslint/js';
+import * as espree from 'espree';
 import prettier from 'eslint-config-prettier';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
@@ -42,6 +43,18 @@ export default tseslint.config(
         { patterns: [{ group: ['**/test/support/**', '**/test/**'], message: 'Product code must not import test support.' }] },
       ],
     },
+  },
+  {
+    // Curity's JavaScript procedures: ES5 scripts for Curity's script engine, whose globals these are;
+    // `result` is the entry point Curity calls, and POLICY is put in front by the generator.
+    files: ['infra/curity/procedures/*.js'],
+    languageOptions: {
+      parser: espree,
+      ecmaVersion: 5,
+      sourceType: 'script',
+      globals: { POLICY: 'readonly', exceptionFactory: 'readonly', secondsUntil: 'readonly', logger: 'readonly' },
+    },
+    rules: { '@typescript-eslint/no-unused-vars': ['error', { varsIgnorePattern: '^result$' }], 'no-var': 'off' },
   },
   {
     files: TESTS,

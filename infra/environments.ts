@@ -12,7 +12,17 @@ export interface InternalAddresses {
   authorizationServer: string;
   /** Base URL of the stocks API, e.g. http://stocks-api:3000 */
   stocksApi: string;
-  smtp: { host: string; port: number };
+  /** The mail server one-time codes go to: the test inbox, or a relay with TLS and credentials. */
+  smtp: {
+    host: string;
+    port: number;
+    security?: 'none' | 'starttls' | 'tls';
+    user?: string;
+    /** The relay's password (a secret). */
+    password?: string;
+    /** The sender; by default no-reply@<domain>. */
+    from?: string;
+  };
 }
 
 export type Env = Record<string, string>;
@@ -34,7 +44,7 @@ export function mcpServerEnv(model: Model, internal: InternalAddresses, secrets:
     PORT: String(port),
     PUBLIC_ORIGIN: model.origins.mcp,
     RESOURCE: model.mcpResource,
-    RESOURCE_NAME: 'Stocks MCP server',
+    RESOURCE_NAME: model.resourceName,
     ISSUER: model.issuer,
     JWKS_URI: `${internal.authorizationServer}${AS_PATHS.jwks}`,
     REQUIRED_SCOPE: model.scope,
@@ -65,6 +75,8 @@ export function authorizationServerEnv(
     API_AUDIENCE: model.apiAudience,
     SCOPE: model.scope,
     SCOPE_DESCRIPTION: model.scopeDescription,
+    ORGANIZATION_NAME: model.organizationName,
+    RESOURCE_NAME: model.resourceName,
     USERS: JSON.stringify(model.users),
     ACCESS_TOKEN_TTL_SECONDS: String(model.accessTokenTtlSeconds),
     CLIENT_TYPE: model.agentPolicy.clientType,
@@ -76,10 +88,50 @@ export function authorizationServerEnv(
     COOKIE_SECRET: secrets.cookieSecret,
     SMTP_HOST: internal.smtp.host,
     SMTP_PORT: String(internal.smtp.port),
-    MAIL_FROM: `no-reply@${model.config.domain}`,
+    MAIL_FROM: internal.smtp.from ?? `no-reply@${model.config.domain}`,
+    ...(internal.smtp.security ? { SMTP_SECURITY: internal.smtp.security } : {}),
+    ...(internal.smtp.user ? { SMTP_USER: internal.smtp.user } : {}),
+    ...(internal.smtp.password ? { SMTP_PASSWORD: internal.smtp.password } : {}),
     CIMD_ALLOW_LOOPBACK: options.allowLoopbackClientMetadata ? 'true' : 'false',
     // Browsers and clients reach the login host through the gateway in both targets; it appends the
     // client's address to X-Forwarded-For, which the server's per-address rate limits then use.
     TRUST_PROXY: 'true',
+  };
+}
+
+export interface GatewayOptions {
+  /** Where the declarative configuration file is inside the container. */
+  configPath: string;
+  /** The proxy's port inside the container. */
+  port: number;
+  /** Serve https with this certificate and key (paths inside the container). */
+  tls?: { certificate: string; privateKey: string };
+  /** Kong's status API (readiness and liveness probes). */
+  statusPort?: number;
+  /** A writable directory for Kong's working files, when the root filesystem is read-only. */
+  prefix?: string;
+  /** nginx worker processes; by default one per CPU of the node, not of the container's limit. */
+  workerProcesses?: number;
+}
+
+/** Kong's environment: DB-less, the phantom-token plugin and its cache, no admin API. */
+export function gatewayEnv(options: GatewayOptions): Env {
+  const { tls } = options;
+  return {
+    KONG_DATABASE: 'off',
+    KONG_DECLARATIVE_CONFIG: options.configPath,
+    KONG_PROXY_LISTEN: tls ? `0.0.0.0:${options.port} http2 ssl` : `0.0.0.0:${options.port}`,
+    // No admin API: the configuration comes only from the generated file.
+    KONG_ADMIN_LISTEN: 'off',
+    KONG_PLUGINS: 'bundled,phantom-token',
+    // The phantom-token plugin's cache of introspected tokens.
+    KONG_NGINX_HTTP_LUA_SHARED_DICT: 'phantom-token 10m',
+    KONG_PROXY_ACCESS_LOG: '/dev/stdout',
+    KONG_PROXY_ERROR_LOG: '/dev/stderr',
+    KONG_LOG_LEVEL: 'notice',
+    ...(tls ? { KONG_SSL_CERT: tls.certificate, KONG_SSL_CERT_KEY: tls.privateKey } : {}),
+    ...(options.statusPort ? { KONG_STATUS_LISTEN: `0.0.0.0:${options.statusPort}` } : {}),
+    ...(options.prefix ? { KONG_PREFIX: options.prefix } : {}),
+    ...(options.workerProcesses ? { KONG_NGINX_WORKER_PROCESSES: String(options.workerProcesses) } : {}),
   };
 }

@@ -55,6 +55,35 @@ for (const [name, change, key, fragment] of [
   ['an unknown key', { domian: 'x' }, 'domian', 'not a known key'],
   ['a CORS origin with a path', { corsOrigins: ['http://localhost:6274/x'] }, 'corsOrigins[0]', 'origin'],
   ['curity without a licence', { authorizationServer: 'curity' }, 'authorizationServer', 'curityLicenseKey'],
+  ['an unknown target', { target: 'nomad' }, 'target', '"docker" or "kubernetes"'],
+  ['Kubernetes without images', { target: 'kubernetes' }, 'kubernetes.imageRegistry', 'registry'],
+  ['an unknown nested key', { kubernetes: { replica: 3 } }, 'kubernetes.replica', 'known keys of kubernetes: namespace'],
+  ['a bad namespace', { kubernetes: { namespace: 'MCP_API' } }, 'kubernetes.namespace', 'Kubernetes name'],
+  [
+    'a bad CPU quantity',
+    { kubernetes: { resources: { mcpServer: { limits: { cpu: 'two' } } } } },
+    'kubernetes.resources.mcpServer.limits.cpu',
+    'CPU quantity',
+  ],
+  [
+    'fewer autoscaled pods than replicas',
+    { kubernetes: { replicas: { mcpServer: 5 }, autoscaling: { mcpServerMaxReplicas: 3 } } },
+    'kubernetes.autoscaling.mcpServerMaxReplicas',
+    'at least',
+  ],
+  [
+    'a database URL that is not PostgreSQL',
+    { kubernetes: { databaseUrl: 'mysql://u:p@db/x' } },
+    'kubernetes.databaseUrl',
+    'PostgreSQL URL',
+  ],
+  [
+    'no inbox and no relay',
+    { target: 'kubernetes', kubernetes: { imageRegistry: 'r.example/m', imageTag: '1', mailInbox: false } },
+    'smtp',
+    'mail relay',
+  ],
+  ['a relay password without a user', { smtp: { host: 'smtp.example.com' }, smtpPassword: 'p' }, 'smtp.user', 'smtpPassword'],
 ] as const) {
   test(`refuses ${name} naming the key`, () => {
     assert.throws(
@@ -68,6 +97,35 @@ for (const [name, change, key, fragment] of [
     );
   });
 }
+
+test('the organisation users sign in to is named by organizationName, else by the domain', () => {
+  assert.equal(buildModel(parseStackConfig(valid)).organizationName, 'demo.example');
+  assert.equal(buildModel(parseStackConfig({ ...valid, organizationName: ' Demo Corp ' })).organizationName, 'Demo Corp');
+  assert.throws(() => parseStackConfig({ ...valid, organizationName: ' ' }), /mcp-secured-api:organizationName must not be empty/);
+});
+
+test('Kubernetes settings: defaults, one field of a size changed alone, values as `pulumi config set --path` stores them', () => {
+  const config = parseStackConfig({ ...valid });
+  assert.equal(config.target, 'docker');
+  assert.equal(config.kubernetes.namespace, 'mcp-secured-api');
+  assert.deepEqual(config.kubernetes.replicas, { gateway: 2, mcpServer: 2, stocksApi: 2, authorizationServer: 2 });
+  assert.equal(config.kubernetes.mailInbox, true);
+  const k = parseStackConfig({
+    ...valid,
+    target: 'kubernetes',
+    kubernetes: JSON.stringify({
+      imageRegistry: 'registry.example.com/mcp',
+      imageTag: '1.0.0',
+      replicas: { mcpServer: '4' },
+      mailInbox: 'false',
+      resources: { mcpServer: { limits: { memory: '1Gi' } } },
+    }),
+    smtp: JSON.stringify({ host: 'smtp.example.com' }),
+  }).kubernetes;
+  assert.equal(k.replicas.mcpServer, 4);
+  assert.equal(k.mailInbox, false);
+  assert.deepEqual(k.resources.mcpServer, { requests: { cpu: '250m', memory: '192Mi' }, limits: { cpu: '1', memory: '1Gi' } });
+});
 
 test('a licence makes curity the default', () => {
   assert.equal(parseStackConfig({ ...valid, curityLicenseKey: 'k' }).authorizationServer, 'curity');

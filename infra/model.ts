@@ -20,6 +20,134 @@ const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a
 // RFC 6749 scope-token characters, no spaces: one scope.
 const SCOPE = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
+/** A Kubernetes name: a DNS-1123 label. */
+const K8S_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const k8sName = (example: string) =>
+  z
+    .string()
+    .trim()
+    .regex(K8S_NAME, { message: `must be a Kubernetes name such as ${example} (lower-case letters, digits and hyphens)` });
+const CPU = /^\d+(\.\d+)?m?$/;
+const MEMORY = /^\d+(\.\d+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$/;
+/** Structured values arrive from `pulumi config set --path` as strings. */
+const flag = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')], { message: 'must be true or false' });
+const count = (min: number, max: number) =>
+  z.coerce
+    .number({ message: 'must be a number' })
+    .int({ message: 'must be a whole number' })
+    .min(min, { message: `must be at least ${min}` })
+    .max(max, { message: `must be at most ${max}` });
+
+interface Compute {
+  cpu: string;
+  memory: string;
+}
+/** CPU and memory, each defaulting on its own so a user can change one. */
+const computeSchema = (d: Compute) =>
+  z
+    .object({
+      cpu: z.string().regex(CPU, { message: 'must be a CPU quantity such as 250m or 1' }).default(d.cpu),
+      memory: z.string().regex(MEMORY, { message: 'must be a memory quantity such as 256Mi or 1Gi' }).default(d.memory),
+    })
+    .strict()
+    .prefault({});
+const resourcesSchema = (requests: Compute, limits: Compute) =>
+  z
+    .object({ requests: computeSchema(requests), limits: computeSchema(limits) })
+    .strict()
+    .prefault({});
+
+/** The parts of the Kubernetes deployment whose size is configurable. */
+export const KUBERNETES_WORKLOADS = ['gateway', 'mcpServer', 'stocksApi', 'authorizationServer', 'curity', 'postgres', 'maildev'] as const;
+export type KubernetesWorkload = (typeof KUBERNETES_WORKLOADS)[number];
+
+const kubernetesSchema = z
+  .object({
+    namespace: k8sName('mcp-secured-api').default('mcp-secured-api'),
+    /** Where the images built from this repository (and Kong with the phantom-token plugin) are pushed. */
+    imageRegistry: z
+      .string()
+      .trim()
+      .regex(/^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)*$/, {
+        message: 'must be an image repository prefix such as registry.example.com/mcp-secured-api (no tag, no trailing slash)',
+      })
+      .optional(),
+    imageTag: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, { message: 'must be an image tag such as 0.1.0' })
+      .optional(),
+    /** Names of existing docker-registry Secrets in the namespace, for a private registry. */
+    imagePullSecrets: z.array(k8sName('registry-credentials')).default([]),
+    replicas: z
+      .object({
+        gateway: count(1, 50).default(2),
+        mcpServer: count(1, 50).default(2),
+        stocksApi: count(1, 50).default(2),
+        authorizationServer: count(1, 10).default(2),
+      })
+      .strict()
+      .prefault({}),
+    /** The MCP server's autoscaler, between `replicas.mcpServer` and `maxReplicas`. */
+    autoscaling: z
+      .object({
+        mcpServerMaxReplicas: count(1, 100).default(10),
+        targetCpuUtilization: count(10, 100).default(70),
+      })
+      .strict()
+      .prefault({}),
+    resources: z
+      .object({
+        gateway: resourcesSchema({ cpu: '200m', memory: '256Mi' }, { cpu: '1', memory: '512Mi' }),
+        mcpServer: resourcesSchema({ cpu: '250m', memory: '192Mi' }, { cpu: '1', memory: '384Mi' }),
+        stocksApi: resourcesSchema({ cpu: '100m', memory: '128Mi' }, { cpu: '500m', memory: '256Mi' }),
+        authorizationServer: resourcesSchema({ cpu: '100m', memory: '192Mi' }, { cpu: '500m', memory: '384Mi' }),
+        curity: resourcesSchema({ cpu: '500m', memory: '1Gi' }, { cpu: '2', memory: '2Gi' }),
+        postgres: resourcesSchema({ cpu: '100m', memory: '256Mi' }, { cpu: '1', memory: '1Gi' }),
+        maildev: resourcesSchema({ cpu: '50m', memory: '64Mi' }, { cpu: '200m', memory: '256Mi' }),
+      })
+      .strict()
+      .prefault({}),
+    /** An existing PostgreSQL database (a secret); without it a PostgreSQL StatefulSet is deployed. */
+    databaseUrl: z
+      .string()
+      .trim()
+      .refine((u) => isPostgresUrl(u), {
+        message: 'must be a PostgreSQL URL such as postgresql://user:password@db.example.com:5432/mcp (set it with --secret)',
+      })
+      .optional(),
+    /** The deployed PostgreSQL's volume. */
+    storage: z
+      .object({
+        size: z.string().regex(MEMORY, { message: 'must be a size such as 5Gi' }).default('5Gi'),
+        storageClassName: k8sName('standard').optional(),
+      })
+      .strict()
+      .prefault({}),
+    /** The test mail inbox (maildev); production sends mail through `smtp` instead. */
+    mailInbox: flag.default(true),
+    /** Expose the gateway through an Ingress of this class instead of a LoadBalancer Service. */
+    ingressClassName: k8sName('nginx').optional(),
+    /** A kubernetes.io/tls Secret in the namespace for the public hosts; without it a private CA issues one. */
+    tlsSecretName: k8sName('mcp-secured-api-tls').optional(),
+  })
+  .strict();
+
+const smtpSchema = z
+  .object({
+    host: z
+      .string()
+      .trim()
+      .refine((h) => DOMAIN.test(h.toLowerCase()) || /^[0-9.]+$/.test(h), { message: 'must be a host name such as smtp.example.com' }),
+    port: count(1, 65_535).default(587),
+    /** `starttls` upgrades a plain connection (port 587), `tls` connects with TLS (port 465). */
+    security: z.enum(['starttls', 'tls', 'none'], { message: 'must be "starttls", "tls" or "none"' }).default('starttls'),
+    user: z.string().trim().min(1).optional(),
+    /** The sender address; defaults to no-reply@<domain>. */
+    from: z.email({ message: 'must be an email address such as no-reply@example.com' }).optional(),
+  })
+  .strict();
+
 const userSchema = z
   .object({
     email: z.email({ message: 'must be an email address such as john.doe@demo.example' }).transform((e) => e.toLowerCase()),
@@ -44,6 +172,12 @@ export const stackConfigSchema = z
       .min(1, { message: 'must not be empty: name the scope agents are granted, such as stocks/read' })
       .refine((s) => SCOPE.test(s), { message: 'must be one OAuth scope token (no spaces, quotes or backslashes)' }),
     scopeDescription: z.string().trim().min(1).optional(),
+    organizationName: z
+      .string()
+      .trim()
+      .min(1, { message: 'must not be empty: it tells users on the sign-in pages and in the mail who is asking' })
+      .max(100, { message: 'must be at most 100 characters: it heads every sign-in page' })
+      .optional(),
     users: z
       .array(userSchema)
       .min(1, { message: 'must list at least one {email, region}: only these people may sign in' })
@@ -64,8 +198,43 @@ export const stackConfigSchema = z
       )
       .default(['http://localhost:6274']),
     clientAssuranceLevel: z.coerce.number().int().min(0).max(3).default(1),
+    /** Where `pulumi up` deploys: Docker on this machine, or the cluster of the current kubeconfig. */
+    target: z.enum(['docker', 'kubernetes'], { message: 'must be "docker" or "kubernetes"' }).default('docker'),
+    kubernetes: kubernetesSchema.prefault({}),
+    /** A real mail relay for one-time codes; its password is the secret `smtpPassword`. */
+    smtp: smtpSchema.optional(),
+    smtpPassword: z.string().min(1, { message: 'must not be empty; remove the key when the relay needs no password' }).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((config, ctx) => {
+    const k = config.kubernetes;
+    const issue = (path: string[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+    if (config.smtpPassword && !config.smtp?.user) {
+      issue(['smtp', 'user'], 'is required with smtpPassword: name the account the relay knows');
+    }
+    if (k.autoscaling.mcpServerMaxReplicas < k.replicas.mcpServer) {
+      issue(
+        ['kubernetes', 'autoscaling', 'mcpServerMaxReplicas'],
+        `must be at least kubernetes.replicas.mcpServer (${k.replicas.mcpServer})`,
+      );
+    }
+    if (config.target !== 'kubernetes') return;
+    for (const key of ['imageRegistry', 'imageTag'] as const) {
+      if (!k[key]) {
+        issue(
+          ['kubernetes', key],
+          'is required for target "kubernetes": the cluster pulls the images built from this repository from a registry ' +
+            '(see "Deploying to Kubernetes" in the README for the build and push commands)',
+        );
+      }
+    }
+    if (!k.mailInbox && !config.smtp) {
+      issue(
+        ['smtp'],
+        'is required when kubernetes.mailInbox is false: name the mail relay that sends one-time codes, such as {host: smtp.example.com}',
+      );
+    }
+  });
 
 export type StackConfigInput = z.input<typeof stackConfigSchema>;
 export type StackConfig = z.output<typeof stackConfigSchema> & { authorizationServer: 'curity' | 'builtin' };
@@ -78,6 +247,15 @@ export class ConfigError extends Error {
   }
 }
 
+function isPostgresUrl(value: string): boolean {
+  try {
+    const u = new URL(value);
+    return (u.protocol === 'postgres:' || u.protocol === 'postgresql:') && u.hostname !== '' && u.pathname.length > 1;
+  } catch {
+    return false;
+  }
+}
+
 function isOrigin(value: string): boolean {
   try {
     const u = new URL(value);
@@ -87,6 +265,9 @@ function isOrigin(value: string): boolean {
   }
 }
 
+/** Keys whose values are lists or objects: Pulumi passes them to the program as JSON text. */
+const STRUCTURED_KEYS = new Set(['users', 'corsOrigins', 'kubernetes', 'smtp']);
+
 /**
  * Validates configuration given as plain values (keys without the `mcp-secured-api:` prefix;
  * prefixed keys are accepted too). Structured values may be JSON strings, as Pulumi stores them.
@@ -95,22 +276,22 @@ export function parseStackConfig(raw: Record<string, unknown>): StackConfig {
   const input: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(raw)) {
     const key = k.startsWith(`${PROJECT}:`) ? k.slice(PROJECT.length + 1) : k;
-    input[key] = typeof v === 'string' && (key === 'users' || key === 'corsOrigins') ? parseJson(key, v) : v;
+    input[key] = typeof v === 'string' && STRUCTURED_KEYS.has(key) ? parseJson(key, v) : v;
   }
   const result = stackConfigSchema.safeParse(input);
   if (!result.success) {
     throw new ConfigError(
       result.error.issues.map((issue) => {
+        const path = issue.path.map(String);
         if (issue.code === 'unrecognized_keys') {
+          const known = path.length ? knownKeys(path) : Object.keys(stackConfigSchema.shape);
           return {
-            key: issue.keys.join(', '),
-            message: `is not a known key; known keys: ${Object.keys(stackConfigSchema.shape).join(', ')}`,
+            key: issue.keys.map((k) => configKey([...path, k])).join(', '),
+            message: `is not a known key; known keys${path.length ? ` of ${configKey(path)}` : ''}: ${known.join(', ')}`,
           };
         }
-        const [key, ...rest] = issue.path.map(String);
-        const where = rest.length ? `[${rest.join('.')}]` : '';
         const message = issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
-        return { key: `${key ?? '(root)'}${where}`, message };
+        return { key: configKey(path), message };
       }),
     );
   }
@@ -129,11 +310,40 @@ export function parseStackConfig(raw: Record<string, unknown>): StackConfig {
   return { ...config, authorizationServer };
 }
 
+/**
+ * How a path is written in messages: `users[0.email]` inside lists, `kubernetes.replicas.mcpServer`
+ * inside objects (the form `pulumi config set --path` takes).
+ */
+function configKey(path: string[]): string {
+  const [key, ...rest] = path;
+  if (!rest.length) return key ?? '(root)';
+  return /^\d+$/.test(rest[0]!) ? `${key}[${rest.join('.')}]` : `${key}.${rest.join('.')}`;
+}
+
+/** The keys a nested object of the configuration accepts. */
+function knownKeys(path: string[]): string[] {
+  let schema: z.ZodType = stackConfigSchema;
+  for (const segment of path) {
+    schema = unwrap(schema);
+    const shape = (schema as { shape?: Record<string, z.ZodType> }).shape;
+    if (!shape?.[segment]) return [];
+    schema = shape[segment];
+  }
+  const shape = (unwrap(schema) as { shape?: Record<string, z.ZodType> }).shape;
+  return shape ? Object.keys(shape) : [];
+}
+
+function unwrap(schema: z.ZodType): z.ZodType {
+  let current = schema as z.ZodType & { unwrap?: () => z.ZodType; def?: { innerType?: z.ZodType } };
+  while (current.def?.innerType) current = current.def.innerType as typeof current;
+  return current;
+}
+
 function parseJson(key: string, value: string): unknown {
   try {
     return JSON.parse(value);
   } catch {
-    throw new ConfigError([{ key, message: 'must be a YAML list (or a JSON array)' }]);
+    throw new ConfigError([{ key, message: 'must be a YAML list or object (or the same in JSON)' }]);
   }
 }
 
@@ -193,7 +403,12 @@ export interface Model {
   /** The audience of tokens the stocks API accepts. */
   apiAudience: string;
   scope: string;
+  /** The scope in plain words, for the consent page (the technical name is shown beside it). */
   scopeDescription: string;
+  /** Who users are signing in to, on every sign-in page and in the mail: the setting, else the domain. */
+  organizationName: string;
+  /** The MCP server's name for people: its protected-resource metadata's `resource_name`, and the consent page's. */
+  resourceName: string;
   users: { email: string; region: string }[];
   accessTokenTtlSeconds: number;
   agentPolicy: AgentPolicy;
@@ -240,7 +455,10 @@ export function buildModel(config: StackConfig, options: BuildOptions = {}): Mod
     mcpResource: `${origins.mcp}/`,
     apiAudience: origins.api,
     scope: config.scope,
-    scopeDescription: config.scopeDescription ?? `Lets the agent read stock prices for your region (${config.scope})`,
+    // The consent page shows the technical name beside the description: the default does not repeat it.
+    scopeDescription: config.scopeDescription ?? 'Read stock prices for your region',
+    organizationName: config.organizationName ?? config.domain,
+    resourceName: 'Stocks MCP server',
     users: config.users,
     accessTokenTtlSeconds: config.accessTokenTtlSeconds,
     agentPolicy: {

@@ -9,6 +9,8 @@ export interface PulumiStackConfig {
   config: StackConfig;
   /** The licence as a secret output, for the resources that need it. */
   curityLicenseKey?: pulumi.Output<string>;
+  /** The mail relay's password as a secret output. */
+  smtpPassword?: pulumi.Output<string>;
 }
 
 export function readStackConfig(): PulumiStackConfig {
@@ -21,6 +23,8 @@ export function readStackConfig(): PulumiStackConfig {
     if (err instanceof ConfigError) throw new pulumi.RunError(err.message);
     throw err;
   }
-  const curityLicenseKey = new pulumi.Config(PROJECT).getSecret('curityLicenseKey');
-  return { config, ...(curityLicenseKey ? { curityLicenseKey } : {}) };
+  const project = new pulumi.Config(PROJECT);
+  const curityLicenseKey = project.getSecret('curityLicenseKey');
+  const smtpPassword = project.getSecret('smtpPassword');
+  return { config, ...(curityLicenseKey ? { curityLicenseKey } : {}), ...(smtpPassword ? { smtpPassword } : {}) };
 }

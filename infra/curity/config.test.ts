@@ -4,7 +4,6 @@ import { create } from 'xmlbuilder2';
 import { buildModel, parseStackConfig, type StackConfigInput } from '../model.ts';
 import { CONFIG_PATH, CURITY_PARAMETERS, generateCurityConfig } from './config.ts';
 import { PROCEDURE_IDS } from './procedures.ts';
-import { USERS_CHANGELOG_PATH } from './users.ts';
 
 const base: StackConfigInput = {
   domain: 'demo.example',
@@ -155,18 +154,34 @@ describe('generateCurityConfig', () => {
     assert.ok(!('enable-registration' in manager), 'nobody can register an account');
   });
 
-  it('loads the users with their regions, and the procedures know the same regions', () => {
-    const changelog = out.files.find((f) => f.path === USERS_CHANGELOG_PATH);
-    assert.ok(changelog);
-    const inserts = list(at(parse(changelog.content), 'databaseChangeLog', 'changeSet', 'insert'));
-    const rows = inserts.map((i) => Object.fromEntries(list(i.column).map((c) => [String(c['@name']), text(c)])));
-    assert.deepEqual(
-      rows.map((r) => [r.username, JSON.parse(r.attributes ?? '{}').region]),
-      [
-        ['john.doe@demo.example', 'USA'],
-        ['jane.test@demo.example', 'Europe'],
-      ],
-    );
+  it('reads its data from the PostgreSQL data source, whose connection is all parameters', () => {
+    const source = at(config, 'facilities', 'data-sources', 'data-source');
+    const jdbc = at(source, 'jdbc');
+    assert.equal(jdbc['@xmlns'], 'https://curity.se/ns/ext-conf/jdbc');
+    assert.equal(text(jdbc.driver), 'org.postgresql.Driver');
+    assert.equal(text(jdbc['connection-string']), '#{DB_CONNECTION}');
+    assert.equal(text(jdbc.username), '#{DB_USER}');
+    assert.equal(text(jdbc.password), '#{DB_PASSWORD}');
+    // Everything that stores data uses it: accounts, credentials, tokens, registered clients, caches.
+    const id = text(source.id);
+    assert.equal(text(at(config, 'processing', 'account-managers', 'account-manager', 'account-data-source')), id);
+    assert.equal(text(at(config, 'processing', 'credential-managers', 'credential-manager', 'data-source-backed', 'data-source-id')), id);
+    assert.equal(text(at(as, 'dynamic-client-registration', 'client-data-source')), id);
+    assert.equal(text(at(config, 'facilities', 'caching-services', 'default-caching-service', 'data-source')), id);
+    for (const profile of [token, authn])
+      assert.equal(text(at(profile, 'token-issuers', 'default-token-issuer', 'default-data-source')), id);
+    assert.doesNotMatch(out.xml, /hsqldb/i);
+  });
+
+  it('signs tokens with the key under <crypto>, given as a parameter', () => {
+    const key = at(config, 'facilities', 'crypto', 'signing-keys', 'signing-key');
+    assert.equal(text(key.keystore), '#{SIGNING_KEY}');
+    for (const profile of [token, authn]) {
+      assert.equal(text(at(profile, 'token-issuers', 'default-token-issuer', 'jwt-issuer-settings', 'signing-key-id')), text(key.id));
+    }
+  });
+
+  it('lets the procedures know the users and their regions', () => {
     const procedure = out.files.find((f) => f.path.endsWith(`${PROCEDURE_IDS.agentAccessToken}.js`));
     assert.match(procedure?.content ?? '', /"jane\.test@demo\.example": "Europe"/);
   });
@@ -181,8 +196,12 @@ describe('generateCurityConfig', () => {
 
   it('puts no secret literal in any generated file', () => {
     // Every secret-bearing element is a parameter, and no hashed or clear-text secret appears.
-    const leaves = [...out.xml.matchAll(/<(secret|password|license-key|symmetric-key)>([^<]*)<\/\1>/g)];
-    assert.equal(leaves.length, 5, 'two client secrets, the admin password, the licence and the symmetric key');
+    const leaves = [...out.xml.matchAll(/<(secret|password|license-key|symmetric-key|keystore|connection-string|username)>([^<]*)<\/\1>/g)];
+    assert.equal(
+      leaves.length,
+      9,
+      'two client secrets, the admin and database passwords, the licence, the symmetric key, the signing key, the database URL and role',
+    );
     for (const match of leaves) {
       assert.match(match[2] ?? '', /^#\{[A-Z_]+\}$/, `<${match[1]}> must be a parameter`);
     }
@@ -218,14 +237,15 @@ describe('the configuration follows the model', () => {
     assert.doesNotMatch(after.xml, /stocks\/read/);
   });
 
-  it('changes with the users', () => {
+  it('changes with the users (the procedures know their regions)', () => {
     const after = generate({ users: [{ email: 'ann@demo.example', region: 'Asia' }] });
-    const changelog = (c: typeof before) => c.files.find((f) => f.path === USERS_CHANGELOG_PATH)?.content ?? '';
-    assert.notEqual(changelog(after), changelog(before));
-    assert.match(changelog(after), /ann@demo\.example/);
-    assert.doesNotMatch(changelog(after), /john\.doe/);
-    // The sign-in sender follows the domain, the users' list follows the model; both files differ.
-    assert.notDeepEqual(after.files, before.files);
+    const procedures = (c: typeof before) =>
+      c.files
+        .filter((f) => f.path.endsWith('.js'))
+        .map((f) => f.content)
+        .join('\n');
+    assert.match(procedures(after), /"ann@demo\.example": "Asia"/);
+    assert.doesNotMatch(procedures(after), /john\.doe/);
   });
 
   it('is deterministic for the same model', () => {

@@ -1,40 +1,50 @@
 /**
  * The Curity Identity Server's configuration, generated from the model: a pure function that
- * returns the XML (built with xmlbuilder2), the JavaScript procedures, the users' changelog and the
- * names of the environment variables the XML expects. Secrets are never in the output: each is a
- * `#{NAME}` parameter that Curity fills from its environment at boot.
+ * returns the XML (built with xmlbuilder2), the JavaScript procedures and the names of the
+ * environment variables the XML expects. It is Curity's whole configuration, as Curity's own
+ * examples ship it: data source (PostgreSQL), token-signing key, admin user and every secret are in
+ * it, and every secret is a `#{NAME}` parameter that Curity fills from its environment at boot, so
+ * no first-run installer is needed and no secret is ever in the output.
  */
 import { create } from 'xmlbuilder2';
 import { AS_PATHS } from '@mcp-secured-api/contracts';
 import type { Model } from '../model.ts';
 import { FLOWS, PROCEDURE_IDS, PROCEDURES_ROOT, generateProcedures } from './procedures.ts';
-import { EMBEDDED_DB, USERS_CHANGELOG_PATH, generateUsersChangelog } from './users.ts';
 
 export const CONFIG_PATH = `${PROCEDURES_ROOT}/mcp-secured-api.xml`;
 
 /** Environment variables the generated XML reads, by purpose. */
 export const CURITY_PARAMETERS = {
   licenseKey: 'LICENSE_KEY',
-  /** The admin password as `$0$<password>`: clear text that Curity hashes on load. */
+  /** The admin password as SHA-256 crypt (`$5$…`, see hash.ts). */
   adminPassword: 'ADMIN_PASSWORD',
+  /** Client secrets as SHA-256 crypt (`$5$…`). */
   gatewayClientSecret: 'GATEWAY_CLIENT_SECRET',
   mcpClientSecret: 'MCP_CLIENT_SECRET',
   /** 32 random bytes as hex; protects Curity's cookies and sessions. */
   symmetricKey: 'SYMMETRIC_KEY',
+  /** The token-signing keystore in Curity's form: what `convertks` makes of it (see commands.ts). */
+  signingKey: 'SIGNING_KEY',
+  /** The PostgreSQL data source: a JDBC URL, the role and its password. */
+  dbConnection: 'DB_CONNECTION',
+  dbUser: 'DB_USER',
+  dbPassword: 'DB_PASSWORD',
 } as const;
 export type CurityParameter = (typeof CURITY_PARAMETERS)[keyof typeof CURITY_PARAMETERS];
 
-/** Clear-text form of a secret for Curity's hashed fields (client secrets, admin password). */
-export function clearTextSecret(value: string): string {
-  return `$0$${value}`;
+/** The PostgreSQL JDBC driver Curity ships, and the JDBC URL of a database. */
+export const POSTGRES_DRIVER = 'org.postgresql.Driver';
+export function jdbcPostgresUrl(database: { host: string; port: number; database: string }): string {
+  return `jdbc:postgresql://${database.host}:${database.port}/${database.database}`;
 }
 
 export interface CurityOptions {
   /** Where Curity sends one-time codes (maildev in the Docker deployment). */
   smtp: { host: string; port: number };
-  /** The key that signs tokens; the image's first-run installer creates `default-signing-key`. */
-  signingKeyId?: string;
 }
+
+/** The id of the token-signing key under `<crypto>`, referenced by both token issuers. */
+export const SIGNING_KEY_ID = 'default-signing-key';
 
 export interface GeneratedFile {
   path: string;
@@ -43,7 +53,7 @@ export interface GeneratedFile {
 
 export interface CurityConfig {
   xml: string;
-  /** Every file to put into the container: the XML, the procedures, the users' changelog. */
+  /** Every file to put into the server's container: the XML and the procedures. */
   files: GeneratedFile[];
   /** Names of the environment variables the XML needs. */
   parameters: CurityParameter[];
@@ -64,7 +74,7 @@ const IDS = {
   tokenProfile: 'token-service',
   authenticator: 'email',
   emailProvider: 'smtp',
-  dataSource: 'embedded-db',
+  dataSource: 'default-datasource',
   accountManager: 'model-users',
   credentialManager: 'agent-client-secrets',
   clientMetadataHttpClient: 'client-metadata',
@@ -114,16 +124,16 @@ function endpoints(list: readonly { id: string; uri: string; kind: string }[], e
   };
 }
 
-function tokenIssuers(signingKeyId: string, algorithm: string) {
+function tokenIssuers(algorithm: string) {
   return {
     'default-token-issuer': {
-      'jwt-issuer-settings': { algorithm, 'signing-key-id': signingKeyId },
+      'jwt-issuer-settings': { algorithm, 'signing-key-id': SIGNING_KEY_ID },
       'default-data-source': IDS.dataSource,
     },
   };
 }
 
-function authenticationProfile(signingKeyId: string, algorithm: string) {
+function authenticationProfile(algorithm: string) {
   return {
     id: IDS.authProfile,
     type: { '@xmlns:auth': NS.authentication, '#': 'auth:authentication-service' },
@@ -145,11 +155,11 @@ function authenticationProfile(signingKeyId: string, algorithm: string) {
       },
     },
     endpoints: endpoints(AUTHN_ENDPOINTS),
-    'token-issuers': tokenIssuers(signingKeyId, algorithm),
+    'token-issuers': tokenIssuers(algorithm),
   };
 }
 
-function tokenProfile(model: Model, signingKeyId: string, algorithm: string) {
+function tokenProfile(model: Model, algorithm: string) {
   const { gateway, mcpServer } = model.clients;
   const ttl = String(model.agentPolicy.accessTokenTtlSeconds);
   return {
@@ -225,7 +235,7 @@ function tokenProfile(model: Model, signingKeyId: string, algorithm: string) {
       },
       'token-service-registration': { 'pre-processing-procedure': PROCEDURE_IDS.agentRegistration },
     }),
-    'token-issuers': tokenIssuers(signingKeyId, algorithm),
+    'token-issuers': tokenIssuers(algorithm),
   };
 }
 
@@ -235,11 +245,15 @@ function facilities(model: Model, options: CurityOptions) {
     'data-sources': {
       'data-source': {
         id: IDS.dataSource,
+        // The deployment's PostgreSQL server (its own database and role); the schema and the users
+        // are created before the server starts, by the init step (commands.ts).
         jdbc: {
           '@xmlns': NS.jdbc,
-          'connection-string': EMBEDDED_DB.url,
-          driver: EMBEDDED_DB.driver,
-          username: EMBEDDED_DB.username,
+          'connection-string': param(CURITY_PARAMETERS.dbConnection),
+          'standard-credentials-mode': {},
+          driver: POSTGRES_DRIVER,
+          password: param(CURITY_PARAMETERS.dbPassword),
+          username: param(CURITY_PARAMETERS.dbUser),
         },
       },
     },
@@ -256,6 +270,13 @@ function facilities(model: Model, options: CurityOptions) {
     http: {
       client: { id: IDS.clientMetadataHttpClient, tls: { 'use-truststore': 'true' } },
     },
+    // The key that signs tokens (RSA, for PS256; `rsa` is the default type), generated by the
+    // deployment, never by Curity's installer.
+    crypto: {
+      'signing-keys': { 'signing-key': { id: SIGNING_KEY_ID, keystore: param(CURITY_PARAMETERS.signingKey) } },
+    },
+    // Sessions and caches in the database too, so a restart signs nobody out.
+    'caching-services': { 'default-caching-service': { 'data-source': IDS.dataSource } },
   };
 }
 
@@ -305,14 +326,13 @@ function adminAccess() {
 }
 
 export function generateCurityXml(model: Model, options: CurityOptions): string {
-  const signingKeyId = options.signingKeyId ?? 'default-signing-key';
   const algorithm = model.jwt.algorithms[0] ?? 'PS256';
   const doc = create({ version: '1.0', encoding: 'UTF-8' }).ele(NS.config, 'config');
   doc.ele({
     environments: environments(model),
     profiles: {
       '@xmlns': NS.base,
-      profile: [authenticationProfile(signingKeyId, algorithm), tokenProfile(model, signingKeyId, algorithm)],
+      profile: [authenticationProfile(algorithm), tokenProfile(model, algorithm)],
     },
     facilities: facilities(model, options),
     processing: processing(),
@@ -325,11 +345,7 @@ export function generateCurityConfig(model: Model, options: CurityOptions): Curi
   const xml = generateCurityXml(model, options);
   return {
     xml,
-    files: [
-      { path: CONFIG_PATH, content: xml },
-      ...generateProcedures(model).map(({ path, content }) => ({ path, content })),
-      { path: USERS_CHANGELOG_PATH, content: generateUsersChangelog(model) },
-    ],
+    files: [{ path: CONFIG_PATH, content: xml }, ...generateProcedures(model).map(({ path, content }) => ({ path, content }))],
     parameters: Object.values(CURITY_PARAMETERS),
   };
 }

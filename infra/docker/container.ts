@@ -23,6 +23,20 @@ export function httpHealthcheck(url: string): docker.types.input.ContainerHealth
   return healthcheck('node', '-e', `fetch(${JSON.stringify(url)}).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`);
 }
 
+/** Options of a one-off container: it runs once and exits; Pulumi waits for it (attach) and reads its exit code. */
+export const ONE_OFF = { attach: true, mustRun: false, restart: 'no', logs: true } as const;
+
+/**
+ * Resolves once the one-off `container` exited 0, and fails the deployment otherwise, saying what
+ * failed and where its logs are: give it to whatever must not start before.
+ */
+export function succeeded(container: docker.Container, what: string, name: string): pulumi.Output<true> {
+  return container.exitCode.apply((code): true => {
+    if (code !== 0) throw new Error(`${what} failed with exit code ${code}: see its logs with docker logs $(docker ps -aqf name=${name})`);
+    return true;
+  });
+}
+
 /** Options shared by every long-running container. */
 export const RUNNING = {
   restart: 'unless-stopped',

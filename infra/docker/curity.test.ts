@@ -1,49 +1,24 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as pulumi from '@pulumi/pulumi';
-import { CONFIG_PATH, generateCurityConfig } from '../curity/config.ts';
+import { verify } from 'unixcrypt';
+import { CURITY_ENV, curityInitStep, curityServerStart } from '../curity/commands.ts';
+import { CONFIG_PATH, CURITY_PARAMETERS, generateCurityConfig } from '../curity/config.ts';
 import { USERS_CHANGELOG_PATH } from '../curity/users.ts';
-import { buildModel, parseStackConfig, PROJECT } from '../model.ts';
+import { buildModel, parseStackConfig } from '../model.ts';
 import { IMAGES } from '../versions.ts';
+import { installMocks, isSecretInput, plain, resolve, settled, type RecordedResource } from '../../test/support/pulumi-mocks.ts';
+import type { DatabaseAccess } from './postgres.ts';
 
-interface Recorded {
-  type: string;
-  name: string;
-  inputs: Record<string, unknown>;
-}
-const recorded: Recorded[] = [];
+const CONTAINER = 'docker:index/container:Container';
 
+let recorded: RecordedResource[];
 let CurityServer: typeof import('./curity.ts').CurityServer;
 before(async () => {
-  await pulumi.runtime.setMocks(
-    {
-      newResource(args) {
-        recorded.push({ type: args.type, name: args.name, inputs: args.inputs });
-        const computed: Record<string, unknown> =
-          args.type === 'docker:index/remoteImage:RemoteImage'
-            ? { imageId: `sha256:${args.name}` }
-            : args.type === 'random:index/randomId:RandomId'
-              ? { hex: 'ab'.repeat(32) }
-              : {};
-        return { id: `${args.name}-id`, state: { ...args.inputs, ...computed } };
-      },
-      call: (args) => args.inputs,
-    },
-    PROJECT,
-    'test',
-    false,
-  );
+  recorded = await installMocks();
   // Imported after the mocks, as a Pulumi program would be.
   CurityServer = (await import('./curity.ts')).CurityServer;
 });
-
-async function settled(): Promise<void> {
-  const waitForRPCs = (pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> }).waitForRPCs;
-  assert.ok(waitForRPCs, '@pulumi/pulumi exports runtime.waitForRPCs');
-  await waitForRPCs();
-}
-
-const value = <T>(output: pulumi.Output<T>) => new Promise<T>((done) => output.apply((v) => done(v)));
 
 const model = buildModel(
   parseStackConfig({
@@ -55,91 +30,151 @@ const model = buildModel(
 );
 const smtp = { host: 'maildev', port: 1025 };
 
+/** A database whose `ready` the test resolves, as the PostgreSQL component does once its init step ran. */
+function database(): { access: DatabaseAccess; markReady: () => void } {
+  let markReady!: () => void;
+  const ready = pulumi.output(new Promise<true>((done) => (markReady = () => done(true))));
+  const password = pulumi.secret('db-password');
+  return {
+    markReady,
+    access: { host: 'postgres', port: 5432, database: 'curity', user: 'curity', password, url: pulumi.secret('postgres://…'), ready },
+  };
+}
+
+const secrets = {
+  adminPassword: pulumi.secret('admin-pw'),
+  gatewayClientSecret: pulumi.secret('gateway-secret'),
+  mcpClientSecret: pulumi.secret('mcp-secret'),
+};
+
 describe('CurityServer', () => {
-  let container: Record<string, unknown>;
-  let image: Record<string, unknown>;
   let server: InstanceType<typeof CurityServer>;
+  let init: Record<string, unknown>;
+  let container: Record<string, unknown>;
+  const ofComponent = () => recorded.filter((r) => r.name.startsWith('curity'));
 
   before(async () => {
+    const db = database();
     server = new CurityServer('curity', {
       model,
       networkName: 'stack-network',
-      secrets: {
-        adminPassword: pulumi.secret('admin-pw'),
-        gatewayClientSecret: pulumi.secret('gateway-secret'),
-        mcpClientSecret: pulumi.secret('mcp-secret'),
-      },
+      secrets,
       licenseKey: pulumi.secret('LICENCE-KEY'),
       smtp,
+      database: db.access,
     });
+    // Until the database exists, neither the init step nor the server is created.
+    await new Promise((done) => setTimeout(done, 50));
+    assert.deepEqual(
+      ofComponent().filter((r) => r.type === CONTAINER),
+      [],
+      'no Curity container before the database is ready',
+    );
+    db.markReady();
     await settled();
-    const one = (type: string) => {
-      const found = recorded.filter((r) => r.type === type);
-      assert.equal(found.length, 1, type);
-      return found[0]!.inputs;
-    };
-    container = one('docker:index/container:Container');
-    image = one('docker:index/remoteImage:RemoteImage');
+    const containers = ofComponent().filter((r) => r.type === CONTAINER);
+    assert.deepEqual(
+      containers.map((c) => c.name),
+      ['curity-init', 'curity'],
+      'the init step, then the server (registered only once the init step exited 0)',
+    );
+    [init, container] = containers.map((c) => c.inputs) as [Record<string, unknown>, Record<string, unknown>];
   });
 
-  const envs = () => {
-    const list = pulumi.runtime.unwrapRpcSecret(container.envs) as string[];
-    return Object.fromEntries(list.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
-  };
+  const envOf = (inputs: Record<string, unknown>) =>
+    Object.fromEntries(plain<string[]>(inputs.envs).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
 
-  it('pulls the pinned image and runs it', () => {
-    assert.equal(image.name, IMAGES.curity);
-    assert.match(IMAGES.curity, /^curity\.azurecr\.io\/curity\/idsvr:\d+\.\d+\.\d+$/);
+  it('runs both containers from the pinned Curity image', () => {
+    const [image] = ofComponent().filter((r) => r.type === 'docker:index/remoteImage:RemoteImage');
+    assert.equal(image?.inputs['name'], IMAGES.curity);
+    assert.equal(init.image, 'sha256:curity-image');
     assert.equal(container.image, 'sha256:curity-image');
   });
 
-  it('uploads the generated XML, procedures and users exactly as generated', () => {
+  it('creates the schema and seeds the users in a one-off container with Curity’s commands', () => {
+    assert.equal(init.attach, true);
+    assert.equal(init.mustRun, false);
+    assert.equal(init.restart, 'no');
+    const step = curityInitStep(model);
+    assert.deepEqual(init.command, step.command);
+    assert.deepEqual(init.uploads, [{ file: USERS_CHANGELOG_PATH, content: step.files[0]?.content }]);
+    assert.ok(isSecretInput(init.envs));
+    const env = envOf(init);
+    assert.deepEqual(Object.keys(env).sort(), [...step.environment].sort());
+    assert.equal(env[CURITY_ENV.jdbcUrl], 'jdbc:postgresql://postgres:5432/curity');
+    assert.equal(env[CURITY_ENV.jdbcUsername], 'curity');
+    assert.equal(env[CURITY_ENV.jdbcPassword], 'db-password');
+  });
+
+  it('uploads the generated XML and procedures exactly as generated, with no secret in them', () => {
     const uploads = container.uploads as { file: string; content: string }[];
-    const expected = generateCurityConfig(model, { smtp }).files.map((f) => ({ file: f.path, content: f.content }));
-    assert.deepEqual(uploads, expected);
+    assert.deepEqual(
+      uploads,
+      generateCurityConfig(model, { smtp }).files.map((f) => ({ file: f.path, content: f.content })),
+    );
     assert.ok(uploads.some((u) => u.file === CONFIG_PATH));
-    assert.ok(uploads.some((u) => u.file === USERS_CHANGELOG_PATH));
-    assert.equal(uploads.filter((u) => u.file.endsWith('.js')).length, 3);
     for (const u of uploads) {
-      for (const secret of ['LICENCE-KEY', 'admin-pw', 'gateway-secret', 'mcp-secret']) {
+      for (const secret of ['LICENCE-KEY', 'admin-pw', 'gateway-secret', 'mcp-secret', 'db-password', 'PRIVATE KEY']) {
         assert.ok(!u.content.includes(secret), `${u.file} must not hold a secret`);
       }
     }
   });
 
-  it('passes the licence and every secret as a secret environment', () => {
-    assert.ok(pulumi.runtime.isRpcSecret(container.envs), 'the environment is a Pulumi secret');
-    const env = envs();
-    assert.equal(env.LICENSE_KEY, 'LICENCE-KEY');
-    assert.equal(env.ADMIN, 'true');
-    assert.equal(env.PASSWORD, 'admin-pw');
-    // Clear text marked for Curity to hash on load.
-    assert.equal(env.ADMIN_PASSWORD, '$0$admin-pw');
-    assert.equal(env.GATEWAY_CLIENT_SECRET, '$0$gateway-secret');
-    assert.equal(env.MCP_CLIENT_SECRET, '$0$mcp-secret');
-    assert.match(env.SYMMETRIC_KEY ?? '', /^[0-9a-f]{64}$/);
-  });
-
-  it('gives Curity every parameter its XML names, or it would stop at boot', () => {
-    const env = envs();
+  it('gives the server every parameter its XML names, each generated here and secret', () => {
+    assert.ok(isSecretInput(container.envs), 'the environment is a Pulumi secret');
+    const env = envOf(container);
+    const start = curityServerStart();
+    assert.deepEqual(container.command, start.command);
+    for (const name of start.environment) assert.ok(env[name], `${name} is set`);
+    // SIGNING_KEY is made from the PEM by the start command; every other parameter is given.
     for (const name of generateCurityConfig(model, { smtp }).parameters) {
-      assert.ok(env[name], `${name} is set`);
+      assert.ok(env[name] || name === CURITY_PARAMETERS.signingKey, `${name} is set`);
     }
+    assert.equal(env.LICENSE_KEY, 'LICENCE-KEY');
+    assert.equal(env.PASSWORD, undefined, 'no first-run installer');
+    assert.equal(env.DB_CONNECTION, 'jdbc:postgresql://postgres:5432/curity');
+    assert.equal(env.DB_USER, 'curity');
+    assert.equal(env.DB_PASSWORD, 'db-password');
+    assert.match(env.SYMMETRIC_KEY ?? '', /^[0-9a-f]{64}$/);
+    assert.match(env[CURITY_ENV.signingKeyPem] ?? '', /BEGIN PRIVATE KEY/);
+    assert.match(env[CURITY_ENV.signingCertificatePem] ?? '', /BEGIN CERTIFICATE/);
   });
 
-  it('loads the users before starting the server', () => {
-    const command = (container.command as string[]).join(' ');
-    assert.match(command, /idsvr -L \.\/model-users\.xml && exec idsvr$/);
-    assert.match(envs().JDBC_URL ?? '', /^jdbc:hsqldb:file:/);
+  it('hashes the admin password and client secrets as SHA-256 crypt of the generated secrets', () => {
+    const env = envOf(container);
+    for (const [name, secret] of [
+      ['ADMIN_PASSWORD', 'admin-pw'],
+      ['GATEWAY_CLIENT_SECRET', 'gateway-secret'],
+      ['MCP_CLIENT_SECRET', 'mcp-secret'],
+    ] as const) {
+      assert.match(env[name] ?? '', /^\$5\$[./0-9A-Za-z]{16}\$[./0-9A-Za-z]{43}$/, name);
+      assert.ok(verify(secret, env[name]!), `${name} is the hash of its secret`);
+    }
+    assert.notEqual(env.GATEWAY_CLIENT_SECRET?.split('$')[2], env.MCP_CLIENT_SECRET?.split('$')[2], 'one salt per secret');
+  });
+
+  it('generates an RSA signing key and its certificate with Pulumi, kept secret', () => {
+    const [key] = ofComponent().filter((r) => r.type === 'tls:index/privateKey:PrivateKey');
+    assert.deepEqual([key?.inputs['algorithm'], key?.inputs['rsaBits']], ['RSA', 2048]);
+    const [certificate] = ofComponent().filter((r) => r.type === 'tls:index/selfSignedCert:SelfSignedCert');
+    assert.ok(certificate, 'a certificate for the key (Curity keystores hold key and certificate)');
+    assert.deepEqual(
+      ofComponent()
+        .filter((r) => r.type.startsWith('random:'))
+        .map((r) => r.name)
+        .sort(),
+      ['curity-adminPassword-salt', 'curity-gatewayClientSecret-salt', 'curity-mcpClientSecret-salt', 'curity-symmetric-key'],
+    );
   });
 
   it('joins the network as curity, checks the status port and restarts', async () => {
     assert.deepEqual(container.networksAdvanced, [{ name: 'stack-network', aliases: ['curity'] }]);
+    assert.deepEqual(init.networksAdvanced, [{ name: 'stack-network', aliases: ['curity-init'] }]);
     const healthcheck = container.healthcheck as { tests: string[] };
     assert.match(healthcheck.tests.join(' '), /\/dev\/tcp\/127\.0\.0\.1\/4465/);
     assert.equal(container.restart, 'unless-stopped');
     assert.equal(container.wait, true);
-    assert.equal(await value(server.runtimeUrl), 'http://curity:8443');
-    assert.equal(await value(server.adminUrl), 'http://curity:6749');
+    assert.equal((await resolve(server.runtimeUrl)).value, 'http://curity:8443');
+    assert.equal((await resolve(server.adminUrl)).value, 'http://curity:6749');
   });
 });

@@ -5,6 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import * as docker from '@pulumi/docker';
 import * as pulumi from '@pulumi/pulumi';
+import { gatewayEnv } from '../environments.ts';
 import type { Model } from '../model.ts';
 import { ALIASES, PORTS } from './addresses.ts';
 import { envList, healthcheck, onNetwork, RUNNING } from './container.ts';
@@ -17,6 +18,15 @@ export const KONG_FILES = {
   certificate: '/usr/local/kong/tls/server.crt',
   privateKey: '/usr/local/kong/tls/server.key',
 } as const;
+
+/** The Dockerfile's build arguments: every version it installs, from versions.ts. */
+export function kongBuildArgs(model: Model): Record<string, string> {
+  return {
+    KONG_IMAGE: model.images.kong,
+    PHANTOM_TOKEN_VERSION: model.images.kongPhantomTokenPlugin,
+    LUA_RESTY_JWT_VERSION: model.images.luaRestyJwt,
+  };
+}
 
 export interface KongGatewayArgs {
   model: Model;
@@ -42,7 +52,7 @@ export class KongGateway extends pulumi.ComponentResource {
         imageName: `mcp-secured-api/kong:${pulumi.getStack()}`,
         build: {
           context: KONG_BUILD_CONTEXT,
-          args: { KONG_IMAGE: args.model.images.kong, PHANTOM_TOKEN_VERSION: args.model.images.kongPhantomTokenPlugin },
+          args: kongBuildArgs(args.model),
         },
         skipPush: true,
       },
@@ -51,20 +61,11 @@ export class KongGateway extends pulumi.ComponentResource {
 
     const internalPort = https ? PORTS.kongHttps : PORTS.kongHttp;
     this.publicPort = https ? 443 : 80;
-    const env: Record<string, string> = {
-      KONG_DATABASE: 'off',
-      KONG_DECLARATIVE_CONFIG: KONG_FILES.config,
-      KONG_PROXY_LISTEN: https ? `0.0.0.0:${internalPort} http2 ssl` : `0.0.0.0:${internalPort}`,
-      // No admin API: the configuration comes only from the generated file.
-      KONG_ADMIN_LISTEN: 'off',
-      KONG_PLUGINS: 'bundled,phantom-token',
-      // The phantom-token plugin's cache of introspected tokens.
-      KONG_NGINX_HTTP_LUA_SHARED_DICT: 'phantom-token 10m',
-      KONG_PROXY_ACCESS_LOG: '/dev/stdout',
-      KONG_PROXY_ERROR_LOG: '/dev/stderr',
-      KONG_LOG_LEVEL: 'notice',
-      ...(https ? { KONG_SSL_CERT: KONG_FILES.certificate, KONG_SSL_CERT_KEY: KONG_FILES.privateKey } : {}),
-    };
+    const env = gatewayEnv({
+      configPath: KONG_FILES.config,
+      port: internalPort,
+      ...(https ? { tls: { certificate: KONG_FILES.certificate, privateKey: KONG_FILES.privateKey } } : {}),
+    });
 
     new docker.Container(
       name,

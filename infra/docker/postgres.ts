@@ -11,7 +11,7 @@ import * as random from '@pulumi/random';
 import type { Model } from '../model.ts';
 import { databaseInitScript, passwordVariable, POSTGRES_PORT, postgresUrl, type DatabaseName } from '../postgres.ts';
 import { ALIASES } from './addresses.ts';
-import { envList, healthcheck, onNetwork, RUNNING } from './container.ts';
+import { envList, healthcheck, ONE_OFF, onNetwork, RUNNING, succeeded } from './container.ts';
 
 export interface PostgresServerArgs {
   model: Model;
@@ -75,11 +75,7 @@ export class PostgresServer extends pulumi.ComponentResource {
       `${name}-init`,
       {
         image: image.imageId,
-        // Runs once and exits; Pulumi waits for it (attach) and reads its exit code.
-        attach: true,
-        mustRun: false,
-        restart: 'no',
-        logs: true,
+        ...ONE_OFF,
         command: ['psql', '-X', '-v', 'ON_ERROR_STOP=1', '-h', ALIASES.postgres, '-U', 'postgres', '-f', INIT_SCRIPT],
         uploads: [{ file: INIT_SCRIPT, content: script }],
         envs: pulumi.secret(
@@ -94,14 +90,7 @@ export class PostgresServer extends pulumi.ComponentResource {
       // The server must be healthy first: `wait` on the server container makes its creation end then.
       { parent: this, dependsOn: [server] },
     );
-    const ready = init.exitCode.apply((code): true => {
-      if (code !== 0) {
-        throw new Error(
-          `Creating the databases (${args.databases.join(', ')}) failed with exit code ${code}: see the logs of the container ${name}-init`,
-        );
-      }
-      return true;
-    });
+    const ready = succeeded(init, `Creating the databases (${args.databases.join(', ')})`, `${name}-init`);
 
     for (const db of args.databases) {
       const password = pulumi.secret(passwords[db]);

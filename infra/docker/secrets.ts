@@ -3,8 +3,8 @@
  * encrypted state. Every value is a Pulumi secret, so it never shows in previews or outputs.
  */
 import * as pulumi from '@pulumi/pulumi';
-import * as random from '@pulumi/random';
 import { SECRET_NAMES, type Secrets } from '../model.ts';
+import { randomSecrets } from '../random-secrets.ts';
 
 export type SecretOutputs = { [K in keyof Secrets]: pulumi.Output<string> };
 
@@ -13,13 +13,7 @@ export class StackSecrets extends pulumi.ComponentResource {
 
   constructor(name: string, opts?: pulumi.ComponentResourceOptions) {
     super('mcp-secured-api:docker:Secrets', name, {}, opts);
-    const values: Partial<SecretOutputs> = {};
-    for (const key of SECRET_NAMES) {
-      // Letters and digits only: the values travel in HTTP Basic credentials, YAML and XML unescaped.
-      const password = new random.RandomPassword(`${name}-${key}`, { length: 40, special: false }, { parent: this });
-      values[key] = pulumi.secret(password.result);
-    }
-    this.values = values as SecretOutputs;
+    this.values = randomSecrets(this, name, SECRET_NAMES);
     this.registerOutputs({ values: this.values });
   }
 }

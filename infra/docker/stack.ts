@@ -3,7 +3,7 @@
  * (built-in or Curity), stocks API, MCP server and the gateway in front of them.
  */
 import * as pulumi from '@pulumi/pulumi';
-import { protectedResourceMetadataUrl } from '@mcp-secured-api/contracts';
+import { publicEndpoints, type PublicEndpoints } from '../endpoints.ts';
 import { kongConfigYaml } from '../kong/generate.ts';
 import type { Model } from '../model.ts';
 import { DATABASES } from '../postgres.ts';
@@ -30,29 +30,6 @@ export interface McpSecuredApiStackArgs {
   curityLicenseKey?: pulumi.Input<string>;
 }
 
-/** Public URLs users and clients need. */
-export interface PublicEndpoints {
-  mcpServer: string;
-  resourceMetadata: string;
-  stocksApi: string;
-  issuer: string;
-  authorizationServerMetadata: string;
-  mailInbox: string;
-  adminUi?: string;
-}
-
-export function publicEndpoints(model: Model): PublicEndpoints {
-  return {
-    mcpServer: model.mcpResource,
-    resourceMetadata: protectedResourceMetadataUrl(model.mcpResource).href,
-    stocksApi: `${model.origins.api}/stocks`,
-    issuer: model.issuer,
-    authorizationServerMetadata: model.endpoints.metadata,
-    mailInbox: `${model.origins.mail}/`,
-    ...(model.config.authorizationServer === 'curity' ? { adminUi: `${model.origins.admin}/admin` } : {}),
-  };
-}
-
 export class McpSecuredApiStack extends pulumi.ComponentResource {
   readonly endpoints: PublicEndpoints;
   /** Add to /etc/hosts so the public hosts reach the gateway on this machine. */
@@ -71,12 +48,16 @@ export class McpSecuredApiStack extends pulumi.ComponentResource {
     const secrets = new StackSecrets(`${name}-secrets`, parent).values;
     const maildev = new Maildev(`${name}-maildev`, { model, networkName }, parent);
 
+    // One PostgreSQL server, with the database of whichever authorization server runs.
+    const database = model.config.authorizationServer === 'curity' ? DATABASES.curity : DATABASES.authorizationServer;
+    const postgres = new PostgresServer(`${name}-postgres`, { model, networkName, databases: [database] }, parent);
+
     let curity: CurityServer | undefined;
     if (model.config.authorizationServer === 'curity') {
       if (!args.curityLicenseKey) throw new Error('McpSecuredApiStack: Curity runs but no licence was given');
       curity = new CurityServer(
         `${name}-curity`,
-        { model, networkName, secrets, licenseKey: args.curityLicenseKey, smtp: maildev.smtp },
+        { model, networkName, secrets, licenseKey: args.curityLicenseKey, smtp: maildev.smtp, database: postgres.access(DATABASES.curity) },
         parent,
       );
     }
@@ -88,7 +69,6 @@ export class McpSecuredApiStack extends pulumi.ComponentResource {
     if (curity) {
       authorizationServer = curity;
     } else {
-      const postgres = new PostgresServer(`${name}-postgres`, { model, networkName, databases: [DATABASES.authorizationServer] }, parent);
       authorizationServer = new BuiltinAuthorizationServer(
         `${name}-authorization-server`,
         { model, networkName, internal, secrets, database: postgres.access(DATABASES.authorizationServer) },

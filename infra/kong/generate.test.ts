@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parse } from 'yaml';
+import { isAlias, parse, parseDocument, visit } from 'yaml';
 import { buildModel, parseStackConfig, type StackConfigInput } from '../model.ts';
-import { generateKongConfig, KongConfigError, kongConfigYaml, type KongUpstreams } from './generate.ts';
+import { generateKongConfig, KongGenerationError, kongConfigYaml, type KongUpstreams } from './generate.ts';
 import type { KongConfig, KongPlugin } from './types.ts';
 
 const base: StackConfigInput = {
@@ -72,6 +72,16 @@ test('the built-in authorization server gets exactly the api, mcp, login and mai
     },
     mail: { service: 'mail', url: upstreams.mail, hosts: ['mail.demo.example'], paths: ['/'], plugins: [] },
   });
+});
+
+test('without a mail inbox the gateway serves no mail host', () => {
+  const { mail: _mail, ...withoutMail } = upstreams;
+  const config = generateKongConfig(model(), withoutMail, secrets);
+  assert.deepEqual(
+    config.services.map((s) => s.name),
+    ['stocks-api', 'mcp-server', 'authorization-server'],
+  );
+  assert.ok(!JSON.stringify(config).includes('mail.demo.example'));
 });
 
 test('routes keep the public host and the whole path', () => {
@@ -163,12 +173,42 @@ test('upstreams must be origins, and Curity needs its admin upstream', () => {
     assert.throws(
       () => generateKongConfig(model(), { ...upstreams, api: bad }, secrets),
       (e: unknown) => {
-        assert.ok(e instanceof KongConfigError);
+        assert.ok(e instanceof KongGenerationError);
+        assert.equal(e.code, 'ERR_KONG_UPSTREAM_INVALID');
         assert.match(e.message, /Upstream "api" must be an origin/);
         return true;
       },
     );
   }
-  assert.throws(() => generateKongConfig(curityModel(), upstreams, secrets), /Upstream "admin" is missing/);
-  assert.throws(() => generateKongConfig(model(), upstreams, { gatewayClientSecret: '' }), /client secret is empty/);
+  const failsWith = (code: string, message: RegExp) => (e: unknown) =>
+    e instanceof KongGenerationError && e.code === code && message.test(e.message);
+  assert.throws(
+    () => generateKongConfig(curityModel(), upstreams, secrets),
+    failsWith('ERR_KONG_UPSTREAM_MISSING', /Upstream "admin" is missing/),
+  );
+  assert.throws(
+    () => generateKongConfig(model(), upstreams, { gatewayClientSecret: '' }),
+    failsWith('ERR_KONG_SECRET_EMPTY', /client secret is empty/),
+  );
+});
+
+test('the YAML file has no anchors or aliases: every route carries its own plugins', () => {
+  for (const m of [model(), curityModel()]) {
+    const text = kongConfigYaml(m, { ...upstreams, admin: 'http://curity:6749' }, secrets);
+    let aliases = 0;
+    const doc = parseDocument(text);
+    visit(doc, {
+      Node(_key, node) {
+        if (isAlias(node)) aliases++;
+        assert.equal((node as { anchor?: string }).anchor, undefined, 'no anchor');
+      },
+    });
+    assert.equal(aliases, 0);
+    assert.doesNotMatch(text, /(^|\s)[&*][A-Za-z0-9]+/m);
+    // The shared plugin objects were written out once per route.
+    const phantom = (doc.toJS() as KongConfig).services
+      .flatMap((s) => s.routes)
+      .filter((r) => r.plugins?.some((p) => p.name === 'phantom-token'));
+    assert.equal(phantom.length, 2);
+  }
 });

@@ -16,7 +16,8 @@ export interface KongUpstreams {
   mcp: string;
   /** The authorization server; also where the gateway introspects tokens. */
   login: string;
-  mail: string;
+  /** The test mail inbox; without it the gateway serves no mail host. */
+  mail?: string;
   /** Curity's admin UI; required when Curity runs. */
   admin?: string;
 }
@@ -26,8 +27,15 @@ export interface KongOptions {
   authorizationServer?: Model['config']['authorizationServer'];
 }
 
-export class KongConfigError extends Error {
-  override name = 'KongConfigError';
+/** The model or the upstreams cannot make a Kong configuration; `code` says which way. */
+export class KongGenerationError extends Error {
+  override name = 'KongGenerationError';
+  constructor(
+    readonly code: 'ERR_KONG_UPSTREAM_INVALID' | 'ERR_KONG_UPSTREAM_MISSING' | 'ERR_KONG_SECRET_EMPTY',
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 export function generateKongConfig(
@@ -39,10 +47,16 @@ export function generateKongConfig(
   const curity = (options.authorizationServer ?? model.config.authorizationServer) === 'curity';
   for (const [host, url] of Object.entries(upstreams)) checkOrigin(host, url);
   if (curity && !upstreams.admin) {
-    throw new KongConfigError('Upstream "admin" is missing: Curity runs, so its admin UI needs an address such as http://curity:6749');
+    throw new KongGenerationError(
+      'ERR_KONG_UPSTREAM_MISSING',
+      'Upstream "admin" is missing: Curity runs, so its admin UI needs an address such as http://curity:6749',
+    );
   }
   if (!secrets.gatewayClientSecret) {
-    throw new KongConfigError("The gateway's client secret is empty: the phantom-token plugin could not authenticate to introspect");
+    throw new KongGenerationError(
+      'ERR_KONG_SECRET_EMPTY',
+      "The gateway's client secret is empty: the phantom-token plugin could not authenticate to introspect",
+    );
   }
 
   const cors = corsPlugin(model.config.corsOrigins);
@@ -109,12 +123,14 @@ export function generateKongConfig(
           : []),
       ],
     },
-    {
+  ];
+  if (upstreams.mail) {
+    services.push({
       name: 'mail',
       url: upstreams.mail,
       routes: [{ name: 'mail', hosts: [model.hosts.mail], paths: ['/'], strip_path: false }],
-    },
-  ];
+    });
+  }
   if (curity) {
     services.push({
       name: 'admin',
@@ -125,9 +141,13 @@ export function generateKongConfig(
   return { _format_version: '3.0', _transform: true, services };
 }
 
-/** The same configuration as YAML text, as Kong's `KONG_DECLARATIVE_CONFIG` file expects. */
+/**
+ * The same configuration as YAML text, as Kong's `KONG_DECLARATIVE_CONFIG` file expects. Without
+ * anchors or aliases: the routes share plugin objects, and Kong's YAML loader gives an alias the
+ * same table, which Kong has been seen to mis-list (Kong issue #7620); every plugin is written out.
+ */
 export function kongConfigYaml(...args: Parameters<typeof generateKongConfig>): string {
-  const doc = new Document(generateKongConfig(...args));
+  const doc = new Document(generateKongConfig(...args), { aliasDuplicateObjects: false });
   doc.commentBefore = ' Generated from the deployment model. Do not edit: change the stack configuration instead.';
   return doc.toString();
 }
@@ -158,7 +178,8 @@ function checkOrigin(host: string, url: string | undefined): void {
     // reported below
   }
   if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.origin !== url) {
-    throw new KongConfigError(
+    throw new KongGenerationError(
+      'ERR_KONG_UPSTREAM_INVALID',
       `Upstream "${host}" must be an origin such as http://stocks-api:3000 (scheme, host and port; no path or trailing slash), got "${url}"`,
     );
   }

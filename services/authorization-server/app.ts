@@ -5,6 +5,7 @@
 import { Hono } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
 import { bodyLimit } from 'hono/body-limit';
+import { assetRoutes } from './assets.ts';
 import { authorizeRoutes } from './authorize.ts';
 import { createClientMetadataDocuments, type ClientMetadataDocuments } from './client-metadata-document.ts';
 import { Clients } from './clients.ts';
@@ -54,7 +55,7 @@ export function createAuthorizationServer(input: AuthorizationServerConfigInput,
   const now = deps.now ?? (() => Math.floor(Date.now() / 1000));
   const log = deps.log ?? consoleLog;
   const store = deps.store ?? createMemoryStore();
-  const mailer = deps.mailer ?? createSmtpMailer(config.smtp);
+  const mailer = deps.mailer ?? createSmtpMailer(config.smtp, config.organizationName);
   const keys = new SigningKeys(config.accessTokenTtlSeconds, now);
   const documents =
     deps.clientMetadataDocuments ?? createClientMetadataDocuments({ ...config.clientMetadata, knownScopes: [config.scope] });
@@ -73,7 +74,7 @@ export function createAuthorizationServer(input: AuthorizationServerConfigInput,
   const app = new Hono();
   app.use(
     secureHeaders({
-      contentSecurityPolicy: { defaultSrc: ["'none'"], styleSrc: ["'unsafe-inline'"], frameAncestors: ["'none'"], baseUri: ["'none'"] },
+      contentSecurityPolicy: { defaultSrc: ["'none'"], styleSrc: ["'self'"], frameAncestors: ["'none'"], baseUri: ["'none'"] },
       xFrameOptions: 'DENY',
       referrerPolicy: 'no-referrer',
       crossOriginResourcePolicy: false,
@@ -84,6 +85,7 @@ export function createAuthorizationServer(input: AuthorizationServerConfigInput,
     bodyLimit({ maxSize: 64 * 1024, onError: () => new OAuthError('invalid_request', 'The request body is too large').toResponse() }),
   );
   app.get('/health', (c) => c.json({ status: 'ok' }));
+  app.route('/', assetRoutes());
   app.route('/', metadataRoutes(config, keys));
   app.route('/', authorizeRoutes(ctx));
   app.route('/', signInRoutes(ctx));
@@ -94,7 +96,10 @@ export function createAuthorizationServer(input: AuthorizationServerConfigInput,
 
   app.onError((error, c) => {
     if (error instanceof OAuthError) return error.toResponse();
-    if (error instanceof PageError) return c.html(errorPage({ title: 'Cannot continue', message: error.message }), error.status);
+    if (error instanceof PageError) {
+      const { title = 'Cannot continue', detail, back, headers } = error.options;
+      return c.html(errorPage(config, { title, message: error.message, code: error.code, detail, back }), error.status, headers);
+    }
     log.error(`Unexpected error on ${c.req.method} ${c.req.path}: ${error instanceof Error ? error.message : String(error)}`);
     return c.json({ error: 'server_error', error_description: 'The authorization server failed; try again later' }, 500, {
       'Cache-Control': 'no-store',

@@ -28,6 +28,16 @@ export function clientRedirect(redirectUri: string, issuer: string, params: Reco
   return url.href;
 }
 
+/** A malformed authorization request: a link no application should have sent. */
+function invalidLink(detail: string): PageError {
+  return new PageError(
+    'invalid_request',
+    'The application sent an incomplete or malformed sign-in request. Start again from the application; if it happens again, tell its developers.',
+    400,
+    { title: 'This sign-in link is not valid', detail },
+  );
+}
+
 /** Whether `resource` names the MCP server (with or without its trailing slash). */
 function isMcpResource(resource: string, mcpResource: string): boolean {
   return resource === mcpResource || `${resource}/` === mcpResource;
@@ -47,23 +57,35 @@ export function authorizeRoutes(ctx: ServerContext): Hono {
 
   app.get(AS_PATHS.authorize, limitAuthorizations, async (c) => {
     const { values: q, repeated } = singleValued(new URL(c.req.url).searchParams);
-    if (repeated) throw new PageError('invalid_request', `The authorization request repeats the parameter ${repeated}.`);
-    if (!q.client_id) throw new PageError('invalid_request', 'The authorization request has no client_id.');
+    if (repeated) throw invalidLink(`the authorization request repeats the parameter ${repeated}`);
+    if (!q.client_id) throw invalidLink('the authorization request has no client_id');
     let client;
     try {
       client = await clients.forAuthorization(q.client_id);
     } catch (error) {
       if (error instanceof ClientMetadataError)
-        throw new PageError('invalid_client', `The application's metadata document cannot be used: ${error.message}.`);
+        throw new PageError(
+          'invalid_client',
+          'The application identifies itself by a web address, but the description published there cannot be used, so we cannot tell who it is. Try again later, or tell its developers.',
+          400,
+          { title: 'We cannot verify this application', detail: `its client metadata document: ${error.message}` },
+        );
       throw error;
     }
     if (!client)
       throw new PageError(
         'invalid_client',
-        'The application is not registered here (or its registration expired). Start again from the application.',
+        'The application is not registered here, or its registration has expired. Start again from the application: it can register again.',
+        400,
+        { title: 'This application is not known here', detail: `unknown client_id ${q.client_id}` },
       );
     if (!q.redirect_uri || !redirectUriMatches(q.redirect_uri, client.redirectUris)) {
-      throw new PageError('invalid_request', 'The redirect_uri is missing or is not registered for this application.');
+      throw new PageError(
+        'invalid_request',
+        'The application asked to send you back to an address it has not registered, so we stopped here to protect you. Start again from the application; if it happens again, tell its developers.',
+        400,
+        { title: 'This sign-in link is not valid', detail: 'the redirect_uri is missing or is not registered for this client' },
+      );
     }
 
     const redirectUri = q.redirect_uri;

@@ -26,6 +26,10 @@ export const authorizationServerConfigSchema = z
     apiAudience: absoluteUrl,
     scope: z.string().regex(SCOPE_TOKEN, { message: 'must be one OAuth scope token' }),
     scopeDescription: z.string().min(1),
+    /** Who users sign in to: heads every page and names the sender in the mail. */
+    organizationName: z.string().min(1).max(100),
+    /** The MCP server's name for people (its protected-resource metadata's `resource_name`), on the consent page. */
+    resourceName: z.string().min(1).max(100),
     users: z
       .array(z.object({ email: z.email().transform((e) => e.toLowerCase()), region: z.string().min(1) }).strict())
       .min(1, { message: 'must list at least one user: only they may sign in' }),
@@ -35,7 +39,18 @@ export const authorizationServerConfigSchema = z
     clientType: z.string().min(1).default('mcp'),
     clientAssuranceLevel: z.number().int().min(0).max(3),
     clients: z.object({ gateway: confidentialClient, mcpServer: confidentialClient }).strict(),
-    smtp: z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65_535), from: z.email() }).strict(),
+    smtp: z
+      .object({
+        host: z.string().min(1),
+        port: z.number().int().min(1).max(65_535),
+        from: z.email(),
+        /** `none` for a test inbox on the local network; `starttls` or `tls` for a relay, its certificate verified. */
+        security: z.enum(['none', 'starttls', 'tls']).default('none'),
+        user: z.string().min(1).optional(),
+        password: z.string().min(1).optional(),
+      })
+      .strict()
+      .refine((s) => !s.password || s.user, { message: 'has a password but no user', path: ['user'] }),
     cookieSecret: z.string().min(32, { message: 'must be at least 32 characters; generate it randomly' }),
     clientMetadata: z
       .object({

@@ -21,13 +21,26 @@ export class OAuthError extends Error {
   }
 }
 
+/** What a page error shows besides its message (see `ErrorView` in pages.ts). */
+export interface PageErrorOptions {
+  /** The headline in plain words; default "Cannot continue". */
+  title?: string;
+  /** The technical detail, shown small below the message. */
+  detail?: string;
+  /** A way back to the application, when its return address is known to be safe. */
+  back?: { url: string; clientName: string };
+  headers?: Record<string, string>;
+}
+
 /** A request to the browser-facing pages that cannot go on; shown as a page, never redirected. */
 export class PageError extends Error {
   override name = 'PageError';
   constructor(
     readonly code: string,
+    /** What happened and what to do, in plain words. */
     message: string,
     readonly status: 400 | 403 | 429 = 400,
+    readonly options: PageErrorOptions = {},
   ) {
     super(message);
   }

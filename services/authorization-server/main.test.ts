@@ -31,6 +31,8 @@ test('the configuration comes from exactly the variables the deployment sets', (
   assert.equal(config.loginOrigin, model.origins.login);
   assert.equal(config.mcpResource, model.mcpResource);
   assert.equal(config.apiAudience, model.apiAudience);
+  assert.equal(config.organizationName, 'demo.example', 'the domain when organizationName is not set');
+  assert.equal(config.resourceName, model.resourceName);
   assert.deepEqual(config.users, [{ email: 'john.doe@demo.example', region: 'USA' }]);
   assert.deepEqual(config.clients, {
     gateway: { id: model.clients.gateway.id, secret: secrets.gatewayClientSecret },
@@ -60,6 +62,37 @@ test('bad variables are named', () => {
   assert.match(problems({ USERS: '[{"email":"nope","region":"USA"}]' }), /USERS\[0\.email\]/);
   assert.match(problems({ COOKIE_SECRET: 'short' }), /COOKIE_SECRET must be at least 32 characters/);
   assert.match(problems({ CIMD_ALLOW_LOOPBACK: 'yes' }), /CIMD_ALLOW_LOOPBACK must be "true" or "false"/);
+  assert.match(problems({ SMTP_SECURITY: 'ssl' }), /SMTP_SECURITY must be "none", "starttls" or "tls"/);
+  assert.match(problems({ SMTP_PASSWORD: 'relay-password' }), /SMTP_USER has a password but no user/);
+});
+
+test('a mail relay: its security and credentials from the deployment, the test inbox without either', () => {
+  assert.deepEqual(configFromEnv(env).config.smtp, { host: '127.0.0.1', port: 9, from: 'no-reply@demo.example', security: 'none' });
+  const relayEnv = authorizationServerEnv(
+    model,
+    {
+      authorizationServer: 'http://login-server:8443',
+      stocksApi: 'http://stocks-api:3000',
+      smtp: {
+        host: 'smtp.example.com',
+        port: 587,
+        security: 'starttls',
+        user: 'mailer',
+        password: 'relay-password',
+        from: 'codes@example.com',
+      },
+    },
+    secrets,
+    8443,
+  );
+  assert.deepEqual(configFromEnv(relayEnv).config.smtp, {
+    host: 'smtp.example.com',
+    port: 587,
+    from: 'codes@example.com',
+    security: 'starttls',
+    user: 'mailer',
+    password: 'relay-password',
+  });
 });
 
 test('the entry point refuses a bad environment, naming the variable and never a secret', () => {

@@ -5,7 +5,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { LRUCache } from 'lru-cache';
-import { errorPage } from './pages.ts';
+import { PageError } from './errors.ts';
 
 export interface RateLimitOptions {
   /** Requests allowed per window and address. */
@@ -66,6 +66,16 @@ export function pageRateLimit(options: { perMinute: number; what: string; trustP
     windowSeconds: 60,
     what: options.what,
     trustProxy: options.trustProxy,
-    refuse: (c, _retry, message) => c.html(errorPage({ title: 'Slow down', message }), 429),
+    refuse: (_c, retryAfter) => {
+      throw new PageError(
+        'rate_limited',
+        `There were too many ${options.what} from your network. Wait ${retryAfter} seconds, then try again.`,
+        429,
+        {
+          title: 'Slow down',
+          headers: { 'Retry-After': String(retryAfter) },
+        },
+      );
+    },
   });
 }

@@ -58,7 +58,14 @@ async function toCodePage(email: string) {
   const posted = await agent.request(emailForm.action, { method: 'POST', body: new URLSearchParams({ ...emailForm.fields, email }) });
   assert.equal(posted.status, 303, '303 after POST');
   const codePage = await agent.navigate(posted.location!);
-  return { agent, codePage, otpForm: form(codePage, 'otp') };
+  return { agent, codePage, csrf: emailForm.fields.csrf! };
+}
+
+/** Posts a code to the code endpoint whatever the page shows, as an attacker would. */
+async function postCode(agent: UserAgent, csrf: string, otp: string): Promise<Page> {
+  const posted = await agent.request(`${as.url}${PAGES.code}`, { method: 'POST', body: new URLSearchParams({ csrf, otp }) });
+  assert.equal(posted.status, 303);
+  return agent.navigate(posted.location!);
 }
 
 async function enter(agent: UserAgent, page: Page, otp: string): Promise<Page> {
@@ -73,7 +80,7 @@ test('an unknown address sees the same pages as a known one and gets no mail; no
   const before = await mailboxSnapshot(mail.apiUrl, unknown);
   const a = await toCodePage(unknown);
   const b = await toCodePage(KNOWN);
-  const text = (p: Page, email: string) => pageText(p.body, 5_000).replace(email, '<email>');
+  const text = (p: Page, email: string) => pageText(p.body, 5_000).replaceAll(email, '<email>');
   assert.equal(text(a.codePage, unknown), text(b.codePage, KNOWN));
   await readCode({ mailApi: mail.apiUrl, email: KNOWN, timeoutMs: 3_000 });
   assert.equal((await mailboxSnapshot(mail.apiUrl, unknown)).size, before.size, 'no mail to an unknown address');
@@ -92,9 +99,16 @@ test('a wrong code is refused; the right one then leads to consent naming client
   const consentForm = form(consent, 'decision');
   assert.deepEqual(consentForm.buttons.map((b) => b.value).sort(), ['approve', 'deny']);
   const text = pageText(consent.body, 5_000);
-  assert.match(text, /Stock Agent/);
-  assert.match(text, /agent\.example/);
-  assert.match(text, new RegExp(TEST_SCOPE));
+  assert.match(text, /Demo Example/, 'the organisation');
+  assert.match(text, /Stock Agent Name self-declared by the application, not verified/);
+  assert.match(text, /Stocks MCP server \( ?mcp\.demo\.example ?\)/, 'the resource and its host');
+  assert.equal(text.match(/Read stock prices for your region/g)?.length, 1, 'the permission once, in plain words');
+  assert.match(text, new RegExp(`Read stock prices for your region ${TEST_SCOPE}`), 'its technical name beside it');
+  assert.match(text, /Access lasts 15 minutes/);
+  assert.match(text, /sent to agent\.example ?\./);
+  assert.match(text, new RegExp(`Signed in as ${KNOWN} ?\\. Not you\\? Sign in again`));
+  assert.match(consent.body, /<button class="button primary" type="submit" name="decision" value="approve">Allow<\/button>/);
+  assert.match(consent.body, /<button class="button secondary" type="submit" name="decision" value="deny">Deny<\/button>/);
   // A code works once.
   const again = await agent.request(`${as.url}${PAGES.code}`, {
     method: 'POST',
@@ -113,17 +127,27 @@ test('an expired code is refused', async () => {
   assert.ok(form(page, 'otp'));
 });
 
-test('five wrong codes lock the code: the right one no longer works', async () => {
-  const seen = await mailboxSnapshot(mail.apiUrl, KNOWN);
-  const { agent, codePage } = await toCodePage(KNOWN);
+test('five wrong codes lock the code: the page offers a new code instead of the field, and the new code works', async () => {
+  let seen = await mailboxSnapshot(mail.apiUrl, KNOWN);
+  const { agent, codePage, csrf } = await toCodePage(KNOWN);
   const code = await readCode({ mailApi: mail.apiUrl, email: KNOWN, exclude: seen });
   const wrong = code === '999999' ? '999998' : '999999';
   let page = codePage;
   for (let i = 0; i < 5; i++) page = await enter(agent, page, wrong);
-  assert.match(pageText(page.body), /locked/);
-  page = await enter(agent, page, code);
-  assert.match(pageText(page.body), /locked/);
-  assert.ok(form(page, 'otp'), 'no consent page');
+  assert.match(pageText(page.body), /Too many wrong codes/);
+  const forms = parseForms(page.body, page.url);
+  assert.ok(!forms.some((f) => 'otp' in f.fields), 'no field that can no longer succeed');
+  const resend = forms.find((f) => f.fields.email === KNOWN);
+  assert.ok(resend, 'a "Send a new code" form that keeps the address');
+
+  page = await postCode(agent, csrf, code);
+  assert.match(pageText(page.body), /Too many wrong codes/, 'the right code no longer works either');
+
+  seen = await mailboxSnapshot(mail.apiUrl, KNOWN);
+  page = await agent.submit(resend);
+  assert.match(pageText(page.body, 5_000), /we have sent a new 6-digit code/);
+  page = await enter(agent, page, await readCode({ mailApi: mail.apiUrl, email: KNOWN, exclude: seen }));
+  assert.ok(form(page, 'decision'), 'the new code leads to consent');
 });
 
 test('wrong codes count per address across sign-ins: new sign-ins buy no more guesses, until the lock ends', async () => {
@@ -141,9 +165,10 @@ test('wrong codes count per address across sign-ins: new sign-ins buy no more gu
     for (let i = 0; i < 5; i++) page = await enter(agent, page, wrong);
   }
   const fresh = await codePageWithCode();
-  let page = await enter(fresh.agent, fresh.codePage, fresh.code);
-  assert.match(pageText(page.body), /locked for up to 15 minutes/);
-  assert.ok(form(page, 'otp'), 'no consent page');
+  assert.match(pageText(fresh.codePage.body, 5_000), /locked for up to 15 minutes/);
+  let page = await postCode(fresh.agent, fresh.csrf, fresh.code);
+  assert.match(pageText(page.body, 5_000), /locked for up to 15 minutes/);
+  assert.ok(!parseForms(page.body, page.url).some((f) => f.buttons.some((b) => b.name === 'decision')), 'no consent page');
 
   as.advance(901);
   const later = await codePageWithCode();
@@ -222,4 +247,70 @@ test('at most three codes per sign-in', async () => {
   }
   const refused = await agent.submit(form(page, 'email'), { email: 'nobody@demo.example' });
   assert.equal(refused.status, 429);
+});
+
+test('"Not you?" forgets who signed in: back to an empty email page, and the consent page is gone', async () => {
+  const seen = await mailboxSnapshot(mail.apiUrl, KNOWN);
+  const { agent, codePage } = await toCodePage(KNOWN);
+  const consent = await enter(agent, codePage, await readCode({ mailApi: mail.apiUrl, email: KNOWN, exclude: seen }));
+  const restart = parseForms(consent.body, consent.url).find((f) => f.action.endsWith(PAGES.restart));
+  assert.ok(restart, 'a "not you?" form');
+  const page = await agent.submit(restart);
+  assert.equal(form(page, 'email').fields.email, '', 'the address is not filled in');
+  const again = await agent.navigate(`${as.url}${PAGES.consent}`);
+  assert.ok(form(again, 'email'), 'no consent without signing in again');
+});
+
+test('an invalid address is refused at its field', async () => {
+  const agent = new UserAgent();
+  const page = await agent.navigate(start());
+  const after = await agent.submit(form(page, 'email'), { email: 'john.doe@' });
+  assert.match(after.body, /aria-invalid="true" aria-describedby="email-error email-hint"/);
+  assert.match(after.body, /<p class="field-error" id="email-error">Enter an email address such as name@example\.com\.<\/p>/);
+});
+
+test('the code mail has a text and an HTML part naming the organisation and the application; its subject holds no code', async () => {
+  const seen = await mailboxSnapshot(mail.apiUrl, KNOWN);
+  await toCodePage(KNOWN);
+  const code = await readCode({ mailApi: mail.apiUrl, email: KNOWN, exclude: seen });
+  const mails = (await (await fetch(`${mail.apiUrl}/email`)).json()) as { id: string; subject: string; text: string; html: string }[];
+  const latest = mails.filter((m) => !seen.has(m.id) && m.text.includes(code)).at(-1)!;
+  assert.equal(latest.subject, 'Your code to sign in to Demo Example');
+  assert.match(latest.text, /an application that calls itself "Stock Agent"/);
+  assert.match(latest.html, new RegExp(code));
+  assert.match(latest.html, /Stock Agent/);
+});
+
+test('a page that cannot go on speaks plainly, puts the technical detail below and leads back to the application', async () => {
+  const agent = new UserAgent();
+  const page = await agent.navigate(start());
+  const refused = await agent.request(form(page, 'email').action, {
+    method: 'POST',
+    body: new URLSearchParams({ email: KNOWN, csrf: 'x'.repeat(43) }),
+  });
+  assert.equal(refused.status, 403);
+  assert.match(refused.body, /<h1 id="title">This form cannot be used<\/h1>/);
+  assert.match(refused.body, /<p class="technical">Technical detail: csrf: the form&#39;s CSRF token is missing or wrong<\/p>/);
+  const back = /<a class="button primary" href="([^"]+)">Back to Stock Agent<\/a>/.exec(refused.body)?.[1];
+  assert.ok(back, 'a way back to the application');
+  const url = new URL(back.replaceAll('&amp;', '&'));
+  assert.equal(`${url.origin}${url.pathname}`, 'https://agent.example/cb');
+  assert.equal(url.searchParams.get('error'), 'access_denied');
+  assert.equal(url.searchParams.get('state'), 's1');
+  assert.equal(url.searchParams.get('iss'), as.issuer);
+});
+
+test("pages load one stylesheet from the server's own origin, and the CSP allows styles from there only", async () => {
+  const page = await fetch(`${as.url}${PAGES.email}`);
+  const csp = page.headers.get('content-security-policy') ?? '';
+  assert.match(csp, /style-src 'self'/);
+  assert.doesNotMatch(csp, /unsafe-inline/);
+  const body = await page.text();
+  assert.doesNotMatch(body, /<style|style=/, 'no inline styles');
+  const href = /<link rel="stylesheet" href="([^"]+)"/.exec(body)?.[1];
+  assert.ok(href?.startsWith(`${PAGES.stylesheet}?v=`));
+  const css = await fetch(new URL(href!, as.url));
+  assert.equal(css.status, 200);
+  assert.match(css.headers.get('content-type') ?? '', /^text\/css/);
+  assert.match(await css.text(), /prefers-color-scheme: dark/);
 });

@@ -13,7 +13,8 @@ import { clientRedirect } from './authorize.ts';
 import type { ServerContext } from './context.ts';
 import { PageError } from './errors.ts';
 import { readForm } from './form.ts';
-import { codePage, consentPage, emailPage } from './pages.ts';
+import { clientIdentity, consentView, returnLink } from './page-views.ts';
+import { codePage, consentPage, emailPage, type CodeState } from './pages.ts';
 import { PAGES } from './paths.ts';
 import { pageRateLimit } from './rate-limit.ts';
 import type { SignInTransaction } from './store.ts';
@@ -61,6 +62,11 @@ export function signInRoutes(ctx: ServerContext): Hono {
       throw new PageError(
         'session_expired',
         'This sign-in has expired or was not started in this browser. Go back to the application and start again.',
+        400,
+        {
+          title: 'This sign-in has expired',
+          detail: 'no sign-in in progress for this browser (its cookie is missing, expired or not ours)',
+        },
       );
     }
     return txn;
@@ -69,18 +75,22 @@ export function signInRoutes(ctx: ServerContext): Hono {
   /** The transaction of a form post, after checking its CSRF token. */
   async function posted(c: Context): Promise<{ txn: SignInTransaction; form: Record<string, string> }> {
     const txn = await transaction(c);
+    const back = returnLink(txn.request, config.issuer);
     let form: Record<string, string>;
     try {
       form = await readForm(c);
     } catch (error) {
-      throw new PageError('invalid_request', error instanceof Error ? error.message : 'The form could not be read.');
+      throw new PageError('invalid_request', 'The form could not be read. Go back, reload the page and try again.', 400, {
+        detail: error instanceof Error ? error.message : undefined,
+        back,
+      });
     }
     if (!form.csrf || !sameText(form.csrf, txn.csrf)) {
-      throw new PageError(
-        'csrf',
-        'The form was not sent from this sign-in page (its CSRF token is missing or wrong). Reload the page and try again.',
-        403,
-      );
+      throw new PageError('csrf', 'The form was not sent from this sign-in page. Go back, reload the page and try again.', 403, {
+        title: 'This form cannot be used',
+        detail: "the form's CSRF token is missing or wrong",
+        back,
+      });
     }
     return { txn, form };
   }
@@ -103,7 +113,14 @@ export function signInRoutes(ctx: ServerContext): Hono {
   app.get(PAGES.email, async (c) => {
     const txn = await transaction(c);
     return c.html(
-      emailPage({ action: url(PAGES.email), csrf: txn.csrf, clientName: txn.request.clientName, notice: await showNotice(txn) }),
+      emailPage(config, {
+        action: url(PAGES.email),
+        csrf: txn.csrf,
+        clientName: txn.request.clientName,
+        email: txn.email,
+        error: await showNotice(txn),
+        back: returnLink(txn.request, config.issuer),
+      }),
     );
   });
 
@@ -118,8 +135,9 @@ export function signInRoutes(ctx: ServerContext): Hono {
     if (txn.codesSent >= MAX_CODES_PER_SIGN_IN) {
       throw new PageError(
         'too_many_codes',
-        'Too many codes were requested for this sign-in. Go back to the application and start again.',
+        'This sign-in has sent all the codes it may. Go back to the application and start again.',
         429,
+        { title: 'Too many codes requested', back: returnLink(txn.request, config.issuer) },
       );
     }
     txn.codesSent += 1;
@@ -132,7 +150,7 @@ export function signInRoutes(ctx: ServerContext): Hono {
     if (code) {
       // Not awaited: answering only after the mail server would tell registered addresses apart by timing.
       mailer
-        .sendCode(email, code, CODE_TTL_SECONDS / 60)
+        .sendCode({ to: email, code, validMinutes: CODE_TTL_SECONDS / 60, client: clientIdentity(txn.request) })
         .catch((error: Error) => log.error(`Could not send the sign-in code by email: ${error.message}`));
     }
     return c.redirect(url(PAGES.code), 303);
@@ -141,8 +159,29 @@ export function signInRoutes(ctx: ServerContext): Hono {
   app.get(PAGES.code, async (c) => {
     const txn = await transaction(c);
     if (!txn.email) return c.redirect(url(PAGES.email), 303);
+    // Once the code cannot succeed, the page offers what can: a new code, or a way back.
+    const state: CodeState =
+      failuresOf(txn.email) >= MAX_ADDRESS_CODE_FAILURES
+        ? 'address-locked'
+        : (txn.otp?.failures ?? 0) < MAX_CODE_FAILURES
+          ? 'enter'
+          : txn.codesSent < MAX_CODES_PER_SIGN_IN
+            ? 'code-locked'
+            : 'no-more-codes';
     return c.html(
-      codePage({ action: url(PAGES.code), csrf: txn.csrf, email: txn.email, emailPage: url(PAGES.email), notice: await showNotice(txn) }),
+      codePage(config, {
+        action: url(PAGES.code),
+        csrf: txn.csrf,
+        email: txn.email,
+        state,
+        resendAction: url(PAGES.email),
+        emailPage: url(PAGES.email),
+        resent: txn.codesSent > 1,
+        validMinutes: CODE_TTL_SECONDS / 60,
+        lockMinutes: ADDRESS_LOCK_SECONDS / 60,
+        error: await showNotice(txn),
+        back: returnLink(txn.request, config.issuer),
+      }),
     );
   });
 
@@ -178,27 +217,35 @@ export function signInRoutes(ctx: ServerContext): Hono {
   app.get(PAGES.consent, async (c) => {
     const txn = await transaction(c);
     if (!txn.subject) return c.redirect(url(PAGES.email), 303);
-    const { request } = txn;
     return c.html(
-      consentPage({
-        action: url(PAGES.consent),
-        csrf: txn.csrf,
-        clientName: request.clientName,
-        clientId: request.clientId,
-        redirectHost: new URL(request.redirectUri).host,
-        scopes: request.scope.split(' ').map((name) => ({ name, description: name === config.scope ? config.scopeDescription : name })),
-        subject: txn.subject,
-      }),
+      consentPage(
+        config,
+        consentView({ ...txn, subject: txn.subject }, config, { action: url(PAGES.consent), restartAction: url(PAGES.restart) }),
+      ),
     );
+  });
+
+  // "Not you?": forget who signed in and the code, keep the request (and its count of codes sent).
+  app.post(PAGES.restart, async (c) => {
+    const { txn } = await posted(c);
+    txn.subject = undefined;
+    txn.email = undefined;
+    delete txn.otp;
+    delete txn.notice;
+    await save(txn);
+    return c.redirect(url(PAGES.email), 303);
   });
 
   app.post(PAGES.consent, async (c) => {
     const { txn, form } = await posted(c);
     if (!txn.subject) return c.redirect(url(PAGES.email), 303);
-    if (form.decision !== 'approve' && form.decision !== 'deny') throw new PageError('invalid_request', 'Choose Allow or Deny.');
+    if (form.decision !== 'approve' && form.decision !== 'deny')
+      throw new PageError('invalid_request', 'Choose Allow or Deny.', 400, { back: returnLink(txn.request, config.issuer) });
     // One decision per sign-in: the transaction ends here.
     if (!(await store.transactions.take(txn.id)))
-      throw new PageError('session_expired', 'This sign-in has already finished. Go back to the application.');
+      throw new PageError('session_expired', 'This sign-in has already finished. Go back to the application.', 400, {
+        title: 'This sign-in has already finished',
+      });
     clearTransactionCookie(c, config);
     const { request } = txn;
     if (form.decision === 'deny') {

@@ -5,6 +5,7 @@
  * 1000, request-transformer 801) in front of the upstream call.
  */
 import type http from 'node:http';
+import type { Duplex } from 'node:stream';
 import { Hono } from 'hono';
 import type { KongConfig, KongPlugin } from './config.ts';
 import { endToEndHeaders } from './http-headers.ts';
@@ -14,9 +15,10 @@ import { chain, type Handler, type Plugin, type ProxyRequest } from './pipeline.
 import { cors } from './plugins/cors.ts';
 import { phantomToken } from './plugins/phantom-token.ts';
 import { requestTransformer } from './plugins/request-transformer.ts';
-import { createAgent, deliver, forward } from './proxy.ts';
+import { createAgent, deliver, forward, type UpstreamTarget } from './proxy.ts';
 import { normalizeHost, normalizePath, Router, upstreamPath, type CompiledRoute } from './router.ts';
 import { PhantomTokenCache } from './token-cache.ts';
+import { finishUpgrade, isWebSocketUpgrade, upgradeUpstream, writeResponse } from './upgrade.ts';
 
 export interface GatewayOptions {
   /** Route as if every request named this host; the request's own Host is still what `preserve_host` forwards. */
@@ -39,6 +41,8 @@ export interface GatewayOptions {
 
 export interface Gateway {
   app: Hono<GatewayEnv>;
+  /** Handles the HTTP server's `upgrade` event (WebSocket through the route's plugins, as Kong). */
+  upgrade(incoming: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void>;
   tokenCache: PhantomTokenCache;
   /** Closes kept-alive connections to upstreams and introspection endpoints. */
   close(): Promise<void>;
@@ -63,19 +67,30 @@ export function createGateway(config: KongConfig, options: GatewayOptions = {}):
   const router = new Router(config);
 
   const agents = new Map<string, http.Agent>();
-  const handlers = new Map<CompiledRoute, Handler>();
-  const handlerFor = (compiled: CompiledRoute): Handler => {
-    let handler = handlers.get(compiled);
-    if (!handler) {
-      let agent = agents.get(compiled.service.name);
-      if (!agent) agents.set(compiled.service.name, (agent = createAgent(compiled.upstream)));
-      const target = { upstream: compiled.upstream, service: compiled.service, agent };
-      const plugins = [...compiled.plugins].sort((a, b) => PRIORITY[b.name] - PRIORITY[a.name]).map(instantiate);
-      handler = chain(plugins, (req) => forward(req, target, maxBodyBytes, log));
-      handlers.set(compiled, handler);
-    }
-    return handler;
+  const targetOf = (compiled: CompiledRoute): UpstreamTarget => {
+    let agent = agents.get(compiled.service.name);
+    if (!agent) agents.set(compiled.service.name, (agent = createAgent(compiled.upstream)));
+    return { upstream: compiled.upstream, service: compiled.service, agent };
   };
+  const pluginsOf = (compiled: CompiledRoute): Plugin[] =>
+    [...compiled.plugins].sort((a, b) => PRIORITY[b.name] - PRIORITY[a.name]).map(instantiate);
+  /** Each route's plugins in front of the upstream call, built once per route (and kind of request). */
+  const cached = (build: (compiled: CompiledRoute) => Handler) => {
+    const handlers = new Map<CompiledRoute, Handler>();
+    return (compiled: CompiledRoute): Handler => {
+      let handler = handlers.get(compiled);
+      if (!handler) handlers.set(compiled, (handler = build(compiled)));
+      return handler;
+    };
+  };
+  const handlerFor = cached((compiled) => {
+    const target = targetOf(compiled);
+    return chain(pluginsOf(compiled), (req) => forward(req, target, maxBodyBytes, log));
+  });
+  const upgradeHandlerFor = cached((compiled) => {
+    const target = targetOf(compiled);
+    return chain(pluginsOf(compiled), (req) => upgradeUpstream(req, target));
+  });
 
   function instantiate(plugin: KongPlugin): Plugin {
     switch (plugin.name) {
@@ -93,9 +108,8 @@ export function createGateway(config: KongConfig, options: GatewayOptions = {}):
     }
   }
 
-  const app = new Hono<GatewayEnv>();
-  app.all('*', async (c) => {
-    const client = c.req.raw;
+  /** Routes a client's request and builds what goes upstream, or Kong's own refusal. */
+  function prepare(client: Request, incoming: http.IncomingMessage | undefined): Response | { req: ProxyRequest; compiled: CompiledRoute } {
     const declared = Number(client.headers.get('content-length') ?? 0);
     if (declared > maxBodyBytes) return kongError(413, KONG_MESSAGES.payloadTooLarge);
 
@@ -109,7 +123,6 @@ export function createGateway(config: KongConfig, options: GatewayOptions = {}):
       return kongError(426, KONG_MESSAGES.useHttps, { connection: 'Upgrade', upgrade: 'TLS/1.2, HTTP/1.1' });
     }
 
-    const incoming = c.env?.incoming;
     const socket = incoming?.socket;
     const headers = endToEndHeaders(client.headers);
     headers.delete('host');
@@ -134,16 +147,51 @@ export function createGateway(config: KongConfig, options: GatewayOptions = {}):
       host: route.preserve_host ? hostHeader : upstream.hostHeader,
       client,
     };
+    return { req, compiled: match.compiled };
+  }
+
+  async function run(handler: Handler, req: ProxyRequest, route: CompiledRoute): Promise<Response> {
     try {
-      return deliver(await handlerFor(match.compiled)(req), c.env?.outgoing);
+      return await handler(req);
     } catch (e) {
-      log({ event: 'gateway_error', route: route.name, error: redact(String((e as Error).message)) });
+      log({ event: 'gateway_error', route: route.route.name, error: redact(String((e as Error).message)) });
       return kongError(500, KONG_MESSAGES.unexpected);
     }
+  }
+
+  const app = new Hono<GatewayEnv>();
+  app.all('*', async (c) => {
+    const prepared = prepare(c.req.raw, c.env?.incoming);
+    if (prepared instanceof Response) return prepared;
+    return deliver(await run(handlerFor(prepared.compiled), prepared.req, prepared.compiled), c.env?.outgoing);
   });
+
+  /**
+   * A request that asks to switch protocols (the HTTP server's `upgrade` event). WebSocket goes
+   * through the route's plugins to the upstream and stays connected; any other upgrade is answered
+   * as an ordinary request without it, as Kong does, and the connection closed.
+   */
+  async function upgrade(incoming: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.on('error', () => socket.destroy());
+    const host = incoming.headers.host ?? 'localhost';
+    const client = new Request(new URL(incoming.url ?? '/', `${scheme}://${host}`), {
+      method: incoming.method,
+      headers: Object.entries(incoming.headersDistinct).flatMap(([name, values]) => (values ?? []).map((v): [string, string] => [name, v])),
+    });
+    // What came with the request is on the socket now, not in a body stream: only bodiless upgrades pass.
+    if (client.headers.has('content-length') || client.headers.has('transfer-encoding')) {
+      return writeResponse(socket, kongError(400, 'Upgrade requests with a body are not supported by the development gateway'));
+    }
+    if (!isWebSocketUpgrade(incoming.headers)) return writeResponse(socket, await app.fetch(client, { incoming }));
+    const prepared = prepare(client, incoming);
+    if (prepared instanceof Response) return writeResponse(socket, prepared);
+    const { req, compiled } = prepared;
+    await finishUpgrade(socket, head, await run(upgradeHandlerFor(compiled), req, compiled), compiled.service.read_timeout);
+  }
 
   return {
     app,
+    upgrade,
     tokenCache,
     async close() {
       for (const agent of agents.values()) agent.destroy();

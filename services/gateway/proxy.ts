@@ -88,24 +88,32 @@ export async function forward(
   }
 }
 
-function send(req: ProxyRequest, target: UpstreamTarget, maxBodyBytes: number): Promise<Response> {
-  const { upstream, service } = target;
+/** A request to the route's service: the headers the plugins left, the Host to send, and `extra` over them. */
+export function requestUpstream(
+  req: ProxyRequest,
+  upstream: Upstream,
+  agent: http.Agent | false,
+  extra: http.OutgoingHttpHeaders = {},
+): http.ClientRequest {
   const headers: http.OutgoingHttpHeaders = {};
   req.headers.forEach((value, name) => {
     headers[name] = value;
   });
-  headers.host = req.host;
+  return (upstream.protocol === 'https:' ? https : http).request({
+    protocol: upstream.protocol,
+    hostname: upstream.hostname.replace(/^\[|\]$/g, ''),
+    port: upstream.port,
+    method: req.method,
+    path: req.path + req.search,
+    headers: { ...headers, host: req.host, ...extra },
+    agent,
+  });
+}
 
+function send(req: ProxyRequest, target: UpstreamTarget, maxBodyBytes: number): Promise<Response> {
+  const { upstream, service } = target;
   return new Promise<Response>((resolve, reject) => {
-    const client = (upstream.protocol === 'https:' ? https : http).request({
-      protocol: upstream.protocol,
-      hostname: upstream.hostname.replace(/^\[|\]$/g, ''),
-      port: upstream.port,
-      method: req.method,
-      path: req.path + req.search,
-      headers,
-      agent: target.agent,
-    });
+    const client = requestUpstream(req, upstream, target.agent);
     let settled = false;
     const fail = (err: Error) => {
       if (!settled) {

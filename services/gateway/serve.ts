@@ -3,7 +3,9 @@
  * (routing as if the request named that host), or one port routing by the Host header. All
  * listeners share one phantom-token cache, as Kong's routes share one.
  */
+import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { serve, type ServerType } from '@hono/node-server';
 import type { KongConfig } from './config.ts';
 import { createGateway, type Gateway, type GatewayOptions } from './gateway.ts';
@@ -47,7 +49,9 @@ export async function serveGateway(
   const hostname = options.hostname ?? '127.0.0.1';
   const tokenCache = new PhantomTokenCache({ maxEntries: options.tokenCacheEntries });
   const started: { gateway: Gateway; server: ServerType; url: string; virtualHost?: string }[] = [];
+  const upgraded = new Set<Duplex>();
   const close = async () => {
+    for (const socket of upgraded) socket.destroy();
     await Promise.all(
       started.map(async ({ gateway, server }) => {
         // A development gateway stops at once, open streams included.
@@ -63,6 +67,12 @@ export async function serveGateway(
       const gateway = createGateway(config, { ...options, virtualHost: listener.virtualHost, tokenCache });
       const server = await new Promise<ServerType>((resolve, reject) => {
         const s = serve({ fetch: gateway.app.fetch, port: listener.port, hostname }, () => resolve(s));
+        s.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+          // Upgraded connections leave the server's bookkeeping: close() must end them itself.
+          upgraded.add(socket);
+          socket.once('close', () => upgraded.delete(socket));
+          void gateway.upgrade(req, socket, head);
+        });
         s.once('error', (e: NodeJS.ErrnoException) => {
           void gateway.close();
           reject(new ListenError(listener, e.code, e));

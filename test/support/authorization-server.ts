@@ -53,6 +53,8 @@ export async function startTestAuthorizationServer(
       apiAudience: API_AUDIENCE,
       scope: TEST_SCOPE,
       scopeDescription: 'Read stock prices for your region',
+      organizationName: 'Demo Example',
+      resourceName: 'Stocks MCP server',
       users: TEST_USERS,
       accessTokenTtlSeconds: 900,
       clientAssuranceLevel: 1,

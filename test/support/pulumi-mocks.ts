@@ -2,6 +2,7 @@
  * Test support: Pulumi's mocks, recording every resource the program registers, with the outputs
  * the real providers would compute (image ids, network names, random values, PEM texts).
  */
+import { createHash } from 'node:crypto';
 import * as pulumi from '@pulumi/pulumi';
 import { PROJECT } from '../../infra/model.ts';
 
@@ -14,14 +15,24 @@ export interface RecordedResource {
 
 export const STACK = 'test';
 
+export interface MockOptions {
+  /**
+   * What computed values (random passwords, keys, certificates) are derived from, given a
+   * resource's name; by default the name itself. Tests that compare two deployments made under
+   * different names map both to the same, so only what the configuration changes differs.
+   */
+  valueName?: (name: string) => string;
+}
+
 /** Installs the mocks; call before the program is created. */
-export async function installMocks(): Promise<RecordedResource[]> {
+export async function installMocks(options: MockOptions = {}): Promise<RecordedResource[]> {
   const resources: RecordedResource[] = [];
+  const valueName = options.valueName ?? ((name: string) => name);
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
         resources.push({ type: args.type, name: args.name, inputs: args.inputs });
-        return { id: `${args.name}-id`, state: { ...args.inputs, ...computedOutputs(args.type, args.name, args.inputs) } };
+        return { id: `${args.name}-id`, state: { ...args.inputs, ...computedOutputs(args.type, valueName(args.name), args.inputs) } };
       },
       call(args) {
         return args.inputs;
@@ -49,6 +60,26 @@ function computedOutputs(type: string, name: string, inputs: Record<string, unkn
       return { imageId: `sha256:${name}` };
     case 'random:index/randomPassword:RandomPassword':
       return { result: `random-${name}` };
+    case 'random:index/randomString:RandomString':
+      // Letters and digits of the requested length, as the provider makes them (crypt salts need that).
+      return {
+        result: createHash('sha256')
+          .update(name)
+          .digest('hex')
+          .slice(0, Number(inputs['length'] ?? 16)),
+      };
+    case 'random:index/randomId:RandomId':
+      return {
+        hex: createHash('sha256')
+          .update(name)
+          .digest('hex')
+          .slice(0, 2 * Number(inputs['byteLength'] ?? 32)),
+      };
+    case 'kubernetes:core/v1:Service':
+      // A cloud load balancer's address, as its controller reports it in the status.
+      return (inputs['spec'] as { type?: string } | undefined)?.type === 'LoadBalancer'
+        ? { status: { loadBalancer: { ingress: [{ ip: '203.0.113.10' }] } } }
+        : {};
     case 'tls:index/privateKey:PrivateKey':
       return { privateKeyPem: `-----BEGIN PRIVATE KEY-----\n${name}\n-----END PRIVATE KEY-----\n` };
     case 'tls:index/selfSignedCert:SelfSignedCert':
@@ -84,4 +115,12 @@ export function isSecretInput(value: unknown): boolean {
 /** The plain value of an input, secret or not. */
 export function plain<T = unknown>(value: unknown): T {
   return pulumi.runtime.unwrapRpcSecret(value) as T;
+}
+
+/** The plain value of an input with every secret inside it unwrapped, at any depth. */
+export function deepPlain<T = unknown>(value: unknown): T {
+  const v = pulumi.runtime.unwrapRpcSecret(value);
+  if (Array.isArray(v)) return v.map((item) => deepPlain(item)) as T;
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, item]) => [k, deepPlain(item)])) as T;
+  return v as T;
 }
