@@ -327,10 +327,32 @@ describe('MCP server and stocks API chain', () => {
     }
   });
 
+  it('answers a body that is not JSON with a JSON-RPC parse error, and one not declared as JSON with 415', async () => {
+    const auth = { authorization: `Bearer ${await issuer.issue(john, { audience: mcp.resource })}` };
+    const bad = await post(auth, '{"jsonrpc": "2.0",');
+    assert.equal(bad.status, 400);
+    assert.equal(((await bad.json()) as { error: { code: number } }).error.code, -32700);
+    const text = await post({ ...auth, 'content-type': 'text/plain' }, JSON.stringify(INITIALIZE));
+    assert.equal(text.status, 415);
+    await text.body?.cancel();
+  });
+
   it('caps the request body', async () => {
     const auth = { authorization: `Bearer ${await issuer.issue(john, { audience: mcp.resource })}` };
     const res = await post(auth, JSON.stringify({ ...INITIALIZE, padding: 'x'.repeat(200 * 1024) }));
     assert.equal(res.status, 413);
+    // Without a declared length (chunked), the body is read up to the cap and no further.
+    const chunked = (text: string) =>
+      fetch(mcp.url, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: new Blob([text]).stream(),
+        duplex: 'half',
+      } as RequestInit);
+    assert.equal((await chunked(JSON.stringify({ ...INITIALIZE, padding: 'x'.repeat(200 * 1024) }))).status, 413);
+    const small = await chunked(JSON.stringify(INITIALIZE));
+    assert.equal(small.status, 200);
+    assert.equal(((await small.json()) as { result: { serverInfo: { name: string } } }).result.serverInfo.name, 'stocks-mcp-server');
   });
 
   it('turns a failing authorization server into a tool error the agent can act on', async () => {
