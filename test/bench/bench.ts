@@ -29,6 +29,7 @@ import type { Options } from 'autocannon';
 import { decodeJwt } from 'jose';
 import { basicAuthorization } from '@mcp-secured-api/contracts';
 import { readStackFile } from '../../infra/local/stack-file.ts';
+import type { StackConfig } from '../../infra/model.ts';
 import { startLocalStack, type LocalStack } from '../../infra/local/stack.ts';
 import { createTokenExchanger } from '../../services/mcp-server/token-exchange.ts';
 import type { AccessTokenClaims } from '../../services/security/verify-access-token.ts';
@@ -123,107 +124,16 @@ async function stopAll(): Promise<void> {
 async function main(): Promise<void> {
   const started = Date.now();
   const config = await readStackFile('dev');
-  const user = config.users[0]!;
-  const region = stocksInRegion(user.region).map((s) => s.id);
-
   say(`Machine: ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.platform}`);
   say(
     `${settings.rounds} rounds of ${settings.durationSeconds} s per variant at ${settings.connections} connections, ` +
-      `${settings.coldTokensPerRound} first calls per round; users in rotation: ${settings.users.join(', ') || 'none'}.`,
+      `${settings.coldTokensPerRound} first calls per batch; users in rotation: ${settings.users.join(', ') || 'none'}.`,
   );
 
   say('Signing algorithms: CPU per signature and verification (jose, this process)…');
   const signing = await measureSigning();
-
-  say('Starting the local stack, one without the exchange cache, the chain without security and the plain chain…');
-  const [secured, uncached, insecure, plain] = await Promise.all([
-    onFreePorts(() => startLocalStack({ config, basePort: 0, log })),
-    onFreePorts(() => startLocalStack({ config, basePort: 0, log, env: { 'mcp-server': { EXCHANGE_CACHE_ENTRIES: '0' } } })),
-    onFreePorts(() => startInsecureChain({ config, user, log })),
-    onFreePorts(() => startInsecureChain({ config, user, log, hop: 'plain-hop' })),
-  ]);
-  running.push(secured, uncached, insecure, plain);
-
-  const coldCount = settings.rounds * settings.coldTokensPerRound + COLD_WARM_UP;
-  say(`Signing ${user.email} in headlessly (${coldCount + 2} tokens: one per stack, ${coldCount} for first calls)…`);
-  const [warm, ...cold] = (await signInMany(secured, Array<string>(coldCount + 1).fill(user.email))) as [string, ...string[]];
-  const [uncachedToken] = (await signInMany(uncached, [user.email])) as [string];
-  const apiToken = await apiTokenFor(secured, warm);
-
-  const verifyBody = (body: string) => region.every((id) => body.includes(`"${id}"`)) && !body.includes('"isError":true');
-  const toolCall = (url: string, bearer?: string): Options => ({
-    url,
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
-    },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'fetch-stock-prices', arguments: {} } }),
-    verifyBody,
-  });
-  const chainOf = (pids: Record<string, number | undefined>) => Object.fromEntries(CHAIN.filter((n) => n in pids).map((n) => [n, pids[n]]));
-  const processes: Record<LoadVariant, Record<string, number | undefined>> = {
-    'api-direct': { 'stocks-api': secured.pids()['stocks-api'] },
-    'mcp-secured': chainOf(secured.pids()),
-    'mcp-insecure': chainOf(insecure.pids()),
-    'plain-chain': chainOf(plain.pids()),
-    'mcp-exchange-uncached': chainOf(uncached.pids()),
-  };
-  const loads: Record<LoadVariant, Options> = {
-    'api-direct': { url: `${secured.info.upstreams.stocksApi}/stocks`, headers: { authorization: `Bearer ${apiToken}` }, verifyBody },
-    'mcp-secured': toolCall(secured.model.mcpResource, warm),
-    'mcp-insecure': toolCall(insecure.mcpUrl),
-    'plain-chain': toolCall(plain.mcpUrl),
-    'mcp-exchange-uncached': toolCall(uncached.model.mcpResource, uncachedToken),
-  };
-
-  // One request each first: a variant that cannot answer stops the run with the reason.
-  for (const [variant, options] of Object.entries(loads)) {
-    const response = await fetch(options.url, {
-      method: options.method ?? 'GET',
-      headers: options.headers,
-      body: options.body,
-      signal: AbortSignal.timeout(10_000),
-    });
-    const body = await response.text();
-    if (!response.ok || !verifyBody(body))
-      throw new Error(`${variant} does not answer as expected (HTTP ${response.status}): ${body.slice(0, 300)}`);
-  }
-  say('Warming up each variant for 1 s…');
-  for (const options of Object.values(loads)) await load(options, settings.connections, { seconds: 1 });
-
-  const samples = Object.fromEntries(VARIANTS.map((v) => [v, [] as Sample[]])) as Record<Variant, Sample[]>;
-  const order = Object.keys(loads) as LoadVariant[];
-  for (let round = 1; round <= settings.rounds; round++) {
-    // Each round starts with another variant, so none always runs first or last.
-    const first = (round - 1) % order.length;
-    for (const variant of [...order.slice(first), ...order.slice(0, first)]) {
-      process.stdout.write(`Round ${round}/${settings.rounds} · ${variant.padEnd(22)} ${settings.durationSeconds} s… `);
-      const { value: result, cpuMs } = await measureCpu(processes[variant], () =>
-        load(loads[variant], settings.connections, { seconds: settings.durationSeconds }),
-      );
-      const sample = { ...fromAutocannon(result), cpuMs };
-      samples[variant].push(sample);
-      say(`${fmt(sample.requests / sample.seconds, 0)} req/s, p50 ${sample.p50} ms, p99 ${sample.p99} ms, ${sample.errors} errors`);
-    }
-  }
-
-  // First calls one after another, as when new users keep arriving: the code only a first call
-  // runs (introspection, verification, exchange, signing) is measured once the JIT has seen it,
-  // after first calls of other tokens that are not measured; each compared with its own second.
-  say(`First calls: ${COLD_WARM_UP} to warm up, then ${settings.rounds} batches of ${settings.coldTokensPerRound}…`);
-  await firstCalls(toolCall(secured.model.mcpResource), cold.splice(0, COLD_WARM_UP), verifyBody);
-  const secondCalls: number[] = [];
-  for (let batch = 1; batch <= settings.rounds; batch++) {
-    process.stdout.write(`Batch ${batch}/${settings.rounds} · ${'mcp-cold'.padEnd(22)} ${settings.coldTokensPerRound} first calls… `);
-    const sample = await firstCalls(toolCall(secured.model.mcpResource), cold.splice(0, settings.coldTokensPerRound), verifyBody);
-    samples['mcp-cold'].push(sample);
-    secondCalls.push(sample.secondP50);
-    say(`p50 ${sample.p50} ms, p99 ${sample.p99} ms (second call p50 ${sample.secondP50} ms), ${sample.errors} errors`);
-  }
+  const { samples, secondCalls } = await measureVariants(config);
   await stopAll();
-
   const scale = settings.users.length
     ? await measureScale({
         config,
@@ -263,26 +173,9 @@ async function main(): Promise<void> {
   const mcpServerCpuMsPerCall = variants['mcp-secured'].cpuMsPerCall['mcp-server'] ?? NaN;
 
   say();
-  say(`Signing algorithms (CPU ms in this process; a cold tool call signs once and verifies three times):`);
-  say(
-    table(
-      ['algorithm', 'sign', 'verify', 'cold call adds', 'token chars'],
-      ALGORITHMS.map((a) => [
-        a,
-        fmt(signing[a].signMs, 3),
-        fmt(signing[a].verifyMs, 3),
-        fmt(signing[a].coldCallMs, 3),
-        String(signing[a].tokenLength),
-      ]),
-    ),
-  );
-  if (scale) {
-    say();
-    say(scale.report);
-  }
-  say();
-  say(variantTable(variants));
-  say();
+  say(signingTable(signing));
+  if (scale) say(`\n${scale.report}`);
+  say(`\n${variantTable(variants)}\n`);
   say(
     barChart(
       VARIANTS.filter((v) => v !== 'mcp-cold').map((v, i) => ({
@@ -293,42 +186,14 @@ async function main(): Promise<void> {
     ),
   );
   say();
-  const lines = [
-    targetLine('security tax (2÷3, req/s)', ratios.securityTax, TARGETS.securityTax, "median of the rounds' ratios"),
-    targetLine('cache gain (2÷5, req/s)', ratios.cacheGain, TARGETS.cacheGain, "median of the rounds' ratios"),
-    targetLine(
-      'cold over warm (6÷2, p50)',
-      ratios.coldOverWarmLatency,
-      TARGETS.coldOverWarmLatency,
-      "first call over the same token's second",
-    ),
-    targetLine(
-      'secured over plain chain (2÷4, req/s)',
-      ratios.securedOverPlainChain,
-      TARGETS.securedOverPlainChain,
-      "median of the rounds' ratios",
-    ),
-    ...(ratios.scaleRetention === undefined
-      ? []
-      : [
-          targetLine(
-            `scale retention (${fmt(scale!.largest, 0)} users ÷ ${fmt(scale!.smallest, 0)})`,
-            ratios.scaleRetention,
-            TARGETS.scaleRetention,
-            "median of the rounds' ratios",
-          ),
-        ]),
-    targetLine(
-      'MCP server CPU per secured call (ms)',
-      mcpServerCpuMsPerCall,
-      TARGETS.mcpServerCpuMsPerCall,
-      'from /proc, all rounds of variant 2',
-    ),
-  ];
-  for (const { line } of lines) say(line);
-  say(`${errors === 0 ? '✓' : '✗'} ${'errors'.padEnd(40)} ${String(errors).padStart(6)}  target 0`);
-  const targetsMet = lines.every((l) => l.met) && errors === 0 && ratios.scaleRetention !== undefined;
-  say(targetsMet ? 'Targets met.' : ratios.scaleRetention === undefined ? 'Scale not measured (--users none).' : 'Targets NOT met.');
+  const checked = checkTargets(
+    ratios,
+    mcpServerCpuMsPerCall,
+    errors,
+    scale && `${fmt(scale.largest, 0)} users ÷ ${fmt(scale.smallest, 0)}`,
+  );
+  for (const line of checked.lines) say(line);
+  say(checked.met ? 'Targets met.' : scale ? 'Targets NOT met.' : 'Scale not measured (--users none).');
 
   const out = resolve(flags.out);
   const results = {
@@ -342,10 +207,162 @@ async function main(): Promise<void> {
     mcpServerCpuMsPerCall,
     scale: scale?.results,
     signing,
-    targets: { ...TARGETS, errors: 0, met: targetsMet },
+    targets: { ...TARGETS, errors: 0, met: checked.met },
   };
   await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
   say(`Results written to ${out} (${Math.round((Date.now() - started) / 1000)} s in all).`);
+}
+
+/**
+ * Variants 1–6: the four chains started side by side, a test user signed in, the load variants
+ * alternated over the rounds, then the first calls.
+ */
+async function measureVariants(config: StackConfig): Promise<{ samples: Record<Variant, Sample[]>; secondCalls: number[] }> {
+  const user = config.users[0]!;
+  const region = stocksInRegion(user.region).map((s) => s.id);
+  say('Starting the local stack, one without the exchange cache, the chain without security and the plain chain…');
+  const [secured, uncached, insecure, plain] = await Promise.all([
+    onFreePorts(() => startLocalStack({ config, basePort: 0, log })),
+    onFreePorts(() => startLocalStack({ config, basePort: 0, log, env: { 'mcp-server': { EXCHANGE_CACHE_ENTRIES: '0' } } })),
+    onFreePorts(() => startInsecureChain({ config, user, log })),
+    onFreePorts(() => startInsecureChain({ config, user, log, hop: 'plain-hop' })),
+  ]);
+  running.push(secured, uncached, insecure, plain);
+
+  const coldCount = settings.rounds * settings.coldTokensPerRound + COLD_WARM_UP;
+  say(`Signing ${user.email} in headlessly (${coldCount + 2} tokens: one per stack, ${coldCount} for first calls)…`);
+  const [warm, ...cold] = (await signInMany(secured, Array<string>(coldCount + 1).fill(user.email))) as [string, ...string[]];
+  const [uncachedToken] = (await signInMany(uncached, [user.email])) as [string];
+  const apiToken = await apiTokenFor(secured, warm);
+
+  const verifyBody = (body: string) => region.every((id) => body.includes(`"${id}"`)) && !body.includes('"isError":true');
+  const toolCall = (url: string, bearer?: string): Options => ({
+    url,
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
+    },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'fetch-stock-prices', arguments: {} } }),
+    verifyBody,
+  });
+  const chainOf = (pids: Record<string, number | undefined>) => Object.fromEntries(CHAIN.filter((n) => n in pids).map((n) => [n, pids[n]]));
+  const variants: Record<LoadVariant, { load: Options; processes: Record<string, number | undefined> }> = {
+    'api-direct': {
+      load: { url: `${secured.info.upstreams.stocksApi}/stocks`, headers: { authorization: `Bearer ${apiToken}` }, verifyBody },
+      processes: { 'stocks-api': secured.pids()['stocks-api'] },
+    },
+    'mcp-secured': { load: toolCall(secured.model.mcpResource, warm), processes: chainOf(secured.pids()) },
+    'mcp-insecure': { load: toolCall(insecure.mcpUrl), processes: chainOf(insecure.pids()) },
+    'plain-chain': { load: toolCall(plain.mcpUrl), processes: chainOf(plain.pids()) },
+    'mcp-exchange-uncached': { load: toolCall(uncached.model.mcpResource, uncachedToken), processes: chainOf(uncached.pids()) },
+  };
+  const samples = Object.fromEntries(VARIANTS.map((v) => [v, [] as Sample[]])) as Record<Variant, Sample[]>;
+  await runRounds(variants, verifyBody, samples);
+
+  // First calls one after another, as when new users keep arriving: the code only a first call
+  // runs (introspection, verification, exchange, signing) is measured once the JIT has seen it,
+  // after first calls of other tokens that are not measured; each compared with its own second.
+  say(`First calls: ${COLD_WARM_UP} to warm up, then ${settings.rounds} batches of ${settings.coldTokensPerRound}…`);
+  await firstCalls(toolCall(secured.model.mcpResource), cold.splice(0, COLD_WARM_UP), verifyBody);
+  const secondCalls: number[] = [];
+  for (let batch = 1; batch <= settings.rounds; batch++) {
+    process.stdout.write(`Batch ${batch}/${settings.rounds} · ${'mcp-cold'.padEnd(22)} ${settings.coldTokensPerRound} first calls… `);
+    const sample = await firstCalls(toolCall(secured.model.mcpResource), cold.splice(0, settings.coldTokensPerRound), verifyBody);
+    samples['mcp-cold'].push(sample);
+    secondCalls.push(sample.secondP50);
+    say(`p50 ${sample.p50} ms, p99 ${sample.p99} ms (second call p50 ${sample.secondP50} ms), ${sample.errors} errors`);
+  }
+  return { samples, secondCalls };
+}
+
+/** One check that each variant answers, a second of warm-up each, then the rounds. */
+async function runRounds(
+  variants: Record<LoadVariant, { load: Options; processes: Record<string, number | undefined> }>,
+  verifyBody: (body: string) => boolean,
+  samples: Record<Variant, Sample[]>,
+): Promise<void> {
+  // One request each first: a variant that cannot answer stops the run with the reason.
+  for (const [variant, { load: options }] of Object.entries(variants)) {
+    const response = await fetch(options.url, {
+      method: options.method ?? 'GET',
+      headers: options.headers,
+      body: options.body,
+      signal: AbortSignal.timeout(10_000),
+    });
+    const body = await response.text();
+    if (!response.ok || !verifyBody(body))
+      throw new Error(`${variant} does not answer as expected (HTTP ${response.status}): ${body.slice(0, 300)}`);
+  }
+  say('Warming up each variant for 1 s…');
+  for (const { load: options } of Object.values(variants)) await load(options, settings.connections, { seconds: 1 });
+
+  const order = Object.keys(variants) as LoadVariant[];
+  for (let round = 1; round <= settings.rounds; round++) {
+    // Each round starts with another variant, so none always runs first or last.
+    const first = (round - 1) % order.length;
+    for (const variant of [...order.slice(first), ...order.slice(0, first)]) {
+      process.stdout.write(`Round ${round}/${settings.rounds} · ${variant.padEnd(22)} ${settings.durationSeconds} s… `);
+      const { value: result, cpuMs } = await measureCpu(variants[variant].processes, () =>
+        load(variants[variant].load, settings.connections, { seconds: settings.durationSeconds }),
+      );
+      const sample = { ...fromAutocannon(result), cpuMs };
+      samples[variant].push(sample);
+      say(`${fmt(sample.requests / sample.seconds, 0)} req/s, p50 ${sample.p50} ms, p99 ${sample.p99} ms, ${sample.errors} errors`);
+    }
+  }
+}
+
+/** Each target with ✓ or ✗, and whether all are met. */
+function checkTargets(
+  ratios: { securityTax: number; cacheGain: number; coldOverWarmLatency: number; securedOverPlainChain: number; scaleRetention?: number },
+  mcpServerCpuMsPerCall: number,
+  errors: number,
+  scaleSizes: string | undefined,
+): { lines: string[]; met: boolean } {
+  const ofRounds = "median of the rounds' ratios";
+  const checks = [
+    targetLine('security tax (2÷3, req/s)', ratios.securityTax, TARGETS.securityTax, ofRounds),
+    targetLine('cache gain (2÷5, req/s)', ratios.cacheGain, TARGETS.cacheGain, ofRounds),
+    targetLine(
+      'cold over warm (6÷2, p50)',
+      ratios.coldOverWarmLatency,
+      TARGETS.coldOverWarmLatency,
+      "first call over the same token's second",
+    ),
+    targetLine('secured over plain chain (2÷4, req/s)', ratios.securedOverPlainChain, TARGETS.securedOverPlainChain, ofRounds),
+    ...(ratios.scaleRetention === undefined
+      ? []
+      : [targetLine(`scale retention (${scaleSizes})`, ratios.scaleRetention, TARGETS.scaleRetention, ofRounds)]),
+    targetLine(
+      'MCP server CPU per secured call (ms)',
+      mcpServerCpuMsPerCall,
+      TARGETS.mcpServerCpuMsPerCall,
+      'from /proc, all rounds of variant 2',
+    ),
+  ];
+  const lines = [
+    ...checks.map((c) => c.line),
+    `${errors === 0 ? '✓' : '✗'} ${'errors'.padEnd(40)} ${String(errors).padStart(6)}  target 0`,
+  ];
+  return { lines, met: checks.every((c) => c.met) && errors === 0 && ratios.scaleRetention !== undefined };
+}
+
+function signingTable(signing: Awaited<ReturnType<typeof measureSigning>>): string {
+  return [
+    'Signing algorithms (CPU ms in this process; a cold tool call signs once and verifies three times):',
+    table(
+      ['algorithm', 'sign', 'verify', 'cold call adds', 'token chars'],
+      ALGORITHMS.map((a) => [
+        a,
+        fmt(signing[a].signMs, 3),
+        fmt(signing[a].verifyMs, 3),
+        fmt(signing[a].coldCallMs, 3),
+        String(signing[a].tokenLength),
+      ]),
+    ),
+  ].join('\n');
 }
 
 function variantTable(variants: Record<Variant, Summary>): string {
