@@ -9,9 +9,6 @@ import { silent } from './progress.ts';
 import { HELP, runPrompt, type ToolSession } from './prompt.ts';
 import { McpSession } from './session.ts';
 import type { CallToolResult, Tool } from '@modelcontextprotocol/client';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { createStockTools } from '../services/mcp-server/tools.ts';
 import { capture } from '../test/support/capture.ts';
 import { startTestServer, type TestServer } from '../test/support/oauth-mcp-server.ts';
@@ -81,26 +78,21 @@ test('the example in the help is a call the stocks MCP server accepts', async ()
   const example = /e\.g\. (call .+)$/m.exec(HELP)?.[1];
   assert.ok(example, HELP);
   const stock = { id: 'COM1', name: 'Company One', region: 'USA', price: 100 };
-  const register = createStockTools({
-    stocks: { listStocks: async () => [stock], getStock: async (_token, id) => (id === stock.id ? stock : undefined) },
+  const tools = createStockTools({
+    stocks: {
+      listStocks: async () => [stock],
+      getStock: async (_token, id) => (id === stock.id ? stock : undefined),
+      close: async () => {},
+    },
     apiTokens: { tokenFor: async () => undefined },
     log: () => {},
   });
-  const server = new McpServer({ name: 'stocks', version: '1.0.0' });
-  register(server, { subject: { token: 't', claims: {} as never } });
-  const client = new Client({ name: 'test', version: '1.0.0' });
-  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  await Promise.all([server.connect(serverSide), client.connect(clientSide)]);
-  try {
-    const output = capture();
-    const stocks: ToolSession = {
-      listTools: async () => (await client.listTools()).tools as Tool[],
-      callTool: async (name, args) => (await client.callTool({ name, arguments: args })) as CallToolResult,
-    };
-    await runPrompt(stocks, { input: Readable.from([`${example}\n`]), output: output.stream, terminal: false });
-    assert.match(output.text(), /Result of "get-stock-price":\n {2}\{\n {4}"id": "COM1"/);
-  } finally {
-    await client.close();
-    await server.close();
-  }
+  const caller = { subject: { token: 't', claims: {} as never } };
+  const output = capture();
+  const stocks: ToolSession = {
+    listTools: async () => tools.list.tools as Tool[],
+    callTool: async (name, args) => (await tools.call(name, args, caller)) as CallToolResult,
+  };
+  await runPrompt(stocks, { input: Readable.from([`${example}\n`]), output: output.stream, terminal: false });
+  assert.match(output.text(), /Result of "get-stock-price":\n {2}\{\n {4}"id": "COM1"/);
 });
