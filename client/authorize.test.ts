@@ -1,5 +1,7 @@
+import { EventEmitter } from 'node:events';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { authorizer, type UrlOpener } from './authorize.ts';
 import { startCallbackServer } from './callback-server.ts';
 import { ConsoleOAuthProvider } from './oauth-provider.ts';
 
@@ -21,4 +23,36 @@ test('the client never opens an authorization URL that is not a web address', as
   } finally {
     await callback.close();
   }
+});
+
+test('with no browser to open, the client says so and asks for the URL to be opened by hand', async () => {
+  const url = new URL('https://login.demo.example/oauth/v2/oauth-authorize?state=s');
+  const opener = (outcome: (child: EventEmitter) => void) => async () => {
+    const child = new EventEmitter();
+    setImmediate(() => outcome(child));
+    return child;
+  };
+  const attempt = async (openUrl: UrlOpener) => {
+    const lines: string[] = [];
+    await authorizer('browser', 'http://127.0.0.1:8090/callback', (line) => lines.push(line), openUrl)(url);
+    await new Promise((resolve) => setImmediate(resolve));
+    return lines;
+  };
+  const byHand = /^The browser could not be opened \((.+)\): open the URL above in a browser by hand\. Still waiting for the sign-in…$/;
+
+  // xdg-open on a machine without a browser or display exits with status 3.
+  const noBrowser = await attempt(opener((child) => child.emit('exit', 3, null)));
+  assert.deepEqual(noBrowser[0], 'Opening a browser at the URL above; waiting for the sign-in to complete…');
+  assert.equal(byHand.exec(noBrowser[1] ?? '')?.[1], 'the opener exited with status 3');
+  // No opener at all.
+  const noOpener = await attempt(
+    opener((child) => child.emit('error', Object.assign(new Error('spawn xdg-open ENOENT'), { code: 'ENOENT' }))),
+  );
+  assert.equal(byHand.exec(noOpener[1] ?? '')?.[1], 'ENOENT');
+  const failing = await attempt(async () => {
+    throw new Error('unsupported platform');
+  });
+  assert.equal(byHand.exec(failing[1] ?? '')?.[1], 'unsupported platform');
+  // A browser that opened says nothing more.
+  assert.equal((await attempt(opener((child) => child.emit('exit', 0, null)))).length, 1);
 });

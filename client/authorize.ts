@@ -2,6 +2,7 @@
  * How the client takes the person (or an automated approver) to the authorization URL.
  * The URL is always printed first, so a sign-in never depends on a browser opening.
  */
+import type { EventEmitter } from 'node:events';
 import open from 'open';
 import type { Progress } from './progress.ts';
 
@@ -27,7 +28,10 @@ export function checkAuthorizationUrl(url: URL): void {
   }
 }
 
-export function authorizer(mode: AuthorizeMode, redirectUrl: string, progress: Progress): Authorizer {
+/** Opens a URL with the system's handler (the `open` package); the child reports whether that worked. */
+export type UrlOpener = (url: string) => Promise<EventEmitter>;
+
+export function authorizer(mode: AuthorizeMode, redirectUrl: string, progress: Progress, openUrl: UrlOpener = open): Authorizer {
   switch (mode) {
     case 'print':
       return async () => {
@@ -35,12 +39,18 @@ export function authorizer(mode: AuthorizeMode, redirectUrl: string, progress: P
       };
     case 'browser':
       return async (url) => {
-        progress('Opening the browser; waiting for the sign-in to complete…');
+        progress('Opening a browser at the URL above; waiting for the sign-in to complete…');
+        const failed = (reason: string) =>
+          progress(`The browser could not be opened (${reason}): open the URL above in a browser by hand. Still waiting for the sign-in…`);
         try {
-          const child = await open(url.href);
-          child.once('error', () => progress('Could not open a browser: open the URL above yourself.'));
-        } catch {
-          progress('Could not open a browser: open the URL above yourself.');
+          const child = await openUrl(url.href);
+          // With no browser (a server, a container, no display) the opener exits with a failure status.
+          child.once('error', (err: NodeJS.ErrnoException) => failed(err.code ?? err.message));
+          child.once('exit', (status: number | null) => {
+            if (status) failed(`the opener exited with status ${status}`);
+          });
+        } catch (err) {
+          failed((err as Error).message);
         }
       };
     case 'http':
@@ -57,7 +67,7 @@ export function authorizer(mode: AuthorizeMode, redirectUrl: string, progress: P
  */
 export async function followOverHttp(authorizationUrl: URL, redirectUrl: string): Promise<void> {
   const response = await fetch(authorizationUrl, { redirect: 'follow', signal: AbortSignal.timeout(HTTP_FOLLOW_TIMEOUT_MS) });
-  const body = (await response.text()).slice(0, 300);
+  await response.body?.cancel();
   const ended = new URL(response.url);
   if (`${ended.origin}${ended.pathname}` !== redirectUrl) {
     throw new Error(
@@ -65,6 +75,6 @@ export async function followOverHttp(authorizationUrl: URL, redirectUrl: string)
         'this authorization server needs a person to sign in. Use --authorize browser or --authorize print.',
     );
   }
-  // The callback page says why it refused the response (state, issuer, or the server's error).
-  if (!response.ok) throw new Error(body.trim());
+  // The callback keeps the reason of a refusal (state, issuer, or the server's error) for the client.
+  if (!response.ok) throw new Error(`The client's callback refused the authorization response (HTTP ${response.status}).`);
 }

@@ -5,34 +5,27 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { run } from './cli.ts';
-import { capture } from '../test/support/capture.ts';
+import { startCallback } from './cli.ts';
+import { parseOptions, type ClientOptions } from './options.ts';
+import { runConsoleClient, SIGN_IN, startConsoleClient } from '../test/support/in-process-client.ts';
 import { startTestServer, type TestServer } from '../test/support/oauth-mcp-server.ts';
 
-const SIGN_IN = ['--authorize', 'http', '--callback-port', '0'];
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const exec = promisify(execFile);
+// A bound for a hung client, not its expected time (a second or two): the machine may be busy.
+const EXEC_TIMEOUT_MS = 120_000;
 let server: TestServer;
 before(async () => {
   server = await startTestServer();
 });
 after(() => server.close());
 
-async function client(argv: string[], testServer = server) {
-  const stdout = capture();
-  const stderr = capture();
-  const status = await run(argv, { stdin: Readable.from([]), stdout: stdout.stream, stderr: stderr.stream, env: {} });
-  const output = { status, stdout: stdout.text(), stderr: stderr.text() };
-  assertNoToken(testServer, output.stdout + output.stderr);
-  return output;
-}
-
-function assertNoToken(testServer: TestServer, text: string): void {
-  for (const token of testServer.issuedTokens) assert.ok(!text.includes(token), 'an access token was shown');
-}
+const client = (argv: string[], testServer = server) => runConsoleClient(testServer, argv);
 
 test('--list prints the tools as JSON and shows the OAuth steps on stderr, never the token', async () => {
   const before = server.issuedTokens.length;
@@ -111,7 +104,11 @@ test('an authorization response from another issuer stops the sign-in', async ()
   try {
     const { status, stderr } = await client([...SIGN_IN, '--list', mixUp.mcpUrl], mixUp);
     assert.equal(status, 1);
-    assert.match(stderr, /Error: .*evil\.example.*possible mix-up attack/);
+    assert.match(
+      stderr,
+      /Error: Sign-in refused\. The response names another issuer than http:\/\/127\.0\.0\.1:\d+, where the sign-in started: possible mix-up attack\./,
+    );
+    assert.doesNotMatch(stderr, /evil\.example/, 'what the mixed-up response names is not shown');
     assert.equal(mixUp.issuedTokens.length, 0);
   } finally {
     await mixUp.close();
@@ -119,36 +116,77 @@ test('an authorization response from another issuer stops the sign-in', async ()
 });
 
 test('after the access token expires, the client signs in again instead of failing', async () => {
-  const shortLived = await startTestServer({ tokenTtlSeconds: 1 });
-  const stdin = new PassThrough();
-  const stdout = capture();
-  const stderr = capture();
-  try {
-    const running = run([...SIGN_IN, shortLived.mcpUrl], { stdin, stdout: stdout.stream, stderr: stderr.stream, env: {} });
-    stdin.write('list\n');
-    await stdout.waitFor('Returns the text it is given.');
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
-    stdin.write('call echo {"text":"still here"}\n');
-    await stdout.waitFor('Result of "echo"');
-    stdin.end('quit\n');
-    assert.equal(await running, 0, stderr.text());
-    assert.match(stdout.text(), /still here/);
-    assert.match(stderr.text(), /The access token has expired; signing in again\./);
-    assert.equal(shortLived.authorizationRequests.length, 2);
-    assertNoToken(shortLived, stdout.text() + stderr.text());
-  } finally {
-    await shortLived.close();
-  }
+  let clock = Date.now();
+  const running = startConsoleClient(server, [...SIGN_IN, server.mcpUrl], () => clock);
+  const signInsBefore = server.authorizationRequests.length;
+  await running.command('list', 'Returns the text it is given.');
+  // The token's lifetime passes, by the client's clock and the server's.
+  clock += 901_000;
+  server.expireAccessTokens();
+  await running.command('call echo {"text":"still here"}', 'Result of "echo"');
+  assert.equal(await running.finish(), 0, running.stderr.text());
+  assert.match(running.stdout.text(), /still here/);
+  assert.match(running.stderr.text(), /The access token has expired; signing in again\./);
+  assert.equal(server.authorizationRequests.length, signInsBefore + 2);
 });
 
-test('npm run client exits with the status of the outcome', async () => {
-  const main = join(dirname(fileURLToPath(import.meta.url)), 'main.ts');
-  const exec = promisify(execFile);
-  const ok = await exec(process.execPath, ['--import', 'tsx', main, ...SIGN_IN, '--list', server.mcpUrl], { timeout: 30_000 });
-  assert.equal(JSON.parse(ok.stdout).length, 2);
+test('a token the server refuses before it expires (revoked) leads to a new sign-in', async () => {
+  const running = startConsoleClient(server, [...SIGN_IN, server.mcpUrl]);
+  const signInsBefore = server.authorizationRequests.length;
+  await running.command('list', 'Returns the text it is given.');
+  server.expireAccessTokens();
+  await running.command('call echo {"text":"again"}', 'Result of "echo"');
+  assert.equal(await running.finish(), 0, running.stderr.text());
+  assert.match(running.stderr.text(), /The server refused the access token\.\n(.*\n)*Sign in/);
+  assert.equal(server.authorizationRequests.length, signInsBefore + 2);
+});
+
+test("the README's scripting command prints JSON that parses, and exits with the status of the outcome", async () => {
+  // `npx mcp-client` runs the client's bin from this repository (no npm banner on stdout).
+  const ok = await exec('npx', ['--no-install', 'mcp-client', ...SIGN_IN, '--list', server.mcpUrl], {
+    cwd: ROOT,
+    timeout: EXEC_TIMEOUT_MS,
+  });
+  assert.deepEqual(
+    (JSON.parse(ok.stdout) as { name: string }[]).map((tool) => tool.name),
+    ['echo', 'fail'],
+  );
   await assert.rejects(
-    exec(process.execPath, ['--import', 'tsx', main, ...SIGN_IN, '--call', 'nope', server.mcpUrl], { timeout: 30_000 }),
+    exec('npx', ['--no-install', 'mcp-client', ...SIGN_IN, '--call', 'nope', server.mcpUrl], { cwd: ROOT, timeout: EXEC_TIMEOUT_MS }),
     (err: { code: number; stdout: string; stderr: string }) =>
       err.code === 1 && err.stdout === '' && /Unknown tool "nope"/.test(err.stderr),
+  );
+});
+
+test('a taken default callback port gives way to a free one for dynamic registration, never for a fixed redirect URI', async (t) => {
+  const busy = createServer();
+  await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+  t.after(() => busy.close());
+  const port = (busy.address() as { port: number }).port;
+  const withPort = (argv: string[]) => ({ ...(parseOptions([...argv, server.mcpUrl], {}) as ClientOptions), callbackPort: port });
+  const lines: string[] = [];
+
+  const dynamic = await startCallback(withPort([]), (line) => lines.push(line));
+  await dynamic.close();
+  assert.notEqual(new URL(dynamic.redirectUrl).port, String(port));
+  assert.match(
+    lines.join('\n'),
+    new RegExp(`The callback port ${port} is in use; the sign-in response comes back to http://127\\.0\\.0\\.1:\\d+/callback instead\\.`),
+  );
+
+  await assert.rejects(
+    startCallback(withPort(['--client-metadata-url', 'https://client.example/mcp-client.json']), () => {}),
+    new RegExp(
+      `callback port ${port} is in use\\. The client keeps it, because its metadata document names http://127\\.0\\.0\\.1:${port}/callback`,
+    ),
+  );
+  await assert.rejects(
+    startCallback(withPort(['--client-id', 'agent']), () => {}),
+    /pre-registered client's redirect URI names this port/,
+  );
+  // A port the user chose is kept too.
+  await assert.rejects(
+    startCallback({ ...withPort([]), callbackPortGiven: true }, () => {}),
+    /in use\. Choose another with --callback-port <port> \(0 picks a free one\)/,
   );
 });

@@ -1,6 +1,8 @@
-/** Entry point of `npm run client`. */
+/** Entry point of `npx mcp-client` and `npm run client`. */
 import { run } from './cli.ts';
+import { keepStdoutForResults } from './progress.ts';
 
+keepStdoutForResults();
 const status = await run(process.argv.slice(2), {
   stdin: process.stdin,
   stdout: process.stdout,

@@ -42,3 +42,12 @@ test('contradictions and malformed values are refused, naming the flag', () => {
   assert.throws(() => parse(['--frobnicate']), OptionsError);
   assert.equal(parseOptions(['--help'], {}), 'help');
 });
+
+test('--token-store and --logout: logout needs the store and runs alone; the callback port remembers whether it was chosen', () => {
+  assert.equal(parse(['--token-store', 'tokens.json']).tokenStore, 'tokens.json');
+  assert.deepEqual(parse(['--token-store', 'tokens.json', '--logout']).action, { kind: 'logout' });
+  assert.throws(() => parse(['--logout']), /--logout needs --token-store FILE/);
+  assert.throws(() => parse(['--token-store', 't.json', '--logout', '--list']), /--logout runs alone/);
+  assert.equal(parse([]).callbackPortGiven, false);
+  assert.deepEqual([parse(['--callback-port', '8090']).callbackPort, parse(['--callback-port', '8090']).callbackPortGiven], [8090, true]);
+});

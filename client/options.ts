@@ -10,7 +10,7 @@ import { AUTHORIZE_MODES, type AuthorizeMode } from './authorize.ts';
 const LOCAL_STACK_BASE_PORT = 9000;
 export const DEFAULT_CALLBACK_PORT = 8090;
 
-export const USAGE = `Usage: npm run client -- [options] [server-url]
+export const USAGE = `Usage: npx mcp-client [options] [server-url]      (or: npm run -s client -- [options] [server-url])
 
   server-url                   the MCP server; default: $MCP_SERVER_URL, else the local stack
                                at http://localhost:${LOCAL_STACK_BASE_PORT}/ (or at $LOCAL_BASE_PORT)
@@ -21,16 +21,20 @@ export const USAGE = `Usage: npm run client -- [options] [server-url]
   --authorize MODE             how to reach the sign-in page: browser (default), print (only
                                print the URL) or http (follow it over HTTP, for servers that
                                approve without a person)
-  --callback-port PORT         loopback port that receives the sign-in response
-                               (default ${DEFAULT_CALLBACK_PORT}; 0 picks a free port)
+  --callback-port PORT         loopback port that receives the sign-in response (default
+                               ${DEFAULT_CALLBACK_PORT}, or a free port when that is in use and the client
+                               registers dynamically; 0 picks a free port)
   --client-metadata-url URL    identify the client by this Client ID Metadata Document (https)
   --client-id ID               use this pre-registered client instead of registering
   --client-secret SECRET       its secret, for a confidential client (or $MCP_CLIENT_SECRET)
+  --token-store FILE           keep the registration and tokens in FILE (mode 0600) for the next
+                               run; without it they stay in memory and every run signs in
+  --logout                     delete what --token-store FILE keeps for the server, and exit
   -h, --help                   show this help
 
 Without --list or --call, an interactive prompt starts (type "help" there).`;
 
-export type Action = { kind: 'prompt' } | { kind: 'list' } | { kind: 'call'; tool: string; args?: string };
+export type Action = { kind: 'prompt' } | { kind: 'list' } | { kind: 'call'; tool: string; args?: string } | { kind: 'logout' };
 
 export interface ClientOptions {
   /** A URL, or the name of a stack whose deployment to use. */
@@ -38,8 +42,11 @@ export interface ClientOptions {
   action: Action;
   authorize: AuthorizeMode;
   callbackPort: number;
+  /** The port was chosen with --callback-port (else it is the default, which may give way to a free one). */
+  callbackPortGiven: boolean;
   clientMetadataUrl?: string;
   preRegistered?: { clientId: string; clientSecret?: string };
+  tokenStore?: string;
 }
 
 export class OptionsError extends Error {
@@ -70,8 +77,18 @@ const schema = z
       .optional(),
     'client-id': z.string().min(1).optional(),
     'client-secret': z.string().min(1).optional(),
+    'token-store': z.string().min(1).optional(),
+    logout: z.boolean(),
   })
   .refine((o) => !(o.list && o.call), { message: '--list and --call cannot be combined', path: ['list'] })
+  .refine((o) => !(o.logout && (o.list || o.call)), {
+    message: 'runs alone: it cannot be combined with --list or --call',
+    path: ['logout'],
+  })
+  .refine((o) => !o.logout || o['token-store'] !== undefined, {
+    message: 'needs --token-store FILE (without it, tokens are kept in memory only and vanish when the client exits)',
+    path: ['logout'],
+  })
   .refine((o) => o.args === undefined || o.call !== undefined, { message: '--args needs --call <tool>', path: ['args'] })
   .refine((o) => o['client-secret'] === undefined || o['client-id'] !== undefined, {
     message: 'a client secret needs --client-id',
@@ -92,10 +109,12 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): ClientOpti
         call: { type: 'string' },
         args: { type: 'string' },
         authorize: { type: 'string', default: 'browser' },
-        'callback-port': { type: 'string', default: String(DEFAULT_CALLBACK_PORT) },
+        'callback-port': { type: 'string' },
         'client-metadata-url': { type: 'string' },
         'client-id': { type: 'string' },
         'client-secret': { type: 'string' },
+        'token-store': { type: 'string' },
+        logout: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -104,7 +123,12 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): ClientOpti
   }
   if (parsed.values.help) return 'help';
   const secret = parsed.values['client-secret'] ?? (parsed.values['client-id'] ? env.MCP_CLIENT_SECRET || undefined : undefined);
-  const result = schema.safeParse({ ...parsed.values, 'client-secret': secret, positionals: parsed.positionals });
+  const result = schema.safeParse({
+    ...parsed.values,
+    'callback-port': parsed.values['callback-port'] ?? DEFAULT_CALLBACK_PORT,
+    'client-secret': secret,
+    positionals: parsed.positionals,
+  });
   if (!result.success) {
     throw new OptionsError(
       result.error.issues
@@ -122,10 +146,18 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): ClientOpti
   }
   return {
     server: o.stack ? { stack: o.stack } : { url: new URL(o.positionals[0] ?? defaultUrl) },
-    action: o.list ? { kind: 'list' } : o.call ? { kind: 'call', tool: o.call, args: o.args } : { kind: 'prompt' },
+    action: o.logout
+      ? { kind: 'logout' }
+      : o.list
+        ? { kind: 'list' }
+        : o.call
+          ? { kind: 'call', tool: o.call, args: o.args }
+          : { kind: 'prompt' },
     authorize: o.authorize,
     callbackPort: o['callback-port'],
+    callbackPortGiven: parsed.values['callback-port'] !== undefined,
     clientMetadataUrl: o['client-metadata-url'],
     preRegistered: o['client-id'] ? { clientId: o['client-id'], clientSecret: o['client-secret'] } : undefined,
+    tokenStore: o['token-store'],
   };
 }

@@ -13,3 +13,11 @@ export function progressTo(stream: Writable): Progress {
 }
 
 export const silent: Progress = () => {};
+
+/**
+ * Libraries log with `console.log`/`console.debug` (the MCP SDK does, for a server without
+ * tools); those would land in stdout between the results a script parses. Send them to stderr.
+ */
+export function keepStdoutForResults(): void {
+  console.log = console.info = console.debug = (...args: unknown[]) => console.error(...args);
+}

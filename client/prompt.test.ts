@@ -6,8 +6,10 @@ import { authorizer } from './authorize.ts';
 import { startCallbackServer, type CallbackServer } from './callback-server.ts';
 import { ConsoleOAuthProvider } from './oauth-provider.ts';
 import { silent } from './progress.ts';
-import { HELP, runPrompt } from './prompt.ts';
+import { HELP, runPrompt, type ToolSession } from './prompt.ts';
 import { McpSession } from './session.ts';
+import type { CallToolResult, Tool } from '@modelcontextprotocol/client';
+import { createStockTools } from '../services/mcp-server/tools.ts';
 import { capture } from '../test/support/capture.ts';
 import { startTestServer, type TestServer } from '../test/support/oauth-mcp-server.ts';
 
@@ -55,8 +57,8 @@ test('mistakes get a clear message and the prompt carries on', async () => {
     'call echo {"text": "still working"}',
   ]);
   const [badJson, notObject, schema, unknown, missing, command, toolError, empty, recovered] = outputs.map((o) => o.trim());
-  assert.match(badJson ?? '', /^The arguments are not valid JSON \(.+\)\. Example: \{"symbol": "COM1"\}$/);
-  assert.equal(notObject, 'The arguments must be a JSON object, such as {"symbol": "COM1"}.');
+  assert.match(badJson ?? '', /^The arguments are not valid JSON \(.+\)\. Example: \{"id": "COM1"\}$/);
+  assert.equal(notObject, 'The arguments must be a JSON object, such as {"id": "COM1"}.');
   assert.match(schema ?? '', /^The arguments do not match the input schema of "echo": .*text.*\nSchema: \{/);
   assert.equal(unknown, 'Unknown tool "nope". Tools on this server: echo, fail.');
   assert.equal(missing, 'Name the tool to call: call <tool> [json object]. Type "list" to see the tools.');
@@ -70,4 +72,27 @@ test('quit ends the prompt; nothing typed after it runs', async () => {
   // One prompt was shown, and nothing was printed after it.
   assert.deepEqual(await type(['quit', 'list']), ['']);
   assert.deepEqual(await type(['exit', 'help']), ['']);
+});
+
+test('the example in the help is a call the stocks MCP server accepts', async () => {
+  const example = /e\.g\. (call .+)$/m.exec(HELP)?.[1];
+  assert.ok(example, HELP);
+  const stock = { id: 'COM1', name: 'Company One', region: 'USA', price: 100 };
+  const tools = createStockTools({
+    stocks: {
+      listStocks: async () => [stock],
+      getStock: async (_token, id) => (id === stock.id ? stock : undefined),
+      close: async () => {},
+    },
+    apiTokens: { tokenFor: async () => undefined },
+    log: () => {},
+  });
+  const caller = { subject: { token: 't', claims: {} as never } };
+  const output = capture();
+  const stocks: ToolSession = {
+    listTools: async () => tools.list.tools as Tool[],
+    callTool: async (name, args) => (await tools.call(name, args, caller)) as CallToolResult,
+  };
+  await runPrompt(stocks, { input: Readable.from([`${example}\n`]), output: output.stream, terminal: false });
+  assert.match(output.text(), /Result of "get-stock-price":\n {2}\{\n {4}"id": "COM1"/);
 });

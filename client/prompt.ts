@@ -5,7 +5,7 @@
  */
 import { createInterface, type Completer } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, Tool } from '@modelcontextprotocol/client';
 import { checkArguments, findTool, formatResult, formatTools, parseArguments, UsageError } from './tools.ts';
 
 /** What the prompt needs from a connection. */
@@ -23,7 +23,7 @@ export interface PromptIO {
 
 export const HELP = `Commands:
   list                        list the tools with their descriptions and input schemas
-  call <tool> [json object]   call a tool, e.g. call fetch-stock-prices {"symbol": "COM1"}
+  call <tool> [json object]   call a tool, e.g. call get-stock-price {"id": "COM1"}
   help                        show this help
   quit                        leave (also: exit, Ctrl+D)`;
 

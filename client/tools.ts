@@ -2,9 +2,8 @@
  * Tools as the user sees them: finding one by name, checking arguments against its input
  * schema before the call (with the SDK's JSON Schema validator), and showing tools and results.
  */
-import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
-import type { JsonSchemaType } from '@modelcontextprotocol/sdk/validation/types.js';
-import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, JsonSchemaType, Tool } from '@modelcontextprotocol/client';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/client/validators/ajv';
 
 /** A problem the user can fix by changing what they typed; `code` is machine-readable. */
 export class UsageError extends Error {
@@ -35,10 +34,10 @@ export function parseArguments(text: string | undefined): Record<string, unknown
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new UsageError('bad_json', `The arguments are not valid JSON (${(err as Error).message}). Example: {"symbol": "COM1"}`);
+    throw new UsageError('bad_json', `The arguments are not valid JSON (${(err as Error).message}). Example: {"id": "COM1"}`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new UsageError('bad_json', 'The arguments must be a JSON object, such as {"symbol": "COM1"}.');
+    throw new UsageError('bad_json', 'The arguments must be a JSON object, such as {"id": "COM1"}.');
   }
   return value as Record<string, unknown>;
 }

@@ -2,14 +2,10 @@
  * The MCP server: stateless Streamable HTTP (the SDK's web-standard transport) on Hono. It
  * validates the JWT the gateway forwards (audience: this MCP resource), exchanges it for an API
  * token (RFC 8693) and calls the stocks API. Security is the middleware at the top: DNS-rebinding
- * protection, then bearer authentication, then a body cap.
+ * protection, then bearer authentication; the MCP endpoint caps the body it reads.
  */
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
-import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv-provider.js';
 import { Hono } from 'hono';
 import type { MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { protectedResourceMetadataUrl, WELL_KNOWN } from '@mcp-secured-api/contracts';
 import {
@@ -22,6 +18,7 @@ import {
   type AccessTokenVerifierOptions,
   type AuthEnv,
 } from '@mcp-secured-api/security';
+import { jsonRpcError, statelessMcpHandler } from './stateless-mcp.ts';
 import { createStocksClient } from './stocks-client.ts';
 import { createTokenExchanger } from './token-exchange.ts';
 import type { ApiTokenProvider, TokenExchangeOptions } from './token-exchange.ts';
@@ -79,15 +76,18 @@ export function createMcpServer(config: McpServerConfig): Hono<AuthEnv> {
       ? config.authenticate
       : bearerAuth({ ...config.jwt, audience: config.resource, requiredScope: config.requiredScope, resourceMetadata: metadataUrl.href });
   const apiTokens = 'apiTokenProvider' in config ? config.apiTokenProvider : createTokenExchanger(config.tokenExchange);
-  const registerTools = createStockTools({
+  const tools = createStockTools({
     stocks: createStocksClient({ baseUrl: config.apiBaseUrl, timeoutMs: config.apiTimeoutMs }),
     apiTokens,
     log,
   });
-  const maxBodyBytes = config.maxBodyBytes ?? 100 * 1024;
-  // The SDK would build a JSON Schema validator (Ajv) per server, i.e. per request; it holds no
-  // caller data, so one serves all.
-  const serverOptions = { capabilities: { tools: {} }, jsonSchemaValidator: new AjvJsonSchemaValidator() };
+  const handleMcpPost = statelessMcpHandler({
+    serverInfo: SERVER_INFO,
+    tools,
+    maxBodyBytes: config.maxBodyBytes ?? 100 * 1024,
+    // Every tool needs an API token: a first call's exchange starts while the SDK reads the request.
+    onToolCall: apiTokens.prefetch && ((call) => apiTokens.prefetch!(call.subject)),
+  });
 
   const app = new Hono<AuthEnv>();
 
@@ -100,43 +100,21 @@ export function createMcpServer(config: McpServerConfig): Hono<AuthEnv> {
     app.get(path, (c) => c.json(metadata));
   }
 
-  app.use(
-    mcpPath,
-    authenticate,
-    bodyLimit({
-      maxSize: maxBodyBytes,
-      onError: (c) => c.json(jsonRpcError(-32600, `Request body larger than ${maxBodyBytes} bytes.`), 413),
-    }),
-  );
+  app.use(mcpPath, authenticate);
 
   app.post(mcpPath, async (c) => {
     const call: CallContext = { subject: { token: c.get('accessToken'), claims: c.get('claims') } };
-    // A new server and transport per request: nothing of one caller can reach another (CVE-2026-25536).
-    const server = new McpServer(SERVER_INFO, serverOptions);
-    registerTools(server, call);
-    const transport = new WebStandardStreamableHTTPServerTransport({
-      sessionIdGenerator: undefined,
-      enableJsonResponse: true,
-      maxRequestBodySize: maxBodyBytes,
-    });
-    try {
-      await server.connect(transport);
-      const response = await transport.handleRequest(c.req.raw);
-      // The API refused the exchanged token: answer as the MCP authorization spec says, so that the
-      // client re-authorises (401) or asks for the missing scope (403).
-      const refusal = call.apiAuthorizationError;
-      if (refusal) {
-        await response.body?.cancel();
-        const error =
-          refusal.status === 403
-            ? new InsufficientScopeError(config.requiredScope)
-            : new InvalidTokenError(refusal.message, 'ERR_API_REFUSED_TOKEN');
-        return errorResponse(error, challenge);
-      }
-      return response;
-    } finally {
-      await server.close();
-    }
+    const response = await handleMcpPost(c.req.raw, call);
+    // The API refused the exchanged token: answer as the MCP authorization spec says, so that the
+    // client re-authorises (401) or asks for the missing scope (403).
+    const refusal = call.apiAuthorizationError;
+    if (!refusal) return response;
+    await response.body?.cancel();
+    const error =
+      refusal.status === 403
+        ? new InsufficientScopeError(config.requiredScope)
+        : new InvalidTokenError(refusal.message, 'ERR_API_REFUSED_TOKEN');
+    return errorResponse(error, challenge);
   });
 
   // Stateless: no SSE stream to open (GET) and no session to end (DELETE).
@@ -152,8 +130,4 @@ export function createMcpServer(config: McpServerConfig): Hono<AuthEnv> {
     return c.json(jsonRpcError(-32603, 'Internal error.'), 500);
   });
   return app;
-}
-
-function jsonRpcError(code: number, message: string) {
-  return { jsonrpc: '2.0', error: { code, message }, id: null };
 }

@@ -52,6 +52,8 @@ describe('MCP server and stocks API chain', () => {
   let mcp: RunningMcp;
   /** Authorization headers the API received. */
   const apiSaw: (string | null)[] = [];
+  /** How long the API waits before answering, so that tests can make requests overlap. */
+  let apiDelayMs = 0;
   const logLines: string[] = [];
   const servers: Listening[] = [];
 
@@ -109,8 +111,9 @@ describe('MCP server and stocks API chain', () => {
       log: () => {},
     });
     api = await listen({
-      fetch: (r) => {
+      fetch: async (r) => {
         apiSaw.push(r.headers.get('authorization'));
+        if (apiDelayMs) await new Promise((resolve) => setTimeout(resolve, apiDelayMs));
         return apiApp.fetch(r);
       },
     });
@@ -204,6 +207,43 @@ describe('MCP server and stocks API chain', () => {
     await janeClient.close();
   });
 
+  it("answers each of many overlapping requests with its own id and its own caller's data (CVE-2026-25536)", async () => {
+    const users = [john, jane];
+    const tokens = await Promise.all(users.map((u) => issuer.issue(u, { audience: mcp.resource })));
+    // Exchanged once beforehand, so that the exchange's short time-out in this suite plays no part.
+    for (const token of tokens) {
+      await post(
+        { authorization: `Bearer ${token}` },
+        { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'fetch-stock-prices' } },
+      );
+    }
+    apiDelayMs = 20;
+    try {
+      const answers = await Promise.all(
+        Array.from({ length: 40 }, async (_, i) => {
+          const who = i % 2;
+          const call =
+            i % 4 < 2 ? { name: 'fetch-stock-prices' } : { name: 'get-stock-price', arguments: { id: who === 0 ? 'COM1' : 'COM2' } };
+          const res = await post(
+            { authorization: `Bearer ${tokens[who]}` },
+            { jsonrpc: '2.0', id: 1000 + i, method: 'tools/call', params: call },
+          );
+          return { i, who, status: res.status, body: (await res.json()) as { id: number; result: CallToolResult } };
+        }),
+      );
+      for (const { i, who, status, body } of answers) {
+        assert.equal(status, 200);
+        assert.equal(body.id, 1000 + i);
+        const content = body.result.structuredContent;
+        assert.ok(content, `request ${i}: ${JSON.stringify(body)}`);
+        const regions = 'stocks' in content ? (content.stocks as { region: string }[]).map((s) => s.region) : [content.region];
+        assert.deepEqual([...new Set(regions)], [users[who]!.region], `request ${i}`);
+      }
+    } finally {
+      apiDelayMs = 0;
+    }
+  });
+
   it('sends the API only exchanged tokens (audience API, MCP server as actor), never the token it received', async () => {
     apiSaw.length = 0;
     issuer.exchanges.length = 0;
@@ -287,10 +327,32 @@ describe('MCP server and stocks API chain', () => {
     }
   });
 
+  it('answers a body that is not JSON with a JSON-RPC parse error, and one not declared as JSON with 415', async () => {
+    const auth = { authorization: `Bearer ${await issuer.issue(john, { audience: mcp.resource })}` };
+    const bad = await post(auth, '{"jsonrpc": "2.0",');
+    assert.equal(bad.status, 400);
+    assert.equal(((await bad.json()) as { error: { code: number } }).error.code, -32700);
+    const text = await post({ ...auth, 'content-type': 'text/plain' }, JSON.stringify(INITIALIZE));
+    assert.equal(text.status, 415);
+    await text.body?.cancel();
+  });
+
   it('caps the request body', async () => {
     const auth = { authorization: `Bearer ${await issuer.issue(john, { audience: mcp.resource })}` };
     const res = await post(auth, JSON.stringify({ ...INITIALIZE, padding: 'x'.repeat(200 * 1024) }));
     assert.equal(res.status, 413);
+    // Without a declared length (chunked), the body is read up to the cap and no further.
+    const chunked = (text: string) =>
+      fetch(mcp.url, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: new Blob([text]).stream(),
+        duplex: 'half',
+      } as RequestInit);
+    assert.equal((await chunked(JSON.stringify({ ...INITIALIZE, padding: 'x'.repeat(200 * 1024) }))).status, 413);
+    const small = await chunked(JSON.stringify(INITIALIZE));
+    assert.equal(small.status, 200);
+    assert.equal(((await small.json()) as { result: { serverInfo: { name: string } } }).result.serverInfo.name, 'stocks-mcp-server');
   });
 
   it('turns a failing authorization server into a tool error the agent can act on', async () => {

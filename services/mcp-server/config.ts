@@ -17,8 +17,8 @@ const schema = z.object({
   ALLOWED_ORIGINS: originList,
   // Optional tuning: how many exchanged API tokens are kept; 0 exchanges on every call.
   EXCHANGE_CACHE_ENTRIES: z.coerce
-    .number({ message: 'must be a number of entries such as 1000 (0 turns the cache off)' })
-    .int({ message: 'must be a whole number such as 1000 (0 turns the cache off)' })
+    .number({ message: 'must be a number of entries such as 10000 (0 turns the cache off)' })
+    .int({ message: 'must be a whole number such as 10000 (0 turns the cache off)' })
     .min(0, { message: 'must be 0 or more' })
     .optional(),
 });

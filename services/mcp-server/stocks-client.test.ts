@@ -21,7 +21,11 @@ describe('createStocksClient', () => {
     app.get('/stocks/COM1', (c) => c.json(COM1));
     app.get('/stocks/BAD', (c) => c.json({ id: 'BAD' }));
     app.get('/stocks/FAIL', (c) => c.text('boom', 500));
-    app.get('/stocks/SLOW', () => new Promise<Response>((resolve) => setTimeout(() => resolve(Response.json(COM1)), 1000)));
+    app.get('/stocks/JUNK', (c) => c.body('{"id":', 200, { 'content-type': 'application/json' }));
+    app.get('/stocks/HUGE', (c) => c.json({ ...COM1, padding: 'x'.repeat(2 * 1024 * 1024) }));
+    app.get('/stocks/MOVED', (c) => c.redirect('/stocks/COM1'));
+    // Answers long after the client's time-out, which undici enforces to the next second.
+    app.get('/stocks/SLOW', () => new Promise<Response>((resolve) => setTimeout(() => resolve(Response.json(COM1)), 3000).unref()));
     app.get('/stocks/DENY', (c) =>
       c.json({ error: 'insufficient_scope' }, 403, { 'www-authenticate': 'Bearer error="insufficient_scope", scope="stocks/read"' }),
     );
@@ -36,6 +40,7 @@ describe('createStocksClient', () => {
     assert.deepEqual(seen.slice(-2), ['Bearer t1', 'Bearer t2']);
     await client.listStocks(undefined);
     assert.equal(seen.at(-1), undefined);
+    await client.close();
   });
 
   it('maps each failure to an error an agent can act on', async () => {
@@ -43,11 +48,17 @@ describe('createStocksClient', () => {
     assert.equal(await client.getStock('t', 'NONE'), undefined);
     await assert.rejects(client.getStock('t', 'BAD'), { code: 'ERR_API_RESPONSE' });
     await assert.rejects(client.getStock('t', 'FAIL'), { code: 'ERR_API_FAILED', message: /HTTP 500/ });
+    await assert.rejects(client.getStock('t', 'JUNK'), { code: 'ERR_API_RESPONSE', message: /invalid JSON/ });
+    await assert.rejects(client.getStock('t', 'HUGE'), { code: 'ERR_API_RESPONSE', message: /more data than expected/ });
+    // Redirects are not followed: the token would go wherever the API points.
+    await assert.rejects(client.getStock('t', 'MOVED'), { code: 'ERR_API_FAILED', message: /HTTP 302/ });
     await assert.rejects(client.getStock('t', 'SLOW'), { code: 'ERR_API_TIMEOUT' });
     await assert.rejects(
       client.getStock('t', 'DENY'),
       (err: unknown) => err instanceof ApiAuthorizationError && err.status === 403 && /scope/.test(err.challenge!),
     );
-    await assert.rejects(createStocksClient({ baseUrl: 'http://127.0.0.1:9' }).listStocks('t'), { code: 'ERR_API_UNREACHABLE' });
+    const unreachable = createStocksClient({ baseUrl: 'http://127.0.0.1:9' });
+    await assert.rejects(unreachable.listStocks('t'), { code: 'ERR_API_UNREACHABLE' });
+    await Promise.all([client.close(), unreachable.close()]);
   });
 });

@@ -5,6 +5,7 @@ import { createTokenExchanger, TokenExchangeError } from './token-exchange.ts';
 import type { Subject, TokenExchangeOptions } from './token-exchange.ts';
 import type { AccessTokenClaims } from '../security/verify-access-token.ts';
 import { startTestIssuer } from '../../test/support/test-issuer.ts';
+import { waitFor } from '../../test/support/many-users.ts';
 import type { TestIssuer } from '../../test/support/test-issuer.ts';
 
 const MCP = 'https://mcp.demo.example/';
@@ -102,6 +103,32 @@ describe('createTokenExchanger', () => {
     exchanger.invalidate(a);
     await exchanger.tokenFor(a);
     assert.equal(issuer.exchanges.length, 2);
+  });
+
+  it('lets an exchange under way finish when the token is forgotten meanwhile', async () => {
+    const exchanger = createTokenExchanger(options);
+    issuer.behaviour.exchangeDelayMs = 50;
+    const a = await subject();
+    const pending = exchanger.tokenFor(a);
+    exchanger.invalidate(a);
+    assert.ok(await pending);
+    assert.equal(await exchanger.tokenFor(a), await pending, 'the new token is cached');
+    assert.equal(issuer.exchanges.length, 1);
+  });
+
+  it('starts an exchange on prefetch that the tool call then joins', async () => {
+    const exchanger = createTokenExchanger(options);
+    issuer.behaviour.exchangeDelayMs = 50;
+    const a = await subject();
+    exchanger.prefetch!(a);
+    const joined = exchanger.tokenFor(a);
+    assert.ok(await joined);
+    assert.equal(issuer.exchanges.length, 1, 'the call joined the prefetched exchange');
+    const b = await subject();
+    exchanger.prefetch!(b);
+    await waitFor(() => issuer.exchanges.length === 2, 2000, 'an exchange started by prefetch alone');
+    assert.ok(await exchanger.tokenFor(b));
+    assert.equal(issuer.exchanges.length, 2, 'and the call found its token ready');
   });
 
   it('does not cache failures', async () => {

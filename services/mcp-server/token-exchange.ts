@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import { Pool } from 'undici';
 import { z } from 'zod';
 import { basicAuthorization, GRANT_TYPE, TOKEN_TYPE } from '@mcp-secured-api/contracts';
 import type { AccessTokenClaims } from '@mcp-secured-api/security';
@@ -25,6 +26,11 @@ export interface ApiTokenProvider {
   tokenFor(subject: Subject): Promise<string | undefined>;
   /** The API refused the token: do not hand it out again. */
   invalidate?(subject: Subject): void;
+  /**
+   * A tool call is coming: start getting its token now, so that a first call's exchange runs
+   * while the request is still being read and dispatched. The call itself gets the result.
+   */
+  prefetch?(subject: Subject): void;
 }
 
 export interface TokenExchangeOptions {
@@ -35,7 +41,10 @@ export interface TokenExchangeOptions {
   audience: string;
   /** Time-out of one exchange, in milliseconds. Default: 5000. */
   timeoutMs?: number;
-  /** Most exchanged tokens kept. 0 turns caching (and the sharing of concurrent exchanges) off. Default: 1000. */
+  /**
+   * Most exchanged tokens kept. 0 turns caching (and the sharing of concurrent exchanges) off.
+   * Default: 10,000 (as many as the gateway's phantom-token cache holds).
+   */
   cacheMaxEntries?: number;
   /** A cached token is no longer used this many seconds before it expires. Default: 30. */
   expiryMarginSeconds?: number;
@@ -63,15 +72,19 @@ const tokenResponse = z.object({
 });
 const errorResponse = z.object({ error: z.string() }).partial();
 
-export function createTokenExchanger(options: TokenExchangeOptions): Required<ApiTokenProvider> {
+export function createTokenExchanger(
+  options: TokenExchangeOptions,
+): Required<Omit<ApiTokenProvider, 'prefetch'>> & Pick<ApiTokenProvider, 'prefetch'> {
   const endpoint = new URL(options.tokenEndpoint);
   const timeoutMs = options.timeoutMs ?? 5000;
-  const maxEntries = options.cacheMaxEntries ?? 1000;
+  const maxEntries = options.cacheMaxEntries ?? 10_000;
   if (!Number.isInteger(maxEntries) || maxEntries < 0)
     throw new TypeError('cacheMaxEntries must be a whole number, 0 to disable the cache');
   const marginMs = (options.expiryMarginSeconds ?? 30) * 1000;
   const authorization = basicAuthorization(options.clientId, options.clientSecret);
   const seconds = Math.round(timeoutMs / 100) / 10;
+  // Kept-alive connections; no redirect is followed (the subject token would go along).
+  const pool = new Pool(endpoint.origin, { connect: { timeout: timeoutMs }, maxResponseSize: 256 * 1024 });
 
   async function exchange(subjectToken: string): Promise<{ token: string; expiresInMs?: number }> {
     const body = new URLSearchParams({
@@ -81,19 +94,22 @@ export function createTokenExchanger(options: TokenExchangeOptions): Required<Ap
       requested_token_type: TOKEN_TYPE.accessToken,
       audience: options.audience,
     });
-    let response: Response;
+    let status: number;
     let json: unknown;
     try {
-      response = await fetch(endpoint, {
+      const response = await pool.request({
         method: 'POST',
+        path: endpoint.pathname + endpoint.search,
         headers: { authorization, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-        body,
-        redirect: 'error',
+        body: body.toString(),
+        // A timer per exchange, exact to the millisecond (undici's own time-outs tick once a second).
         signal: AbortSignal.timeout(timeoutMs),
       });
-      json = await response.json().catch(() => undefined);
+      status = response.statusCode;
+      json = await response.body.json().catch(() => undefined);
     } catch (cause) {
-      if (cause instanceof Error && cause.name === 'TimeoutError') {
+      const { name, code } = cause as { name?: string; code?: string };
+      if (name === 'TimeoutError' || code === 'UND_ERR_CONNECT_TIMEOUT') {
         throw new TokenExchangeError(
           'ERR_EXCHANGE_TIMEOUT',
           `The authorization server did not answer the token exchange within ${seconds} s; try again in a moment.`,
@@ -106,20 +122,20 @@ export function createTokenExchanger(options: TokenExchangeOptions): Required<Ap
         { cause },
       );
     }
-    if (!response.ok) {
+    if (status !== 200) {
       const oauthError = errorResponse.safeParse(json).data?.error;
-      if (response.status === 400 || response.status === 401 || response.status === 403) {
+      if (status === 400 || status === 401 || status === 403) {
         throw new TokenExchangeError(
           'ERR_EXCHANGE_REFUSED',
-          `The authorization server refused the token exchange (${oauthError ?? response.status}); sign in again to get a new access token.`,
-          { status: response.status, oauthError },
+          `The authorization server refused the token exchange (${oauthError ?? status}); sign in again to get a new access token.`,
+          { status, oauthError },
         );
       }
       throw new TokenExchangeError(
         'ERR_EXCHANGE_FAILED',
-        `The authorization server failed the token exchange (HTTP ${response.status}); try again later.`,
+        `The authorization server failed the token exchange (HTTP ${status}); try again later.`,
         {
-          status: response.status,
+          status,
           oauthError,
         },
       );
@@ -141,31 +157,35 @@ export function createTokenExchanger(options: TokenExchangeOptions): Required<Ap
     };
   }
 
-  const cache = new LRUCache<string, string>({ max: maxEntries });
-  const pending = new Map<string, Promise<string>>();
+  // `fetch` makes concurrent misses for one subject token share one exchange, and caches only
+  // successes; each entry lives until the exchanged or the subject token expires, less the margin.
+  const cache = new LRUCache<string, string, Subject>({
+    max: maxEntries,
+    fetchMethod: async (_key, _stale, { options: entry, context: subject }) => {
+      const { token, expiresInMs } = await exchange(subject.token);
+      const now = Date.now();
+      const expiresAt = Math.min(now + (expiresInMs ?? Infinity), subject.claims.exp * 1000) - marginMs;
+      // Within the margin already (a lifetime shorter than the margin): for the callers waiting now only.
+      entry.ttl = Math.max(1, expiresAt - now);
+      return token;
+    },
+  });
 
+  const cacheable = (subject: Subject) => subject.claims.exp * 1000 - marginMs > Date.now();
   return {
     async tokenFor(subject) {
-      const key = hash(subject.token);
-      const cached = cache.get(key);
-      if (cached !== undefined) return cached;
-      let inFlight = pending.get(key);
-      if (!inFlight) {
-        inFlight = exchange(subject.token)
-          .then(({ token, expiresInMs }) => {
-            // Never beyond the exchanged token's or the subject token's expiry, less a margin.
-            const now = Date.now();
-            const expiresAt = Math.min(now + (expiresInMs ?? Infinity), subject.claims.exp * 1000) - marginMs;
-            if (expiresAt > now) cache.set(key, token, { ttl: expiresAt - now });
-            return token;
-          })
-          .finally(() => pending.delete(key));
-        pending.set(key, inFlight);
-      }
-      return inFlight;
+      // A subject token within the margin of its expiry gets an exchange of its own, never cached.
+      if (!cacheable(subject)) return (await exchange(subject.token)).token;
+      return cache.fetch(hash(subject.token), { context: subject });
+    },
+    prefetch(subject) {
+      // Shared with the tool call's own tokenFor (one exchange in flight per token), which reports any failure.
+      if (cacheable(subject)) cache.fetch(hash(subject.token), { context: subject }).catch(() => {});
     },
     invalidate(subject) {
-      cache.delete(hash(subject.token));
+      // Only a token already handed out: an exchange under way brings a new one.
+      const key = hash(subject.token);
+      if (cache.has(key)) cache.delete(key);
     },
   };
 }

@@ -1,12 +1,12 @@
 /**
- * The MCP tools. Their definitions (schemas, descriptions) are built once; per request they are
- * registered on that request's fresh McpServer, bound to the request's caller.
+ * The MCP tools. Everything that does not depend on the caller is built once, when the server
+ * starts: the `tools/list` answer with its JSON Schemas, and the zod validators of the arguments.
+ * Per request only `call` runs, with that request's caller.
  */
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, ListToolsResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { ApiAuthorizationError, UpstreamError, stockSchema } from './stocks-client.ts';
-import type { Stock, StocksClient } from './stocks-client.ts';
+import type { StocksClient } from './stocks-client.ts';
 import { TokenExchangeError } from './token-exchange.ts';
 import type { ApiTokenProvider, Subject } from './token-exchange.ts';
 
@@ -24,6 +24,13 @@ export interface StockToolsOptions {
   log: (line: string) => void;
 }
 
+export interface StockTools {
+  /** The `tools/list` result, the same for every caller. */
+  readonly list: ListToolsResult;
+  /** Runs tool `name` for one caller; every failure an agent can act on is a result with `isError`. */
+  call(name: string, args: Record<string, unknown> | undefined, call: CallContext): Promise<CallToolResult>;
+}
+
 const listOutput = z.object({ stocks: z.array(stockSchema) });
 const getInput = z.object({
   id: z
@@ -32,15 +39,19 @@ const getInput = z.object({
     .describe('The stock id, such as COM1, as listed by fetch-stock-prices'),
 });
 
-/** Returns a function that registers the tools on a per-request server for one caller. */
-export function createStockTools(options: StockToolsOptions): (server: McpServer, call: CallContext) => void {
+const jsonSchema = (schema: z.ZodType, io: 'input' | 'output') => z.toJSONSchema(schema, { target: 'draft-7', io }) as Tool['inputSchema'];
+const readOnly = { readOnlyHint: true, openWorldHint: false };
+
+export function createStockTools(options: StockToolsOptions): StockTools {
   const { stocks, apiTokens, log } = options;
 
-  async function withApiToken(
-    call: CallContext,
-    tool: string,
-    use: (token: string | undefined) => Promise<CallToolResult>,
-  ): Promise<CallToolResult> {
+  const errorResult = (text: string): CallToolResult => ({ isError: true, content: [{ type: 'text', text }] });
+  const jsonResult = (value: object, structured: Record<string, unknown>): CallToolResult => ({
+    content: [{ type: 'text', text: JSON.stringify(value) }],
+    structuredContent: structured,
+  });
+
+  async function withApiToken(call: CallContext, tool: string, use: (token: string | undefined) => Promise<CallToolResult>) {
     try {
       return await use(await apiTokens.tokenFor(call.subject));
     } catch (err) {
@@ -51,50 +62,61 @@ export function createStockTools(options: StockToolsOptions): (server: McpServer
         throw err;
       }
       log(JSON.stringify({ tool, sub: call.subject.claims.sub, error: (err as { code?: string }).code, message: err.message }));
-      return { isError: true, content: [{ type: 'text', text: err.message }] };
+      return errorResult(err.message);
     }
   }
 
-  return function registerStockTools(server, call) {
-    server.registerTool(
-      'fetch-stock-prices',
+  const handlers: Record<string, (args: Record<string, unknown> | undefined, call: CallContext) => Promise<CallToolResult>> = {
+    'fetch-stock-prices': (_args, call) =>
+      withApiToken(call, 'fetch-stock-prices', async (token) => {
+        const list = await stocks.listStocks(token);
+        return jsonResult(list, { stocks: list });
+      }),
+    'get-stock-price': async (args, call) => {
+      const parsed = getInput.safeParse(args ?? {});
+      if (!parsed.success) return errorResult(`Invalid arguments for get-stock-price: ${describeIssues(parsed.error)}`);
+      const { id } = parsed.data;
+      return withApiToken(call, 'get-stock-price', async (token) => {
+        const stock = await stocks.getStock(token, id.toUpperCase());
+        if (!stock) {
+          return errorResult(`No stock with id ${id} is available in your region; call fetch-stock-prices to see the ids you can use.`);
+        }
+        return jsonResult(stock, stock);
+      });
+    },
+  };
+
+  const list: ListToolsResult = {
+    tools: [
       {
+        name: 'fetch-stock-prices',
         title: 'Fetch stock prices',
         description: 'Lists the stocks of your region with their current prices.',
-        outputSchema: listOutput,
-        annotations: { readOnlyHint: true, openWorldHint: false },
+        inputSchema: { type: 'object', properties: {} },
+        outputSchema: jsonSchema(listOutput, 'output'),
+        annotations: readOnly,
       },
-      () =>
-        withApiToken(call, 'fetch-stock-prices', async (token) => {
-          const list: Stock[] = await stocks.listStocks(token);
-          return { content: [{ type: 'text', text: JSON.stringify(list) }], structuredContent: { stocks: list } };
-        }),
-    );
-    server.registerTool(
-      'get-stock-price',
       {
+        name: 'get-stock-price',
         title: 'Get a stock price',
         description: 'Gets the current price of one stock of your region by its id (such as COM1).',
-        inputSchema: getInput,
-        outputSchema: stockSchema,
-        annotations: { readOnlyHint: true, openWorldHint: false },
+        inputSchema: jsonSchema(getInput, 'input'),
+        outputSchema: jsonSchema(stockSchema, 'output'),
+        annotations: readOnly,
       },
-      ({ id }) =>
-        withApiToken(call, 'get-stock-price', async (token) => {
-          const stock = await stocks.getStock(token, id.toUpperCase());
-          if (!stock) {
-            return {
-              isError: true,
-              content: [
-                {
-                  type: 'text',
-                  text: `No stock with id ${id} is available in your region; call fetch-stock-prices to see the ids you can use.`,
-                },
-              ],
-            };
-          }
-          return { content: [{ type: 'text', text: JSON.stringify(stock) }], structuredContent: stock };
-        }),
-    );
+    ],
   };
+
+  return {
+    list,
+    call(name, args, call) {
+      const handler = Object.hasOwn(handlers, name) ? handlers[name] : undefined;
+      if (!handler) return Promise.resolve(errorResult(`No tool named ${name}; call tools/list to see the tools.`));
+      return handler(args, call);
+    },
+  };
+}
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues.map((issue) => `${issue.path.join('.') || 'arguments'} ${issue.message}`).join('; ');
 }

@@ -1,14 +1,15 @@
 /**
  * Verifies a JWT access token (RFC 9068 profile) with `jose` against the authorization server's
- * keys. Everything that can be prepared is prepared once, when the verifier is created: the JWKS
- * getter (which caches keys, refetches on an unknown `kid` at most once per cool-down, and times
- * out) and the verification options.
+ * keys. Everything that can be prepared is prepared once, when the verifier is created: the
+ * options are checked, the key lookup (key-lookup.ts), the cache of verified tokens
+ * (verified-token-cache.ts) and the verification options are built. Per token: its form, the
+ * cache, then the signature and the claims.
  */
-import { createHash } from 'node:crypto';
-import { createRemoteJWKSet, errors, jwtVerify } from 'jose';
-import { LRUCache } from 'lru-cache';
+import { errors, jwtVerify } from 'jose';
 import type { JWTPayload, JWTVerifyGetKey, JWTVerifyOptions } from 'jose';
 import { InvalidTokenError, KeySetUnavailableError } from './errors.ts';
+import { createKeyLookup } from './key-lookup.ts';
+import { createVerifiedTokenCache } from './verified-token-cache.ts';
 
 /** The claims of an access token this product's authorization server issues. */
 export interface AccessTokenClaims extends JWTPayload {
@@ -61,8 +62,9 @@ export interface AccessTokenVerifierOptions {
   jwksCacheMaxAgeMs?: number;
   /**
    * Most verified tokens remembered (keyed by their SHA-256), so that a token presented again is
-   * not verified again; 0 turns this off. Default: 1000. Entries expire with the token, and no
-   * later than the key set would be refreshed. Refused tokens are never remembered.
+   * not verified again; 0 turns this off. Default: 10,000 (as many as the gateway's phantom-token
+   * cache holds). Entries expire with the token, and no later than the key set would be refreshed.
+   * Refused tokens are never remembered.
    */
   verifiedCacheMaxEntries?: number;
 }
@@ -72,10 +74,35 @@ export type AccessTokenVerifier = (token: string) => Promise<AccessTokenClaims>;
 // A compact JWS: three base64url segments. A compact JWE has five.
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const COMPACT_JWE = /^[A-Za-z0-9_-]*(\.[A-Za-z0-9_-]*){4}$/;
-// Headers that point at keys chosen by the token's author: never followed (RFC 8725 §3.10).
-const KEY_POINTING_HEADERS = ['jwk', 'jku', 'x5u', 'x5c'] as const;
 
 export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): AccessTokenVerifier {
+  const settings = verifierSettings(options);
+  const getKey = createKeyLookup({
+    jwks: options.jwks,
+    timeoutMs: options.jwksTimeoutMs ?? 5000,
+    cooldownMs: options.jwksCooldownMs ?? 1_000,
+    cacheMaxAgeMs: settings.keysMaxAgeMs,
+  });
+  const verified = createVerifiedTokenCache(settings.verifiedMax, settings.keysMaxAgeMs);
+
+  return async function verifyAccessToken(token: string): Promise<AccessTokenClaims> {
+    checkForm(token, settings.maxTokenLength);
+    const remembered = verified.get(token);
+    if (remembered) return remembered;
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, getKey, settings.verifyOptions));
+    } catch (err) {
+      throw toResourceServerError(err);
+    }
+    const claims = Object.freeze(checkClaimTypes(payload));
+    verified.remember(token, claims);
+    return claims;
+  };
+}
+
+/** The options checked and completed with their defaults; a bad option throws at creation. */
+function verifierSettings(options: AccessTokenVerifierOptions) {
   const algorithms = options.algorithms ?? ['PS256'];
   if (algorithms.length === 0) throw new TypeError('algorithms must name at least one signature algorithm, such as PS256');
   for (const alg of algorithms) {
@@ -85,65 +112,9 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
   }
   if (!options.issuer) throw new TypeError('issuer is required');
   if (!options.audience) throw new TypeError('audience is required');
-  const maxTokenLength = options.maxTokenLength ?? 8192;
-  const cacheMaxAgeMs = options.jwksCacheMaxAgeMs ?? 600_000;
-  const verifiedMax = options.verifiedCacheMaxEntries ?? 1000;
+  const verifiedMax = options.verifiedCacheMaxEntries ?? 10_000;
   if (!Number.isInteger(verifiedMax) || verifiedMax < 0)
     throw new TypeError('verifiedCacheMaxEntries must be a whole number, 0 to disable');
-  const verified = verifiedMax > 0 ? new LRUCache<string, AccessTokenClaims>({ max: verifiedMax }) : undefined;
-
-  const remote =
-    typeof options.jwks === 'function'
-      ? undefined
-      : createRemoteJWKSet(new URL(options.jwks), {
-          timeoutDuration: options.jwksTimeoutMs ?? 5000,
-          cooldownDuration: options.jwksCooldownMs ?? 1_000,
-          cacheMaxAge: cacheMaxAgeMs,
-        });
-  const keys = remote ?? (options.jwks as JWTVerifyGetKey);
-  // One wait shared by every token that names an unknown key during the cool-down.
-  let coolingDown: Promise<void> | undefined;
-  const cooledDown = () =>
-    (coolingDown ??= (async () => {
-      while (remote?.coolingDown) await new Promise((resolve) => setTimeout(resolve, 50));
-    })().finally(() => (coolingDown = undefined)));
-  const lookUp: JWTVerifyGetKey = async (header, token) => {
-    // Outside the cool-down, jose itself fetches the key set again when the key is unknown.
-    const refetches = !remote?.coolingDown;
-    try {
-      return await keys(header, token);
-    } catch (err) {
-      // Within it, the key may still be brand new: the authorization server rotated just after our
-      // last fetch. Look once more when the cool-down is over.
-      if (!(err instanceof errors.JWKSNoMatchingKey) || refetches) throw err;
-      await cooledDown();
-      return keys(header, token);
-    }
-  };
-
-  const getKey: JWTVerifyGetKey = async (header, token) => {
-    const pointer = KEY_POINTING_HEADERS.find((name) => name in header);
-    if (pointer) {
-      throw new InvalidTokenError(
-        `The access token's "${pointer}" header is not accepted: keys come only from the authorization server.`,
-        'ERR_TOKEN_HEADER_FORBIDDEN',
-        pointer,
-      );
-    }
-    try {
-      return await lookUp(header, token);
-    } catch (err) {
-      // An unknown or ambiguous key is the token's fault; anything else is the key set's.
-      if (
-        err instanceof errors.JWKSNoMatchingKey ||
-        err instanceof errors.JWKSMultipleMatchingKeys ||
-        err instanceof errors.JOSENotSupported
-      )
-        throw err;
-      throw new KeySetUnavailableError({ cause: err });
-    }
-  };
-
   const verifyOptions: JWTVerifyOptions = {
     algorithms,
     issuer: options.issuer,
@@ -153,33 +124,25 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     maxTokenAge: options.maxTokenAgeSeconds ?? 86_400,
     requiredClaims: ['exp', 'iat', 'sub'],
   };
-
-  return async function verifyAccessToken(token: string): Promise<AccessTokenClaims> {
-    if (token.length > maxTokenLength) {
-      throw new InvalidTokenError(`The access token is longer than ${maxTokenLength} characters.`, 'ERR_TOKEN_TOO_LARGE');
-    }
-    if (!COMPACT_JWS.test(token)) {
-      if (COMPACT_JWE.test(token)) {
-        throw new InvalidTokenError('The access token is encrypted (JWE); a signed JWT is expected.', 'ERR_TOKEN_ENCRYPTED');
-      }
-      throw new InvalidTokenError('The access token is not a JWT (three base64url segments separated by dots).', 'ERR_TOKEN_MALFORMED');
-    }
-    const key = verified && createHash('sha256').update(token).digest('base64url');
-    const remembered = key && verified.get(key);
-    if (remembered) return remembered;
-    let payload: JWTPayload;
-    try {
-      ({ payload } = await jwtVerify(token, getKey, verifyOptions));
-    } catch (err) {
-      throw toResourceServerError(err);
-    }
-    const claims = Object.freeze(checkClaimTypes(payload));
-    if (key) {
-      const ttl = Math.min(claims.exp * 1000 - Date.now(), cacheMaxAgeMs);
-      if (ttl > 0) verified.set(key, claims, { ttl });
-    }
-    return claims;
+  return {
+    verifyOptions,
+    verifiedMax,
+    maxTokenLength: options.maxTokenLength ?? 8192,
+    keysMaxAgeMs: options.jwksCacheMaxAgeMs ?? 600_000,
   };
+}
+
+/** Refuses what is not a signed compact JWT of a sensible size before any work is spent on it. */
+function checkForm(token: string, maxLength: number): void {
+  if (token.length > maxLength) {
+    throw new InvalidTokenError(`The access token is longer than ${maxLength} characters.`, 'ERR_TOKEN_TOO_LARGE');
+  }
+  if (!COMPACT_JWS.test(token)) {
+    if (COMPACT_JWE.test(token)) {
+      throw new InvalidTokenError('The access token is encrypted (JWE); a signed JWT is expected.', 'ERR_TOKEN_ENCRYPTED');
+    }
+    throw new InvalidTokenError('The access token is not a JWT (three base64url segments separated by dots).', 'ERR_TOKEN_MALFORMED');
+  }
 }
 
 function toResourceServerError(err: unknown): Error {

@@ -1,38 +1,61 @@
 /**
- * `npm run bench`: what security costs a tool call. Starts the local stack (and a second one whose
- * MCP server exchanges on every call, and the same chain without security), signs a test user in
- * headlessly, then drives load on loopback with autocannon, alternating the variants round by
- * round so that the machine's drift spreads over all of them:
+ * `npm run bench`: what security and MCP cost a tool call, and how the cost grows with users.
  *
- *   1 api-direct           the stocks API called directly with an API-audience JWT (the floor)
- *   2 mcp-secured          tools/call through the gateway with the opaque token, caches warm
- *   3 mcp-insecure         the same chain with security taken out (benchmark-only composition)
- *   4 mcp-exchange-uncached  the secured chain with the MCP server's exchange cache off
- *   5 mcp-cold             a new token's first call (introspection and exchange both miss), one
- *                          at a time, compared with the same token's second call
+ * Variants 1–5 are alternated round by round so that the machine's drift spreads over all of them;
+ * variant 6 runs after them, its first calls one after another:
  *
- * Prints a table and writes bench-results.json (or --out <path>).
- * Options: --duration <s per variant and round> --rounds <n> --connections <n> --cold <tokens per round>
+ *   1 api-direct             the stocks API called directly with an API-audience JWT (the floor)
+ *   2 mcp-secured            tools/call through the gateway with the opaque token, caches warm
+ *   3 mcp-insecure           the same chain with security taken out (benchmark-only composition)
+ *   4 plain-chain            the same gateway and hops with a plain HTTP service in the MCP server's
+ *                            place, no security: what the hops cost without MCP
+ *   5 mcp-exchange-uncached  the secured chain with the MCP server's exchange cache off
+ *   6 mcp-cold               a new token's first call (introspection and exchange both miss), one
+ *                            at a time, compared with the same token's second call
+ *
+ * Then the secured chain with 1, 1,000 and 10,000 users' tokens in rotation (calls/s and resident
+ * memory per process), and once more beyond the caches' bound. First of all, what signing and
+ * verifying a token costs with PS256, ES256 and EdDSA.
+ *
+ * Prints tables and bar charts and writes bench-results.json (or --out <path>).
+ * Options: --duration <s per variant and round> --rounds <n> --connections <n> --cold <first calls per batch>
+ *          --users <sizes, e.g. 1,1000,10000; "none" skips> --scale-rounds <n>
  */
-import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import autocannon, { type Options, type Result } from 'autocannon';
+import type { Options } from 'autocannon';
 import { decodeJwt } from 'jose';
+import { basicAuthorization } from '@mcp-secured-api/contracts';
 import { readStackFile } from '../../infra/local/stack-file.ts';
+import type { StackConfig } from '../../infra/model.ts';
 import { startLocalStack, type LocalStack } from '../../infra/local/stack.ts';
 import { createTokenExchanger } from '../../services/mcp-server/token-exchange.ts';
 import type { AccessTokenClaims } from '../../services/security/verify-access-token.ts';
 import { stocksInRegion } from '../../services/stocks-api/stocks.ts';
 import { signInMany } from '../support/many-users.ts';
-import { startInsecureChain, type InsecureChain } from './insecure-chain.ts';
-import { basicAuthorization } from '@mcp-secured-api/contracts';
+import { startInsecureChain } from './insecure-chain.ts';
+import { fromAutocannon, load, measureCpu, median, ratiosPerRound, round2, summarise, type Sample, type Summary } from './measure.ts';
+import { barChart, fmt, table, targetLine } from './report.ts';
+import { measureScale } from './scale.ts';
+import { ALGORITHMS, measureSigning } from './signing.ts';
 
-const VARIANTS = ['api-direct', 'mcp-secured', 'mcp-insecure', 'mcp-exchange-uncached', 'mcp-cold'] as const;
+const VARIANTS = ['api-direct', 'mcp-secured', 'mcp-insecure', 'plain-chain', 'mcp-exchange-uncached', 'mcp-cold'] as const;
 type Variant = (typeof VARIANTS)[number];
-const TARGETS = { securityTax: 0.85, cacheGain: 2 };
+type LoadVariant = Exclude<Variant, 'mcp-cold'>;
+const CHAIN = ['gateway', 'mcp-server', 'stocks-api', 'authorization-server'] as const;
+
+const TARGETS = {
+  securityTax: { atLeast: 0.9 },
+  cacheGain: { atLeast: 2 },
+  coldOverWarmLatency: { atMost: 3 },
+  securedOverPlainChain: { atLeast: 0.35 },
+  scaleRetention: { atLeast: 0.7 },
+  mcpServerCpuMsPerCall: { atMost: 0.4 },
+} as const;
+/** New tokens whose first calls are not measured: they warm up the code only a first call runs. */
+const COLD_WARM_UP = 20;
 
 const { values: flags } = parseArgs({
   options: {
@@ -41,6 +64,8 @@ const { values: flags } = parseArgs({
     rounds: { type: 'string', default: '7' },
     connections: { type: 'string', default: '50' },
     cold: { type: 'string', default: '6' },
+    users: { type: 'string', default: '1,1000,10000' },
+    'scale-rounds': { type: 'string', default: '3' },
   },
 });
 const settings = {
@@ -48,6 +73,8 @@ const settings = {
   rounds: positive('rounds', flags.rounds),
   connections: positive('connections', flags.connections),
   coldTokensPerRound: positive('cold', flags.cold),
+  users: flags.users === 'none' ? [] : [...new Set(flags.users.split(',').map((n) => positive('users', n.trim())))].sort((a, b) => a - b),
+  scaleRounds: positive('scale-rounds', flags['scale-rounds']),
 };
 
 function positive(name: string, value: string): number {
@@ -59,7 +86,6 @@ function positive(name: string, value: string): number {
   return n;
 }
 
-const round2 = (n: number) => Math.round(n * 100) / 100;
 const machine = {
   cpus: cpus().length,
   cpuModel: cpus()[0]?.model ?? 'unknown',
@@ -67,7 +93,7 @@ const machine = {
   node: process.version,
   platform: `${process.platform} ${process.arch}`,
 };
-const say = (line: string) => process.stdout.write(`${line}\n`);
+const say = (line = '') => process.stdout.write(`${line}\n`);
 
 /** The parts' output, kept to explain a failure. */
 const recent: string[] = [];
@@ -75,69 +101,135 @@ const log = (part: string, line: string) => {
   recent.push(`[${part}] ${line}`);
   if (recent.length > 60) recent.shift();
 };
-
-interface Sample {
-  requests: number;
-  seconds: number;
-  p50: number;
-  p99: number;
-  errors: number;
-  /** CPU time each process of the chain used, in milliseconds. */
-  cpuMs?: Record<string, number>;
-}
-
-const CHAIN = ['gateway', 'mcp-server', 'stocks-api', 'authorization-server'] as const;
-
-/** CPU time a process has used so far, in milliseconds (Linux's /proc; undefined elsewhere). */
-function cpuMs(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // After the command name: state is field 3, utime and stime are fields 14 and 15, in 10 ms ticks.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The CPU time each named process uses while `work` runs. */
-async function measureCpu<T>(
-  pids: Record<string, number | undefined>,
-  work: () => Promise<T>,
-): Promise<{ value: T; cpuMs: Record<string, number> }> {
-  const before = Object.entries(pids).map(([name, pid]) => [name, pid, cpuMs(pid)] as const);
-  const value = await work();
-  const used: Record<string, number> = {};
-  for (const [name, pid, start] of before) {
-    const end = cpuMs(pid);
-    if (start !== undefined && end !== undefined) used[name] = end - start;
-  }
-  return { value, cpuMs: used };
-}
-
 const running: { stop(): Promise<void> }[] = [];
+
+/**
+ * Starts a chain on free ports, again when another program took one of them between the moment
+ * it was found free and the moment a part listened on it.
+ */
+async function onFreePorts<T>(start: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      if (attempt >= attempts || !/port it needs is in use/.test((err as Error).message)) throw err;
+      say(`  (${(err as Error).message.split('.')[0]}; starting it again)`);
+    }
+  }
+}
+async function stopAll(): Promise<void> {
+  for (const part of running.splice(0).reverse()) await part.stop().catch(() => {});
+}
 
 async function main(): Promise<void> {
   const started = Date.now();
   const config = await readStackFile('dev');
-  const user = config.users[0]!;
-  const region = stocksInRegion(user.region).map((s) => s.id);
-
   say(`Machine: ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.platform}`);
   say(
-    `${settings.rounds} rounds of ${settings.durationSeconds} s per variant at ${settings.connections} connections, ${settings.coldTokensPerRound} first calls per round.`,
+    `${settings.rounds} rounds of ${settings.durationSeconds} s per variant at ${settings.connections} connections, ` +
+      `${settings.coldTokensPerRound} first calls per batch; users in rotation: ${settings.users.join(', ') || 'none'}.`,
   );
-  say('Starting the local stack, a second one without the exchange cache, and the chain without security…');
-  const [secured, uncached] = await Promise.all([
-    startLocalStack({ config, basePort: 0, log }),
-    startLocalStack({ config, basePort: 0, log, env: { 'mcp-server': { EXCHANGE_CACHE_ENTRIES: '0' } } }),
-  ]);
-  running.push(secured, uncached);
-  const insecure: InsecureChain = await startInsecureChain({ config, user, secrets: secured.secrets, log });
-  running.push(insecure);
 
-  const coldCount = settings.rounds * settings.coldTokensPerRound;
+  say('Signing algorithms: CPU per signature and verification (jose, this process)…');
+  const signing = await measureSigning();
+  const { samples, secondCalls } = await measureVariants(config);
+  await stopAll();
+  const scale = settings.users.length
+    ? await measureScale({
+        config,
+        sizes: settings.users,
+        connections: settings.connections,
+        durationSeconds: settings.durationSeconds,
+        rounds: settings.scaleRounds,
+        log,
+        say,
+        start: async (start) => {
+          const stack = await onFreePorts(start);
+          running.push(stack);
+          return stack;
+        },
+      })
+    : undefined;
+  await stopAll();
+
+  const variants = Object.fromEntries(VARIANTS.map((v) => [v, summarise(samples[v])])) as Record<Variant, Summary>;
+  // Each round's ratio compares variants measured moments apart; the median of the rounds' ratios
+  // keeps a burst of load from elsewhere on the machine in one round from deciding the result.
+  const perRound = {
+    securityTax: ratiosPerRound(samples['mcp-secured'], samples['mcp-insecure']),
+    cacheGain: ratiosPerRound(samples['mcp-secured'], samples['mcp-exchange-uncached']),
+    securedOverPlainChain: ratiosPerRound(samples['mcp-secured'], samples['plain-chain']),
+    ...(scale && { scaleRetention: scale.retentionPerRound }),
+  };
+  const ratios = {
+    securityTax: median(perRound.securityTax),
+    cacheGain: median(perRound.cacheGain),
+    // Against the same tokens' second calls: both one call at a time, unlike variant 2 under load.
+    coldOverWarmLatency: round2(variants['mcp-cold'].p50 / median(secondCalls)),
+    securedOverPlainChain: median(perRound.securedOverPlainChain),
+    ...(scale && { scaleRetention: median(scale.retentionPerRound) }),
+  };
+  const errors = VARIANTS.reduce((n, v) => n + variants[v].errors, 0) + (scale?.errors ?? 0);
+  const mcpServerCpuMsPerCall = variants['mcp-secured'].cpuMsPerCall['mcp-server'] ?? NaN;
+
+  say();
+  say(signingTable(signing));
+  if (scale) say(`\n${scale.report}`);
+  say(`\n${variantTable(variants)}\n`);
+  say(
+    barChart(
+      VARIANTS.filter((v) => v !== 'mcp-cold').map((v, i) => ({
+        label: `${i + 1} ${v}`,
+        value: variants[v].requestsPerSecond,
+        note: 'req/s',
+      })),
+    ),
+  );
+  say();
+  const checked = checkTargets(
+    ratios,
+    mcpServerCpuMsPerCall,
+    errors,
+    scale && `${fmt(scale.largest, 0)} users ÷ ${fmt(scale.smallest, 0)}`,
+  );
+  for (const line of checked.lines) say(line);
+  say(checked.met ? 'Targets met.' : scale ? 'Targets NOT met.' : 'Scale not measured (--users none).');
+
+  const out = resolve(flags.out);
+  const results = {
+    measuredAt: new Date().toISOString(),
+    machine,
+    settings,
+    variants,
+    secondCallP50: median(secondCalls),
+    ratios,
+    ratiosPerRound: perRound,
+    mcpServerCpuMsPerCall,
+    scale: scale?.results,
+    signing,
+    targets: { ...TARGETS, errors: 0, met: checked.met },
+  };
+  await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
+  say(`Results written to ${out} (${Math.round((Date.now() - started) / 1000)} s in all).`);
+}
+
+/**
+ * Variants 1–6: the four chains started side by side, a test user signed in, the load variants
+ * alternated over the rounds, then the first calls.
+ */
+async function measureVariants(config: StackConfig): Promise<{ samples: Record<Variant, Sample[]>; secondCalls: number[] }> {
+  const user = config.users[0]!;
+  const region = stocksInRegion(user.region).map((s) => s.id);
+  say('Starting the local stack, one without the exchange cache, the chain without security and the plain chain…');
+  const [secured, uncached, insecure, plain] = await Promise.all([
+    onFreePorts(() => startLocalStack({ config, basePort: 0, log })),
+    onFreePorts(() => startLocalStack({ config, basePort: 0, log, env: { 'mcp-server': { EXCHANGE_CACHE_ENTRIES: '0' } } })),
+    onFreePorts(() => startInsecureChain({ config, user, log })),
+    onFreePorts(() => startInsecureChain({ config, user, log, hop: 'plain-hop' })),
+  ]);
+  running.push(secured, uncached, insecure, plain);
+
+  const coldCount = settings.rounds * settings.coldTokensPerRound + COLD_WARM_UP;
   say(`Signing ${user.email} in headlessly (${coldCount + 2} tokens: one per stack, ${coldCount} for first calls)…`);
   const [warm, ...cold] = (await signInMany(secured, Array<string>(coldCount + 1).fill(user.email))) as [string, ...string[]];
   const [uncachedToken] = (await signInMany(uncached, [user.email])) as [string];
@@ -156,21 +248,43 @@ async function main(): Promise<void> {
     verifyBody,
   });
   const chainOf = (pids: Record<string, number | undefined>) => Object.fromEntries(CHAIN.filter((n) => n in pids).map((n) => [n, pids[n]]));
-  const processes: Record<Exclude<Variant, 'mcp-cold'>, Record<string, number | undefined>> = {
-    'api-direct': { 'stocks-api': secured.pids()['stocks-api'] },
-    'mcp-secured': chainOf(secured.pids()),
-    'mcp-insecure': chainOf(insecure.pids()),
-    'mcp-exchange-uncached': chainOf(uncached.pids()),
+  const variants: Record<LoadVariant, { load: Options; processes: Record<string, number | undefined> }> = {
+    'api-direct': {
+      load: { url: `${secured.info.upstreams.stocksApi}/stocks`, headers: { authorization: `Bearer ${apiToken}` }, verifyBody },
+      processes: { 'stocks-api': secured.pids()['stocks-api'] },
+    },
+    'mcp-secured': { load: toolCall(secured.model.mcpResource, warm), processes: chainOf(secured.pids()) },
+    'mcp-insecure': { load: toolCall(insecure.mcpUrl), processes: chainOf(insecure.pids()) },
+    'plain-chain': { load: toolCall(plain.mcpUrl), processes: chainOf(plain.pids()) },
+    'mcp-exchange-uncached': { load: toolCall(uncached.model.mcpResource, uncachedToken), processes: chainOf(uncached.pids()) },
   };
-  const loads: Record<Exclude<Variant, 'mcp-cold'>, Options> = {
-    'api-direct': { url: `${secured.info.upstreams.stocksApi}/stocks`, headers: { authorization: `Bearer ${apiToken}` }, verifyBody },
-    'mcp-secured': toolCall(secured.model.mcpResource, warm),
-    'mcp-insecure': toolCall(insecure.mcpUrl),
-    'mcp-exchange-uncached': toolCall(uncached.model.mcpResource, uncachedToken),
-  };
+  const samples = Object.fromEntries(VARIANTS.map((v) => [v, [] as Sample[]])) as Record<Variant, Sample[]>;
+  await runRounds(variants, verifyBody, samples);
 
+  // First calls one after another, as when new users keep arriving: the code only a first call
+  // runs (introspection, verification, exchange, signing) is measured once the JIT has seen it,
+  // after first calls of other tokens that are not measured; each compared with its own second.
+  say(`First calls: ${COLD_WARM_UP} to warm up, then ${settings.rounds} batches of ${settings.coldTokensPerRound}…`);
+  await firstCalls(toolCall(secured.model.mcpResource), cold.splice(0, COLD_WARM_UP), verifyBody);
+  const secondCalls: number[] = [];
+  for (let batch = 1; batch <= settings.rounds; batch++) {
+    process.stdout.write(`Batch ${batch}/${settings.rounds} · ${'mcp-cold'.padEnd(22)} ${settings.coldTokensPerRound} first calls… `);
+    const sample = await firstCalls(toolCall(secured.model.mcpResource), cold.splice(0, settings.coldTokensPerRound), verifyBody);
+    samples['mcp-cold'].push(sample);
+    secondCalls.push(sample.secondP50);
+    say(`p50 ${sample.p50} ms, p99 ${sample.p99} ms (second call p50 ${sample.secondP50} ms), ${sample.errors} errors`);
+  }
+  return { samples, secondCalls };
+}
+
+/** One check that each variant answers, a second of warm-up each, then the rounds. */
+async function runRounds(
+  variants: Record<LoadVariant, { load: Options; processes: Record<string, number | undefined> }>,
+  verifyBody: (body: string) => boolean,
+  samples: Record<Variant, Sample[]>,
+): Promise<void> {
   // One request each first: a variant that cannot answer stops the run with the reason.
-  for (const [variant, options] of Object.entries(loads)) {
+  for (const [variant, { load: options }] of Object.entries(variants)) {
     const response = await fetch(options.url, {
       method: options.method ?? 'GET',
       headers: options.headers,
@@ -182,85 +296,103 @@ async function main(): Promise<void> {
       throw new Error(`${variant} does not answer as expected (HTTP ${response.status}): ${body.slice(0, 300)}`);
   }
   say('Warming up each variant for 1 s…');
-  for (const options of Object.values(loads)) await load(options, 1);
+  for (const { load: options } of Object.values(variants)) await load(options, settings.connections, { seconds: 1 });
 
-  const samples = Object.fromEntries(VARIANTS.map((v) => [v, [] as Sample[]])) as Record<Variant, Sample[]>;
-  const secondCalls: number[] = [];
-  const order = Object.keys(loads) as Exclude<Variant, 'mcp-cold'>[];
+  const order = Object.keys(variants) as LoadVariant[];
   for (let round = 1; round <= settings.rounds; round++) {
     // Each round starts with another variant, so none always runs first or last.
     const first = (round - 1) % order.length;
-    const rotated = [...order.slice(first), ...order.slice(0, first)];
-    for (const variant of rotated) {
+    for (const variant of [...order.slice(first), ...order.slice(0, first)]) {
       process.stdout.write(`Round ${round}/${settings.rounds} · ${variant.padEnd(22)} ${settings.durationSeconds} s… `);
-      const { value: result, cpuMs } = await measureCpu(processes[variant], () => load(loads[variant], settings.durationSeconds));
+      const { value: result, cpuMs } = await measureCpu(variants[variant].processes, () =>
+        load(variants[variant].load, settings.connections, { seconds: settings.durationSeconds }),
+      );
       const sample = { ...fromAutocannon(result), cpuMs };
       samples[variant].push(sample);
       say(`${fmt(sample.requests / sample.seconds, 0)} req/s, p50 ${sample.p50} ms, p99 ${sample.p99} ms, ${sample.errors} errors`);
     }
-    process.stdout.write(`Round ${round}/${settings.rounds} · ${'mcp-cold'.padEnd(22)} ${settings.coldTokensPerRound} first calls… `);
-    const sample = await firstCalls(toolCall(secured.model.mcpResource), cold.splice(0, settings.coldTokensPerRound), verifyBody);
-    samples['mcp-cold'].push(sample);
-    secondCalls.push(sample.secondP50);
-    say(`p50 ${sample.p50} ms, p99 ${sample.p99} ms (second call p50 ${sample.secondP50} ms), ${sample.errors} errors`);
   }
+}
 
-  const variants = Object.fromEntries(VARIANTS.map((v) => [v, summarise(samples[v])])) as Record<Variant, ReturnType<typeof summarise>>;
-  // Each round's ratio compares variants measured moments apart; the median of the rounds' ratios
-  // keeps a burst of load from elsewhere on the machine in one round from deciding the result.
-  const rate = (s: Sample) => s.requests / s.seconds;
-  const perRound = (a: Variant, b: Variant) => samples[a].map((s, i) => round2(rate(s) / rate(samples[b][i]!)));
-  const ratiosPerRound = {
-    securityTax: perRound('mcp-secured', 'mcp-insecure'),
-    cacheGain: perRound('mcp-secured', 'mcp-exchange-uncached'),
-  };
-  const ratios = {
-    securityTax: median(ratiosPerRound.securityTax),
-    cacheGain: median(ratiosPerRound.cacheGain),
-    // Against the same tokens' second calls: both one call at a time, unlike variant 2 under load.
-    coldOverWarmLatency: round2(variants['mcp-cold'].p50 / median(secondCalls)),
-  };
-  const errors = VARIANTS.reduce((n, v) => n + variants[v].errors, 0);
-  const targetsMet = ratios.securityTax >= TARGETS.securityTax && ratios.cacheGain >= TARGETS.cacheGain && errors === 0;
+/** Each target with ✓ or ✗, and whether all are met. */
+function checkTargets(
+  ratios: { securityTax: number; cacheGain: number; coldOverWarmLatency: number; securedOverPlainChain: number; scaleRetention?: number },
+  mcpServerCpuMsPerCall: number,
+  errors: number,
+  scaleSizes: string | undefined,
+): { lines: string[]; met: boolean } {
+  const ofRounds = "median of the rounds' ratios";
+  const checks = [
+    targetLine('security tax (2÷3, req/s)', ratios.securityTax, TARGETS.securityTax, ofRounds),
+    targetLine('cache gain (2÷5, req/s)', ratios.cacheGain, TARGETS.cacheGain, ofRounds),
+    targetLine(
+      'cold over warm (6÷2, p50)',
+      ratios.coldOverWarmLatency,
+      TARGETS.coldOverWarmLatency,
+      "first call over the same token's second",
+    ),
+    targetLine('secured over plain chain (2÷4, req/s)', ratios.securedOverPlainChain, TARGETS.securedOverPlainChain, ofRounds),
+    ...(ratios.scaleRetention === undefined
+      ? []
+      : [targetLine(`scale retention (${scaleSizes})`, ratios.scaleRetention, TARGETS.scaleRetention, ofRounds)]),
+    targetLine(
+      'MCP server CPU per secured call (ms)',
+      mcpServerCpuMsPerCall,
+      TARGETS.mcpServerCpuMsPerCall,
+      'from /proc, all rounds of variant 2',
+    ),
+  ];
+  const lines = [
+    ...checks.map((c) => c.line),
+    `${errors === 0 ? '✓' : '✗'} ${'errors'.padEnd(40)} ${String(errors).padStart(6)}  target 0`,
+  ];
+  return { lines, met: checks.every((c) => c.met) && errors === 0 && ratios.scaleRetention !== undefined };
+}
 
-  say('');
-  say(table(variants));
-  say('');
-  say(`security tax (2÷3, req/s)       ${ratios.securityTax.toFixed(2)}   target ≥ ${TARGETS.securityTax}   median of the rounds' ratios`);
-  say(`cache gain (2÷4, req/s)         ${ratios.cacheGain.toFixed(2)}   target ≥ ${TARGETS.cacheGain}   median of the rounds' ratios`);
-  say(
-    `cold over warm (5÷2, p50)       ${ratios.coldOverWarmLatency.toFixed(2)}   first call over the same token's second, one call at a time`,
+function signingTable(signing: Awaited<ReturnType<typeof measureSigning>>): string {
+  return [
+    'Signing algorithms (CPU ms in this process; a cold tool call signs once and verifies three times):',
+    table(
+      ['algorithm', 'sign', 'verify', 'cold call adds', 'token chars'],
+      ALGORITHMS.map((a) => [
+        a,
+        fmt(signing[a].signMs, 3),
+        fmt(signing[a].verifyMs, 3),
+        fmt(signing[a].coldCallMs, 3),
+        String(signing[a].tokenLength),
+      ]),
+    ),
+  ].join('\n');
+}
+
+function variantTable(variants: Record<Variant, Summary>): string {
+  const cpu = (v: Variant, name: string) => {
+    const ms = variants[v].cpuMsPerCall[name];
+    return ms === undefined ? '' : fmt(ms, 2);
+  };
+  const total = (v: Variant) => {
+    const all = Object.values(variants[v].cpuMsPerCall);
+    return all.length
+      ? fmt(
+          all.reduce((a, b) => a + b, 0),
+          2,
+        )
+      : '';
+  };
+  return table(
+    ['#', 'variant', 'req/s', 'p50 ms', 'p99 ms', 'errors', ...CHAIN.map((n) => `${n} cpu ms`), 'cpu ms/call'],
+    VARIANTS.map((v, i) => [
+      String(i + 1),
+      v,
+      v === 'mcp-cold' ? '—' : fmt(variants[v].requestsPerSecond, 0),
+      fmt(variants[v].p50, 1),
+      fmt(variants[v].p99, 1),
+      String(variants[v].errors),
+      ...CHAIN.map((n) => cpu(v, n)),
+      total(v),
+    ]),
+    2,
   );
-  say(`errors                          ${errors}`);
-  say(targetsMet ? 'Targets met.' : 'Targets NOT met.');
-
-  const out = resolve(flags.out);
-  const results = {
-    measuredAt: new Date().toISOString(),
-    machine,
-    settings,
-    variants,
-    secondCallP50: median(secondCalls),
-    ratios,
-    ratiosPerRound,
-    targets: { ...TARGETS, errors: 0, met: targetsMet },
-  };
-  await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
-  say(`Results written to ${out} (${Math.round((Date.now() - started) / 1000)} s in all).`);
-}
-
-function load(options: Options, duration: number): Promise<Result> {
-  return Promise.resolve(autocannon({ connections: settings.connections, timeout: 10, ...options, duration }));
-}
-
-function fromAutocannon(r: Result): Sample {
-  return {
-    requests: r.requests.total,
-    seconds: r.duration,
-    p50: r.latency.p50,
-    p99: r.latency.p99,
-    errors: r.errors + r.timeouts + r.non2xx + r.mismatches,
-  };
 }
 
 /**
@@ -305,63 +437,6 @@ async function firstCalls(options: Options, tokens: string[], verify: (body: str
   };
 }
 
-/** Rate and CPU per call over all rounds; latencies are the median of the rounds' percentiles. */
-function summarise(list: Sample[]) {
-  const requests = list.reduce((n, s) => n + s.requests, 0);
-  const seconds = list.reduce((n, s) => n + s.seconds, 0);
-  const cpu: Record<string, number> = {};
-  for (const s of list) for (const [name, ms] of Object.entries(s.cpuMs ?? {})) cpu[name] = (cpu[name] ?? 0) + ms;
-  return {
-    requestsPerSecond: Math.round(requests / seconds),
-    p50: median(list.map((s) => s.p50)),
-    p99: median(list.map((s) => s.p99)),
-    errors: list.reduce((n, s) => n + s.errors, 0),
-    requests,
-    /** Milliseconds of CPU per call, by process. */
-    cpuMsPerCall: Object.fromEntries(Object.entries(cpu).map(([name, ms]) => [name, Math.round((ms / requests) * 1000) / 1000])),
-    rounds: list.map((s) => ({ requestsPerSecond: Math.round(s.requests / s.seconds), p50: s.p50, p99: s.p99, errors: s.errors })),
-  };
-}
-
-function table(variants: Record<Variant, ReturnType<typeof summarise>>): string {
-  const cpu = (v: Variant, name: string) => {
-    const ms = variants[v].cpuMsPerCall[name];
-    return ms === undefined ? '' : fmt(ms, 2);
-  };
-  const total = (v: Variant) => {
-    const all = Object.values(variants[v].cpuMsPerCall);
-    return all.length
-      ? fmt(
-          all.reduce((a, b) => a + b, 0),
-          2,
-        )
-      : '';
-  };
-  const rows = [
-    ['#', 'variant', 'req/s', 'p50 ms', 'p99 ms', 'errors', ...CHAIN.map((n) => `${n} cpu ms`), 'cpu ms/call'],
-    ...VARIANTS.map((v, i) => [
-      String(i + 1),
-      v,
-      fmt(variants[v].requestsPerSecond, 0),
-      fmt(variants[v].p50, 1),
-      fmt(variants[v].p99, 1),
-      String(variants[v].errors),
-      ...CHAIN.map((n) => cpu(v, n)),
-      total(v),
-    ]),
-  ];
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  const line = (r: string[]) => r.map((cell, c) => (c === 1 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
-  return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : round2(((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2);
-}
-const fmt = (n: number, digits: number) => n.toLocaleString('en-GB', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-
 /** An API-audience JWT, obtained as the gateway and the MCP server would: introspection, then exchange. */
 async function apiTokenFor(stack: LocalStack, opaque: string): Promise<string> {
   const response = await fetch(stack.model.endpoints.introspect, {
@@ -394,5 +469,5 @@ try {
   process.exitCode = 1;
   console.error(`\nBenchmark failed: ${(err as Error).message}\nLast output of the parts:\n  ${recent.join('\n  ')}`);
 } finally {
-  for (const part of running.reverse()) await part.stop().catch(() => {});
+  await stopAll();
 }

@@ -2,8 +2,10 @@
  * Benchmark only: the chain gateway → MCP server → stocks API as separate processes, like the
  * local stack, but with security taken out: the gateway reads the generated Kong configuration
  * without its phantom-token plugins, and the services are the product's apps composed with
- * stand-ins for their security (see insecure-service.ts).
+ * stand-ins for their security (see insecure-service.ts). With `hop: 'plain-hop'`, a plain HTTP
+ * service takes the MCP server's place: the same hops without MCP.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +14,7 @@ import { generateKongConfig } from '../../infra/kong/generate.ts';
 import type { KongConfig } from '../../infra/kong/types.ts';
 import { Part, type LogSink } from '../../infra/local/part.ts';
 import { freePorts } from '../../infra/local/stack.ts';
-import { buildModel, type Secrets, type StackConfig } from '../../infra/model.ts';
+import { buildModel, type StackConfig } from '../../infra/model.ts';
 
 export interface InsecureChain {
   /** Where MCP clients post, through the gateway. */
@@ -26,19 +28,30 @@ export async function startInsecureChain(options: {
   config: StackConfig;
   /** Who every request is taken to be. */
   user: { email: string; region: string };
-  secrets: Pick<Secrets, 'gatewayClientSecret'>;
   log: LogSink;
+  /** What sits between the gateway and the stocks API. Default: the MCP server. */
+  hop?: 'mcp-server' | 'plain-hop';
 }): Promise<InsecureChain> {
+  const hop = options.hop ?? 'mcp-server';
+  // Part names: the position in the chain, prefixed with what kind of chain it is.
+  const label = hop === 'plain-hop' ? 'plain' : 'insecure';
   const [gatewayPort, mcpPort, apiPort] = await freePorts(3);
   const local = (port: number) => `http://localhost:${port}`;
   const direct = (port: number) => `http://127.0.0.1:${port}`;
   const unused = direct(9);
   const model = buildModel(options.config, { origins: { mcp: local(gatewayPort!), api: unused, login: unused, mail: unused } });
 
-  const workDir = await mkdtemp(join(tmpdir(), 'bench-insecure-'));
+  const workDir = await mkdtemp(join(tmpdir(), `bench-${label}-`));
   const kongFile = join(workDir, 'kong.yaml');
   const kong = withoutPhantomToken(
-    generateKongConfig(model, { api: direct(apiPort!), mcp: direct(mcpPort!), login: unused, mail: unused }, options.secrets),
+    // The phantom-token plugin, the only user of the secret, is taken out below.
+    generateKongConfig(
+      model,
+      { api: direct(apiPort!), mcp: direct(mcpPort!), login: unused, mail: unused },
+      {
+        gatewayClientSecret: randomBytes(32).toString('base64url'),
+      },
+    ),
   );
   await writeFile(kongFile, stringify(kong), { mode: 0o600 });
 
@@ -46,7 +59,7 @@ export async function startInsecureChain(options: {
   const parts = [
     new Part(
       {
-        name: 'insecure-stocks-api',
+        name: `${label}-stocks-api`,
         args: ['test/bench/insecure-service.ts', 'stocks-api'],
         env: { ...identity, PORT: String(apiPort) },
         healthUrl: `${direct(apiPort!)}/health`,
@@ -56,8 +69,8 @@ export async function startInsecureChain(options: {
     ),
     new Part(
       {
-        name: 'insecure-mcp-server',
-        args: ['test/bench/insecure-service.ts', 'mcp-server'],
+        name: `${label}-mcp-server`,
+        args: ['test/bench/insecure-service.ts', hop],
         env: {
           ...identity,
           PORT: String(mcpPort),
@@ -73,10 +86,10 @@ export async function startInsecureChain(options: {
     ),
     new Part(
       {
-        name: 'insecure-gateway',
+        name: `${label}-gateway`,
         args: ['services/gateway/main.ts'],
         env: { KONG_DECLARATIVE_CONFIG: kongFile, GATEWAY_LISTENERS: `${model.hosts.mcp}=${gatewayPort}` },
-        healthUrl: `${local(gatewayPort!)}/.well-known/oauth-protected-resource`,
+        healthUrl: `${local(gatewayPort!)}/health`,
         ports: { gateway: gatewayPort! },
       },
       options.log,
@@ -94,7 +107,7 @@ export async function startInsecureChain(options: {
   }
   return {
     mcpUrl: model.mcpResource,
-    pids: () => Object.fromEntries(parts.map((p) => [p.name.replace(/^insecure-/, ''), p.pid])),
+    pids: () => Object.fromEntries(parts.map((p) => [p.name.slice(label.length + 1), p.pid])),
     stop,
   };
 }

@@ -11,9 +11,22 @@ export interface Listening {
   close(): Promise<void>;
 }
 
-export function listen(app: { fetch: (request: Request) => Response | Promise<Response> }): Promise<Listening> {
+export interface ListenOptions {
+  /**
+   * Whether @hono/node-server may replace the global Request and Response (its default). A client
+   * in the same process that tells a fetch Response by `instanceof Response` (the MCP SDK's OAuth)
+   * needs them left alone.
+   */
+  overrideGlobalObjects?: boolean;
+}
+
+export function listen(
+  app: { fetch: (request: Request) => Response | Promise<Response> },
+  options: ListenOptions = {},
+): Promise<Listening> {
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => {
+    const { overrideGlobalObjects } = options;
+    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1', overrideGlobalObjects }, (info: AddressInfo) => {
       resolve({
         url: `http://127.0.0.1:${info.port}`,
         port: info.port,

@@ -2,7 +2,9 @@
  * A small MCP server protected by a tiny authorization server on one loopback origin, for the
  * client's tests: protected-resource and authorization-server metadata, Dynamic Client
  * Registration, an authorization endpoint that approves at once (as a person would), a token
- * endpoint checking PKCE, and opaque tokens with a lifetime. It records what the client sent.
+ * endpoint checking PKCE, opaque access tokens with a lifetime and, when asked for, refresh
+ * tokens that rotate on every use (a reused one revokes its family, as OAuth 2.1 advises). It
+ * records what the client sent.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { Hono } from 'hono';
@@ -15,26 +17,66 @@ export interface TestServerOptions {
   tokenTtlSeconds?: number;
   /** The `iss` the authorization response carries; default: the real issuer. */
   responseIssuer?: string;
+  /** Advertise `offline_access` and the refresh-token grant, and issue rotating refresh tokens to clients that ask. */
+  offlineAccess?: boolean;
 }
 
 export interface TestServer extends Listening {
   mcpUrl: string;
-  /** Every access token issued, to check none is ever shown. */
+  /** Every access and refresh token issued, to check none is ever shown. */
   issuedTokens: string[];
   /** Query of every authorization request. */
   authorizationRequests: URLSearchParams[];
+  /** Form of every token request. */
+  tokenRequests: URLSearchParams[];
+  /** Body of every registration request. */
+  registrations: Record<string, unknown>[];
+  /** Form of every revocation request. */
+  revocations: URLSearchParams[];
+  /** Makes every access token issued so far expire now, as if their lifetime had passed. */
+  expireAccessTokens(): void;
+  /** Revokes every refresh token issued so far. */
+  revokeRefreshTokens(): void;
 }
 
 const SCOPE = 'stocks/read';
+const OFFLINE_ACCESS = 'offline_access';
+
+interface Client {
+  redirectUris: string[];
+  grantTypes: string[];
+}
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   let origin = '';
-  const clients = new Map<string, string[]>();
-  const codes = new Map<string, { challenge: string; clientId: string; redirectUri: string }>();
-  const tokens = new Map<string, number>();
+  const clients = new Map<string, Client>();
+  const codes = new Map<string, { challenge: string; clientId: string; redirectUri: string; scope: string }>();
+  const accessTokens = new Map<string, number>();
+  /** Refresh token → its client, scope and family (a family is revoked as a whole), and whether it was used. */
+  const refreshTokens = new Map<string, { clientId: string; scope: string; family: string; used: boolean }>();
+  const revokedFamilies = new Set<string>();
   const issuedTokens: string[] = [];
   const authorizationRequests: URLSearchParams[] = [];
+  const tokenRequests: URLSearchParams[] = [];
+  const registrations: Record<string, unknown>[] = [];
+  const revocations: URLSearchParams[] = [];
   const random = () => randomBytes(24).toString('base64url');
+  const ttl = options.tokenTtlSeconds ?? 900;
+
+  const issue = (clientId: string, scope: string, family?: string) => {
+    const accessToken = random();
+    accessTokens.set(accessToken, Date.now() + ttl * 1000);
+    issuedTokens.push(accessToken);
+    const body: Record<string, unknown> = { access_token: accessToken, token_type: 'Bearer', expires_in: ttl, scope };
+    const offline = scope.split(' ').includes(OFFLINE_ACCESS) && clients.get(clientId)?.grantTypes.includes('refresh_token');
+    if (options.offlineAccess && offline) {
+      const refreshToken = random();
+      refreshTokens.set(refreshToken, { clientId, scope, family: family ?? random(), used: false });
+      issuedTokens.push(refreshToken);
+      body.refresh_token = refreshToken;
+    }
+    return body;
+  };
 
   const app = new Hono();
   const protectedResource = (c: { json: (body: unknown) => Response }) =>
@@ -47,57 +89,79 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       authorization_endpoint: `${origin}/authorize`,
       token_endpoint: `${origin}/token`,
       registration_endpoint: `${origin}/register`,
+      revocation_endpoint: `${origin}/revoke`,
       response_types_supported: ['code'],
-      grant_types_supported: ['authorization_code'],
+      grant_types_supported: options.offlineAccess ? ['authorization_code', 'refresh_token'] : ['authorization_code'],
       code_challenge_methods_supported: ['S256'],
       token_endpoint_auth_methods_supported: ['none'],
-      scopes_supported: [SCOPE],
+      scopes_supported: options.offlineAccess ? [SCOPE, OFFLINE_ACCESS] : [SCOPE],
       authorization_response_iss_parameter_supported: true,
     }),
   );
   app.post('/register', async (c) => {
-    const body = (await c.req.json()) as { redirect_uris?: string[] };
+    const body = (await c.req.json()) as { redirect_uris?: string[]; grant_types?: string[] };
+    registrations.push(body);
+    // Grants it does not offer are left out of the registration (RFC 7591 §2), not refused.
+    const grantTypes = (body.grant_types ?? ['authorization_code']).filter((grant) => grant !== 'refresh_token' || options.offlineAccess);
     const clientId = random();
-    clients.set(clientId, body.redirect_uris ?? []);
-    return c.json({ ...body, client_id: clientId, token_endpoint_auth_method: 'none' }, 201);
+    clients.set(clientId, { redirectUris: body.redirect_uris ?? [], grantTypes });
+    return c.json({ ...body, grant_types: grantTypes, client_id: clientId, token_endpoint_auth_method: 'none' }, 201);
+  });
+  // RFC 7009: a refresh token's family is revoked; anything else unknown is answered 200 all the same.
+  app.post('/revoke', async (c) => {
+    const form = new URLSearchParams(await c.req.text());
+    revocations.push(form);
+    const grant = refreshTokens.get(form.get('token') ?? '');
+    if (grant && grant.clientId === form.get('client_id')) revokedFamilies.add(grant.family);
+    accessTokens.delete(form.get('token') ?? '');
+    return c.body(null, 200);
   });
   app.get('/authorize', (c) => {
     const q = new URL(c.req.url).searchParams;
     authorizationRequests.push(q);
     const clientId = q.get('client_id') ?? '';
     const redirectUri = q.get('redirect_uri') ?? '';
-    if (!clients.get(clientId)?.includes(redirectUri) || q.get('code_challenge_method') !== 'S256') {
+    if (!clients.get(clientId)?.redirectUris.includes(redirectUri) || q.get('code_challenge_method') !== 'S256') {
       return c.text('invalid authorization request', 400);
     }
     const code = random();
-    codes.set(code, { challenge: q.get('code_challenge') ?? '', clientId, redirectUri });
+    codes.set(code, { challenge: q.get('code_challenge') ?? '', clientId, redirectUri, scope: q.get('scope') ?? SCOPE });
     const back = new URL(redirectUri);
     back.search = new URLSearchParams({ code, state: q.get('state') ?? '', iss: options.responseIssuer ?? origin }).toString();
     return c.redirect(back.href, 302);
   });
   app.post('/token', async (c) => {
-    const form = await c.req.parseBody();
-    const grant = codes.get(String(form.code));
-    codes.delete(String(form.code));
-    const verifier = String(form.code_verifier ?? '');
+    const form = new URLSearchParams(await c.req.text());
+    tokenRequests.push(form);
+    const noStore = { 'Cache-Control': 'no-store' };
+    if (form.get('grant_type') === 'refresh_token') {
+      const grant = refreshTokens.get(form.get('refresh_token') ?? '');
+      if (!grant || grant.used || revokedFamilies.has(grant.family) || grant.clientId !== form.get('client_id')) {
+        // A rotated-out token used again means it leaked: the whole family goes.
+        if (grant?.used) revokedFamilies.add(grant.family);
+        return c.json({ error: 'invalid_grant', error_description: 'The refresh token is not valid.' }, 400, noStore);
+      }
+      grant.used = true;
+      return c.json(issue(grant.clientId, grant.scope, grant.family), 200, noStore);
+    }
+    const code = form.get('code') ?? '';
+    const grant = codes.get(code);
+    codes.delete(code);
+    const verifier = form.get('code_verifier') ?? '';
     if (
       !grant ||
-      grant.clientId !== form.client_id ||
-      grant.redirectUri !== form.redirect_uri ||
+      grant.clientId !== form.get('client_id') ||
+      grant.redirectUri !== form.get('redirect_uri') ||
       createHash('sha256').update(verifier).digest('base64url') !== grant.challenge
     ) {
-      return c.json({ error: 'invalid_grant' }, 400);
+      return c.json({ error: 'invalid_grant' }, 400, noStore);
     }
-    const token = random();
-    const ttl = options.tokenTtlSeconds ?? 900;
-    tokens.set(token, Date.now() + ttl * 1000);
-    issuedTokens.push(token);
-    return c.json({ access_token: token, token_type: 'Bearer', expires_in: ttl, scope: SCOPE }, 200, { 'Cache-Control': 'no-store' });
+    return c.json(issue(grant.clientId, grant.scope), 200, noStore);
   });
 
   app.post('/mcp', async (c) => {
     const token = /^Bearer (.+)$/.exec(c.req.header('authorization') ?? '')?.[1];
-    const expiry = token ? tokens.get(token) : undefined;
+    const expiry = token ? accessTokens.get(token) : undefined;
     if (expiry === undefined || expiry <= Date.now()) {
       return c.json({ error: 'invalid_token' }, 401, {
         'WWW-Authenticate': `Bearer error="invalid_token", scope="${SCOPE}", resource_metadata="${origin}/.well-known/oauth-protected-resource/mcp"`,
@@ -118,7 +182,22 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     return transport.handleRequest(c.req.raw);
   });
 
-  const listening = await listen(app);
+  // The client under test runs in this process: its SDK must see fetch's own Response.
+  const listening = await listen(app, { overrideGlobalObjects: false });
   origin = listening.url;
-  return { ...listening, mcpUrl: `${origin}/mcp`, issuedTokens, authorizationRequests };
+  return {
+    ...listening,
+    mcpUrl: `${origin}/mcp`,
+    issuedTokens,
+    authorizationRequests,
+    tokenRequests,
+    registrations,
+    revocations,
+    expireAccessTokens: () => {
+      for (const token of accessTokens.keys()) accessTokens.set(token, 0);
+    },
+    revokeRefreshTokens: () => {
+      for (const { family } of refreshTokens.values()) revokedFamilies.add(family);
+    },
+  };
 }
