@@ -62,9 +62,13 @@ export function mcpServerEnv(model: Model, internal: InternalAddresses, secrets:
 export function authorizationServerEnv(
   model: Model,
   internal: InternalAddresses,
-  secrets: Pick<Secrets, 'gatewayClientSecret' | 'mcpClientSecret' | 'cookieSecret'>,
+  secrets: Pick<Secrets, 'gatewayClientSecret' | 'mcpClientSecret' | 'cookieSecret' | 'keyEncryptionKey'>,
   port: number,
-  options: { allowLoopbackClientMetadata?: boolean; databaseUrl?: string } = {},
+  options: {
+    allowLoopbackClientMetadata?: boolean;
+    /** `postgres://…` for a PostgreSQL server, `file:<folder>` for the embedded database (secret: it may hold a password). */
+    databaseUrl?: string;
+  } = {},
 ): Env {
   return {
     ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
@@ -79,6 +83,7 @@ export function authorizationServerEnv(
     RESOURCE_NAME: model.resourceName,
     USERS: JSON.stringify(model.users),
     ACCESS_TOKEN_TTL_SECONDS: String(model.accessTokenTtlSeconds),
+    REFRESH_TOKEN_TTL_SECONDS: String(model.agentPolicy.refreshTokenTtlSeconds),
     CLIENT_TYPE: model.agentPolicy.clientType,
     CLIENT_ASSURANCE_LEVEL: String(model.agentPolicy.clientAssuranceLevel),
     GATEWAY_CLIENT_ID: model.clients.gateway.id,
@@ -86,6 +91,7 @@ export function authorizationServerEnv(
     MCP_CLIENT_ID: model.clients.mcpServer.id,
     MCP_CLIENT_SECRET: secrets.mcpClientSecret,
     COOKIE_SECRET: secrets.cookieSecret,
+    KEY_ENCRYPTION_KEY: secrets.keyEncryptionKey,
     SMTP_HOST: internal.smtp.host,
     SMTP_PORT: String(internal.smtp.port),
     MAIL_FROM: internal.smtp.from ?? `no-reply@${model.config.domain}`,

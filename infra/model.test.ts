@@ -20,6 +20,12 @@ test('derives origins, issuer, audiences and clients from the domain', () => {
   assert.equal(model.endpoints.jwks, `${model.issuer}/jwks`);
   assert.equal(model.config.authorizationServer, 'builtin');
   assert.equal(model.accessTokenTtlSeconds, 900);
+  assert.equal(model.agentPolicy.refreshTokenTtlSeconds, 86_400, 'refresh tokens for a day by default');
+});
+
+test('refreshTokenTtlSeconds: 0 turns refresh tokens off', () => {
+  assert.equal(buildModel(parseStackConfig({ ...valid, refreshTokenTtlSeconds: 0 })).agentPolicy.refreshTokenTtlSeconds, 0);
+  assert.equal(parseStackConfig({ ...valid, 'mcp-secured-api:refreshTokenTtlSeconds': '3600' }).refreshTokenTtlSeconds, 3600);
 });
 
 test('another domain and scheme change every derived value', () => {
@@ -52,6 +58,9 @@ for (const [name, change, key, fragment] of [
   ['a user without a valid email', { users: [{ email: 'john', region: 'USA' }] }, 'users[0.email]', 'email address'],
   ['no users', { users: [] }, 'users', 'at least one'],
   ['a negative TTL', { accessTokenTtlSeconds: -5 }, 'accessTokenTtlSeconds', 'at least 30'],
+  ['a negative refresh-token lifetime', { refreshTokenTtlSeconds: -1 }, 'refreshTokenTtlSeconds', '0 (no refresh tokens) or more'],
+  ['a refresh-token lifetime too short to use', { refreshTokenTtlSeconds: 5 }, 'refreshTokenTtlSeconds', 'at least 60 seconds'],
+  ['a refresh-token lifetime over 90 days', { refreshTokenTtlSeconds: 8_000_000 }, 'refreshTokenTtlSeconds', '90 days'],
   ['an unknown key', { domian: 'x' }, 'domian', 'not a known key'],
   ['a CORS origin with a path', { corsOrigins: ['http://localhost:6274/x'] }, 'corsOrigins[0]', 'origin'],
   ['curity without a licence', { authorizationServer: 'curity' }, 'authorizationServer', 'curityLicenseKey'],

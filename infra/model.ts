@@ -188,6 +188,13 @@ export const stackConfigSchema = z
       .min(30, { message: 'must be at least 30 seconds' })
       .max(86_400, { message: 'must be at most 86400 seconds (one day); agents should hold short-lived tokens' })
       .default(900),
+    refreshTokenTtlSeconds: z.coerce
+      .number({ message: 'must be a number of seconds' })
+      .int({ message: 'must be a whole number of seconds' })
+      .min(0, { message: 'must be 0 (no refresh tokens) or more' })
+      .max(7_776_000, { message: 'must be at most 7776000 seconds (90 days)' })
+      .refine((s) => s === 0 || s >= 60, { message: 'must be 0 (no refresh tokens) or at least 60 seconds' })
+      .default(86_400),
     authorizationServer: z.enum(['curity', 'builtin'], { message: 'must be "curity" or "builtin"' }).optional(),
     curityLicenseKey: z.string().trim().min(1, { message: 'must not be empty; remove the key to deploy without Curity' }).optional(),
     corsOrigins: z
@@ -353,7 +360,11 @@ export interface AgentPolicy {
   clientAssuranceLevel: number;
   accessTokenTtlSeconds: number;
   requirePkce: true;
-  refreshTokens: false;
+  /**
+   * How long a refresh token lives; each use gives a new one and the used one stops working.
+   * Issued only to clients that ask for `offline_access` when the user approves it; 0: none.
+   */
+  refreshTokenTtlSeconds: number;
 }
 
 /** A confidential client that the authorization server must know; its secret is supplied separately. */
@@ -371,12 +382,15 @@ export interface Secrets {
   adminPassword: string;
   /** Signs the authorization server's cookies. */
   cookieSecret: string;
+  /** Encrypts the built-in authorization server's signing keys in its database. */
+  keyEncryptionKey: string;
 }
 export const SECRET_NAMES = [
   'gatewayClientSecret',
   'mcpClientSecret',
   'adminPassword',
   'cookieSecret',
+  'keyEncryptionKey',
 ] as const satisfies readonly (keyof Secrets)[];
 
 export interface Model {
@@ -466,7 +480,7 @@ export function buildModel(config: StackConfig, options: BuildOptions = {}): Mod
       clientAssuranceLevel: config.clientAssuranceLevel,
       accessTokenTtlSeconds: config.accessTokenTtlSeconds,
       requirePkce: true,
-      refreshTokens: false,
+      refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
     },
     clients: {
       gateway: { id: 'api-gateway-client', secret: 'gatewayClientSecret', capabilities: ['introspection'] },

@@ -107,10 +107,11 @@ describe('generateCurityConfig', () => {
     }
   });
 
-  it('holds the scope with the description users see at consent', () => {
-    const scope = at(as, 'scopes', 'scope');
-    assert.equal(text(scope.id), 'stocks/read');
-    assert.match(text(scope.description), /\S/);
+  it('holds the scope with the description users see at consent, and offline_access as a scope of its own', () => {
+    const [scope, offline] = list(at(as, 'scopes', 'scope')) as Node[];
+    assert.equal(text(scope!.id), 'stocks/read');
+    assert.match(text(scope!.description), /\S/);
+    assert.equal(text(offline!.id), 'offline_access');
   });
 
   it('knows the gateway and MCP server clients with their capabilities and secrets as parameters', () => {
@@ -127,11 +128,12 @@ describe('generateCurityConfig', () => {
   it('gives registered and metadata-document clients only the code flow, the scope and the lifetime', () => {
     const dcr = at(as, 'dynamic-client-registration', 'non-templatized');
     assert.deepEqual(Object.keys(at(dcr, 'capabilities')), ['code']);
-    assert.equal(text(at(dcr, 'scopes', 'scope')), 'stocks/read');
+    assert.deepEqual(list(at(dcr, 'scopes', 'scope')).map(text), ['stocks/read', 'offline_access']);
     const cimd = at(as, 'ephemeral-client');
     assert.deepEqual(Object.keys(at(cimd, 'capabilities')), ['code']);
     assert.equal(text(cimd['access-token-ttl']), '600');
-    assert.equal(text(cimd['refresh-token-ttl']), 'disabled');
+    assert.equal(text(cimd['refresh-token-ttl']), '86400');
+    assert.deepEqual(list(at(cimd, 'scopes', 'scope')).map(text), ['stocks/read', 'offline_access']);
     assert.equal(text(at(cimd, 'authenticators', 'authenticator')), 'email');
     // Agents on a person's machine use loopback redirect URIs; documents are fetched by a verifying client.
     assert.equal(text(at(cimd, 'redirect-uri-validation', 'allow-loopback-redirect-uris')), 'true');
@@ -233,8 +235,23 @@ describe('the configuration follows the model', () => {
     const after = generate({ scope: 'quotes/read' });
     assert.notEqual(after.xml, before.xml);
     const { token } = profiles(after.xml);
-    assert.equal(text(at(token, 'settings', 'authorization-server', 'scopes', 'scope', 'id')), 'quotes/read');
+    assert.equal(text((list(at(token, 'settings', 'authorization-server', 'scopes', 'scope'))[0] as Node).id), 'quotes/read');
     assert.doesNotMatch(after.xml, /stocks\/read/);
+  });
+
+  it('changes with the refresh-token lifetime: 0 disables refresh tokens and offline_access', () => {
+    const { token } = profiles(generate({ refreshTokenTtlSeconds: 0 }).xml);
+    const as0 = at(token, 'settings', 'authorization-server');
+    assert.equal(text(at(as0, 'ephemeral-client')['refresh-token-ttl']), 'disabled');
+    assert.doesNotMatch(generate({ refreshTokenTtlSeconds: 0 }).xml, /offline_access/);
+    assert.equal(
+      text(
+        at(profiles(generate({ refreshTokenTtlSeconds: 3600 }).xml).token, 'settings', 'authorization-server', 'ephemeral-client')[
+          'refresh-token-ttl'
+        ],
+      ),
+      '3600',
+    );
   });
 
   it('changes with the users (the procedures know their regions)', () => {

@@ -7,7 +7,7 @@
  * no first-run installer is needed and no secret is ever in the output.
  */
 import { create } from 'xmlbuilder2';
-import { AS_PATHS } from '@mcp-secured-api/contracts';
+import { AS_PATHS, OFFLINE_ACCESS } from '@mcp-secured-api/contracts';
 import type { Model } from '../model.ts';
 import { FLOWS, PROCEDURE_IDS, PROCEDURES_ROOT, generateProcedures } from './procedures.ts';
 
@@ -162,6 +162,10 @@ function authenticationProfile(algorithm: string) {
 function tokenProfile(model: Model, algorithm: string) {
   const { gateway, mcpServer } = model.clients;
   const ttl = String(model.agentPolicy.accessTokenTtlSeconds);
+  // With refresh tokens, agents may ask for offline_access; the user consents to it as its own
+  // scope, and the token procedure issues a refresh token only when it was granted.
+  const refreshTtl = model.agentPolicy.refreshTokenTtlSeconds;
+  const agentScopes = refreshTtl > 0 ? [model.scope, OFFLINE_ACCESS] : model.scope;
   return {
     id: IDS.tokenProfile,
     type: { '@xmlns:as': NS.oauth, '#': 'as:oauth-service' },
@@ -174,7 +178,12 @@ function tokenProfile(model: Model, algorithm: string) {
           introspection: {},
           'oauth-token-exchange': {},
         },
-        scopes: { scope: { id: model.scope, description: model.scopeDescription } },
+        scopes: {
+          scope: [
+            { id: model.scope, description: model.scopeDescription },
+            ...(refreshTtl > 0 ? [{ id: OFFLINE_ACCESS, description: 'Keep this access while you are away (refresh tokens)' }] : []),
+          ],
+        },
         'expose-metadata': {},
         'client-store': {
           'config-backed': {
@@ -198,7 +207,7 @@ function tokenProfile(model: Model, algorithm: string) {
           'client-data-source': IDS.dataSource,
           'non-templatized': {
             capabilities: { code: {} },
-            scopes: { scope: model.scope },
+            scopes: { scope: agentScopes },
             authenticators: { all: {} },
             'client-authentication-method': {
               secret: { 'credential-manager': IDS.credentialManager },
@@ -215,8 +224,8 @@ function tokenProfile(model: Model, algorithm: string) {
           // MCP clients on a person's machine receive the code on a loopback redirect URI (RFC 8252).
           'redirect-uri-validation': { 'allow-loopback-redirect-uris': 'true' },
           'access-token-ttl': ttl,
-          'refresh-token-ttl': 'disabled',
-          scopes: { scope: model.scope },
+          'refresh-token-ttl': refreshTtl > 0 ? String(refreshTtl) : 'disabled',
+          scopes: { scope: agentScopes },
           authenticators: { authenticator: IDS.authenticator },
           // Documents are cached as their Cache-Control allows, within Curity's bounds.
           cache: {},

@@ -86,6 +86,28 @@ describe('authorization-code procedure (agents)', () => {
   const run = load(PROCEDURE_IDS.agentAccessToken);
   const pkce = { code_verifier: 'v'.repeat(43) };
 
+  it('issues a refresh token only when offline_access was granted, and keeps offline_access out of the access token', () => {
+    const refreshing = (scope: string, policy = run) => {
+      const { context } = codeContext({ ...pkce }, { scope });
+      const issuer = { issue: (_data: unknown, delegation: unknown) => `refresh-of-${String(delegation)}` };
+      return policy({ ...context, refreshTokenIssuer: issuer, getDefaultRefreshTokenData: () => ({}) });
+    };
+    const offline = refreshing('stocks/read offline_access');
+    assert.equal(offline.refresh_token, 'refresh-of-delegation');
+    assert.equal(offline.scope, 'stocks/read');
+    assert.equal(refreshing('stocks/read').refresh_token, undefined);
+    const off = buildModel(
+      parseStackConfig({
+        domain: 'demo.example',
+        scope: 'stocks/read',
+        refreshTokenTtlSeconds: 0,
+        users: [{ email: 'john.doe@demo.example', region: 'USA' }],
+      }),
+    );
+    const withoutRefresh = load(PROCEDURE_IDS.agentAccessToken, off);
+    assert.equal(refreshing('stocks/read offline_access', withoutRefresh).refresh_token, undefined);
+  });
+
   it('issues a token for the MCP resource with the AI-context claims and no refresh token', () => {
     const { context, issued, iat } = codeContext({ ...pkce, resource: model.mcpResource });
     const response = run(context);
@@ -257,7 +279,7 @@ describe('registration pre-processing procedure (DCR)', () => {
     assert.deepEqual(plain(run(context)), {
       require_proof_key: true,
       access_token_ttl: 600,
-      refresh_token_ttl: 0,
+      refresh_token_ttl: 86_400,
       audiences: [model.mcpResource],
       client_type: 'mcp',
       client_assurance_level: 2,

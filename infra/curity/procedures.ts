@@ -38,6 +38,8 @@ export interface ProcedurePolicy {
   apiAudience: string;
   scope: string;
   accessTokenTtlSeconds: number;
+  /** 0: no refresh tokens; otherwise one is issued when `offline_access` was granted. */
+  refreshTokenTtlSeconds: number;
   clientType: string;
   clientAssuranceLevel: number;
   mcpClientId: string;
@@ -51,6 +53,7 @@ export function procedurePolicy(model: Model): ProcedurePolicy {
     apiAudience: model.apiAudience,
     scope: model.scope,
     accessTokenTtlSeconds: model.accessTokenTtlSeconds,
+    refreshTokenTtlSeconds: model.agentPolicy.refreshTokenTtlSeconds,
     clientType: model.agentPolicy.clientType,
     clientAssuranceLevel: model.agentPolicy.clientAssuranceLevel,
     mcpClientId: model.clients.mcpServer.id,

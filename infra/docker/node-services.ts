@@ -107,14 +107,14 @@ export class BuiltinAuthorizationServer extends pulumi.ComponentResource {
 
   constructor(name: string, args: BuiltinAuthorizationServerArgs, opts?: pulumi.ComponentResourceOptions) {
     super('mcp-secured-api:docker:BuiltinAuthorizationServer', name, {}, opts);
-    const { gatewayClientSecret, mcpClientSecret, cookieSecret } = args.secrets;
+    const { gatewayClientSecret, mcpClientSecret, cookieSecret, keyEncryptionKey } = args.secrets;
     const env = pulumi
-      .all([args.internal, gatewayClientSecret, mcpClientSecret, cookieSecret, args.database.url])
-      .apply(([internal, gateway, mcp, cookie, databaseUrl]) =>
+      .all([args.internal, gatewayClientSecret, mcpClientSecret, cookieSecret, keyEncryptionKey, args.database.url])
+      .apply(([internal, gateway, mcp, cookie, kek, databaseUrl]) =>
         authorizationServerEnv(
           args.model,
           internal,
-          { gatewayClientSecret: gateway, mcpClientSecret: mcp, cookieSecret: cookie },
+          { gatewayClientSecret: gateway, mcpClientSecret: mcp, cookieSecret: cookie, keyEncryptionKey: kek },
           PORTS.authorizationServer,
           { databaseUrl },
         ),

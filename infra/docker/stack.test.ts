@@ -177,6 +177,7 @@ test('each service gets the environment its entry point reads; secrets are rando
     gatewayClientSecret: d.secret('gatewayClientSecret'),
     mcpClientSecret: d.secret('mcpClientSecret'),
     cookieSecret: d.secret('cookieSecret'),
+    keyEncryptionKey: d.secret('keyEncryptionKey'),
   };
   const internal = dockerInternalAddresses(BUILTIN_AUTHORIZATION_SERVER);
   assert.deepEqual(d.env(ALIASES.stocksApi), stocksApiEnv(d.model, internal, 3000));

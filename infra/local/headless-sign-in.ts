@@ -8,6 +8,7 @@
  * It relies on the server's stable form contract: inputs `email` and `otp`, buttons
  * `decision=approve|deny`, hidden fields carried along.
  */
+import { OFFLINE_ACCESS } from '@mcp-secured-api/contracts';
 
 export class CookieJar {
   readonly #byHost = new Map<string, Map<string, string>>();
@@ -46,7 +47,7 @@ export class CookieJar {
 export interface HtmlForm {
   action: string;
   method: string;
-  /** Inputs with a name (hidden ones included), with their values. */
+  /** Inputs with a name (hidden ones and ticked boxes included), with their values. */
   fields: Record<string, string>;
   /** Submit buttons with a name. */
   buttons: { name: string; value: string }[];
@@ -84,6 +85,8 @@ export function parseForms(html: string, pageUrl: string): HtmlForm[] {
       const a = attributes(input[2]!);
       if (!a.name) continue;
       const isButton = input[1]!.toLowerCase() === 'button' || a.type === 'submit';
+      // As a browser does: an unticked box sends nothing.
+      if ((a.type === 'checkbox' || a.type === 'radio') && !('checked' in a)) continue;
       if (isButton) buttons.push({ name: a.name, value: a.value ?? '' });
       else fields[a.name] = a.value ?? '';
     }
@@ -218,6 +221,8 @@ export async function signIn(options: {
   email: string;
   mailApi: string;
   decision?: 'approve' | 'deny';
+  /** Untick the consent page's offline-access line (ticked by default when the client asks for it). */
+  refuseOfflineAccess?: boolean;
   agent?: UserAgent;
   mailTimeoutMs?: number;
 }): Promise<SignInResult> {
@@ -236,6 +241,7 @@ export async function signIn(options: {
   const decision = options.decision ?? 'approve';
   const button = consentForm.buttons.find((b) => b.name === 'decision' && b.value === decision);
   if (!button) throw new Error(`Consent page: no "${decision}" button at ${page.url}`);
+  if (options.refuseOfflineAccess) delete consentForm.fields[OFFLINE_ACCESS];
   page = await agent.submit(consentForm, {}, button);
   if (!done(page)) throw new Error(`After consent: expected a redirect to the client, got ${page.status}: ${pageText(page.body)}`);
   return result(page, agent);

@@ -101,7 +101,8 @@ export class Part {
 
   private async waitHealthy(): Promise<void> {
     const deadline = Date.now() + START_TIMEOUT_MS;
-    while (Date.now() < deadline) {
+    // Stops polling once the process is gone (its exit is reported by start()).
+    while (Date.now() < deadline && this.running) {
       try {
         const res = await fetch(this.spec.healthUrl, { signal: AbortSignal.timeout(1_000) });
         await res.body?.cancel();

@@ -1,16 +1,19 @@
 /**
  * `npm start`: runs the whole stack on this machine from a stack's configuration file
- * (Pulumi.dev.yaml by default), prints its URLs and test users, and a `ready <json>` line.
+ * (Pulumi.dev.yaml by default), keeping its data in `.data/<stack>/` between starts, and prints
+ * where the data lives, its URLs and test users, and a `ready <json>` line.
  */
 import { parseArgs } from 'node:util';
 import { protectedResourceMetadataUrl } from '@mcp-secured-api/contracts';
 import { DEFAULT_BASE_PORT, startLocalStack, type LocalStack } from './stack.ts';
 import { readStackFile } from './stack-file.ts';
+import { stackDataFolder } from './data-folder.ts';
 
-const USAGE = `Usage: npm start -- [--stack NAME] [--base-port PORT] [--quiet]
+const USAGE = `Usage: npm start -- [--stack NAME] [--base-port PORT] [--fresh] [--quiet]
 
-  --stack NAME       read Pulumi.NAME.yaml (default: dev)
+  --stack NAME       read Pulumi.NAME.yaml (default: dev); data is kept in .data/NAME/
   --base-port PORT   first port of the layout (default: ${DEFAULT_BASE_PORT}, or LOCAL_BASE_PORT)
+  --fresh            start with empty data: forget registered clients, tokens and keys
   --quiet            do not print the services' own log lines`;
 
 async function main(): Promise<void> {
@@ -21,6 +24,7 @@ async function main(): Promise<void> {
         stack: { type: 'string', default: 'dev' },
         'base-port': { type: 'string' },
         quiet: { type: 'boolean', default: false },
+        fresh: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }).values;
@@ -37,6 +41,7 @@ async function main(): Promise<void> {
     fail(`The base port must be a whole number from 1024 to 65000; got "${basePortText}".`);
   }
 
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(args.stack!)) fail(`"${args.stack}" is not a stack name (letters, digits, ".", "_" and "-").`);
   const config = await readStackFile(args.stack!).catch((err: Error) => fail(err.message));
   console.log(`Starting the local stack of "${args.stack}" (domain ${config.domain}, built-in authorization server)…`);
   const quiet = args.quiet;
@@ -57,6 +62,8 @@ async function main(): Promise<void> {
     stack = await startLocalStack({
       config,
       basePort,
+      dataDir: stackDataFolder(args.stack!),
+      fresh: args.fresh,
       log: quiet ? undefined : (part, line) => console.log(`[${part}] ${line}`),
       progress: (message) => console.log(`  ✓ ${message}`),
     });

@@ -106,7 +106,8 @@ test('publishes metadata at the issuer path, the path-inserted form and as openi
     assert.deepEqual(m.code_challenge_methods_supported, ['S256']);
     assert.equal(m.client_id_metadata_document_supported, true);
     assert.equal(m.authorization_response_iss_parameter_supported, true);
-    assert.deepEqual(m.scopes_supported, [TEST_SCOPE]);
+    assert.deepEqual(m.scopes_supported, [TEST_SCOPE, 'offline_access']);
+    assert.deepEqual(m.grant_types_supported, ['authorization_code', 'refresh_token', GRANT_TYPE.tokenExchange]);
   }
 });
 
@@ -123,7 +124,7 @@ test('happy path: registration, sign-in with the mailed code, consent, token, JW
   assert.equal(registration.status, 201);
   const clientId = registration.body.client_id as string;
   assert.equal(registration.body.client_secret, undefined);
-  assert.deepEqual(registration.body.grant_types, ['authorization_code']);
+  assert.deepEqual(registration.body.grant_types, ['authorization_code', 'refresh_token']);
 
   // The loopback port may differ from the registered one (RFC 8252).
   const tokenResponse = await authorizeAndRedeem(clientId, 'http://127.0.0.1:53127/callback');
@@ -132,7 +133,7 @@ test('happy path: registration, sign-in with the mailed code, consent, token, JW
   const token = (await tokenResponse.json()) as Record<string, unknown>;
   const accessToken = token.access_token as string;
   assert.match(accessToken, /^[A-Za-z0-9_-]{43,}$/, 'an opaque token of at least 256 bits, not a JWT');
-  assert.equal(token.refresh_token, undefined);
+  assert.equal(token.refresh_token, undefined, 'the client did not ask for offline_access');
   assert.equal(token.token_type, 'bearer');
   assert.equal(token.expires_in, 900);
   assert.equal(token.scope, TEST_SCOPE);

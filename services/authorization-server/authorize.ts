@@ -9,7 +9,7 @@ import { ClientMetadataError } from './client-metadata-document.ts';
 import type { ServerContext } from './context.ts';
 import { PageError } from './errors.ts';
 import { singleValued } from './form.ts';
-import { AS_PATHS } from '@mcp-secured-api/contracts';
+import { AS_PATHS, GRANT_TYPE, OFFLINE_ACCESS } from '@mcp-secured-api/contracts';
 import { PAGES } from './paths.ts';
 import { isValidS256Challenge } from './pkce.ts';
 import { pageRateLimit } from './rate-limit.ts';
@@ -47,12 +47,14 @@ export function authorizeRoutes(ctx: ServerContext): Hono {
   const { config, clients, store, now } = ctx;
   const app = new Hono();
 
-  // Every authorization request starts a sign-in in the bounded store: without a limit, a flood
-  // from one address could evict the sign-ins of everyone else.
+  // Every authorization request stores a sign-in: without a limit, one address could fill the
+  // database with them.
   const limitAuthorizations = pageRateLimit({
     perMinute: ctx.limits.authorizationsPerMinute,
     what: 'sign-ins started',
     trustProxy: config.trustProxy,
+    count: ctx.countRequests('authorizations'),
+    now,
   });
 
   app.get(AS_PATHS.authorize, limitAuthorizations, async (c) => {
@@ -98,7 +100,12 @@ export function authorizeRoutes(ctx: ServerContext): Hono {
     if (!isValidS256Challenge(q.code_challenge)) return fail('invalid_request', 'code_challenge must be 43 base64url characters (S256)');
 
     const allowed = client.scope.split(' ');
-    const requested = q.scope?.split(' ').filter(Boolean) ?? [];
+    const asked = q.scope?.split(' ').filter(Boolean) ?? [];
+    // offline_access asks for refresh tokens rather than for access: the user decides on the consent
+    // page, when the server issues them and the client may use them; otherwise it is left out.
+    const offlineAccess =
+      asked.includes(OFFLINE_ACCESS) && config.refreshTokenTtlSeconds > 0 && client.grantTypes.includes(GRANT_TYPE.refreshToken);
+    const requested = asked.filter((s) => s !== OFFLINE_ACCESS);
     const scopes = requested.length ? requested : allowed;
     const unknown = scopes.filter((s) => !allowed.includes(s));
     if (unknown.length) return fail('invalid_scope', `Unknown or not allowed scope: ${unknown.join(' ')}`);
@@ -118,10 +125,11 @@ export function authorizeRoutes(ctx: ServerContext): Hono {
         codeChallenge: q.code_challenge,
         scope: [...new Set(scopes)].join(' '),
         resource: config.mcpResource,
+        ...(offlineAccess && { offlineAccess }),
       },
       codesSent: 0,
     };
-    await store.transactions.set(transaction.id, transaction, TRANSACTION_TTL_SECONDS);
+    await store.signIns.insert(transaction);
     await setTransactionCookie(c, config, transaction.id, TRANSACTION_TTL_SECONDS);
     return c.redirect(`${config.loginOrigin}${PAGES.email}`, 302);
   });

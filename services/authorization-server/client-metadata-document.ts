@@ -40,6 +40,8 @@ export class ClientMetadataError extends Error {
 
 export interface ClientMetadataDocumentOptions extends AddressPolicy {
   knownScopes: readonly string[];
+  /** Whether the server issues refresh tokens (to documents that list the refresh_token grant). */
+  refreshTokens?: boolean;
   maxBytes?: number;
   timeoutMs?: number;
   cacheEntries?: number;
@@ -71,7 +73,7 @@ export function createClientMetadataDocuments(options: ClientMetadataDocumentOpt
   async function load(clientId: string): Promise<ClientMetadata> {
     const url = checkUrl(clientId, options);
     const { body, cacheControl } = await fetchDocument(url, options, maxBytes, timeoutMs);
-    const metadata = checkDocument(clientId, body, options.knownScopes);
+    const metadata = checkDocument(clientId, body, options);
     const ttl = Math.min(maxTtl, Math.max(minTtl, maxAge(cacheControl) ?? defaultTtl));
     cache.set(clientId, metadata, { ttl: ttl * 1000 });
     return metadata;
@@ -211,7 +213,7 @@ function fetchDocument(
   });
 }
 
-function checkDocument(clientId: string, body: string, knownScopes: readonly string[]): ClientMetadata {
+function checkDocument(clientId: string, body: string, options: ClientMetadataDocumentOptions): ClientMetadata {
   let doc: unknown;
   try {
     doc = JSON.parse(body);
@@ -228,7 +230,12 @@ function checkDocument(clientId: string, body: string, knownScopes: readonly str
     throw new ClientMetadataError('secret_in_document', 'The client metadata document must not contain secrets or private keys');
   }
   try {
-    return validateClientMetadata(d, { knownScopes, authMethods: ['none'], defaultAuthMethod: 'none' });
+    return validateClientMetadata(d, {
+      knownScopes: options.knownScopes,
+      authMethods: ['none'],
+      defaultAuthMethod: 'none',
+      refreshTokens: options.refreshTokens ?? false,
+    });
   } catch (error) {
     if (error instanceof OAuthError)
       throw new ClientMetadataError('invalid_document', `The client metadata document is not acceptable: ${error.message}`);

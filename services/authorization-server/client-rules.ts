@@ -6,6 +6,8 @@
 import { z } from 'zod';
 import { OAuthError } from './errors.ts';
 import { redirectUriProblem } from './redirect-uri.ts';
+import type { GrantType } from './store.ts';
+import { OFFLINE_ACCESS } from '@mcp-secured-api/contracts';
 
 export type TokenEndpointAuthMethod = 'none' | 'client_secret_basic' | 'client_secret_post';
 
@@ -14,13 +16,15 @@ export interface ClientMetadata {
   clientName?: string;
   scope: string;
   tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+  /** `refresh_token` only when asked for and the server issues refresh tokens. */
+  grantTypes: GrantType[];
 }
 
 const metadataSchema = z.looseObject({
   redirect_uris: z.array(z.unknown()).min(1, { message: 'must list at least one redirect URI' }).max(20),
   client_name: z.string().max(200).optional(),
   token_endpoint_auth_method: z.string().optional(),
-  // Clients often ask for refresh tokens; the agent policy gives none, and the response says so.
+  // Clients often ask for refresh tokens; when the server gives none, the response says so.
   grant_types: z.array(z.enum(['authorization_code', 'refresh_token'], { message: 'only authorization_code is supported' })).optional(),
   response_types: z.array(z.literal('code', { message: 'only the code response type is supported' })).optional(),
   scope: z.string().max(1000).optional(),
@@ -28,7 +32,13 @@ const metadataSchema = z.looseObject({
 
 export function validateClientMetadata(
   input: unknown,
-  options: { knownScopes: readonly string[]; authMethods: readonly TokenEndpointAuthMethod[]; defaultAuthMethod: TokenEndpointAuthMethod },
+  options: {
+    knownScopes: readonly string[];
+    authMethods: readonly TokenEndpointAuthMethod[];
+    defaultAuthMethod: TokenEndpointAuthMethod;
+    /** Whether the server issues refresh tokens. */
+    refreshTokens: boolean;
+  },
 ): ClientMetadata {
   const parsed = metadataSchema.safeParse(input);
   if (!parsed.success) {
@@ -48,7 +58,8 @@ export function validateClientMetadata(
   if (!options.authMethods.includes(method)) {
     throw new OAuthError('invalid_client_metadata', `token_endpoint_auth_method must be one of: ${options.authMethods.join(', ')}`);
   }
-  const requested = m.scope?.split(' ').filter(Boolean) ?? [];
+  // offline_access is not a resource scope: whether a client may have refresh tokens is its grant types.
+  const requested = m.scope?.split(' ').filter((s) => s && s !== OFFLINE_ACCESS) ?? [];
   const scopes = requested.length ? requested : [...options.knownScopes];
   const unknown = scopes.filter((s) => !options.knownScopes.includes(s));
   if (unknown.length)
@@ -58,5 +69,7 @@ export function validateClientMetadata(
     clientName: m.client_name,
     scope: scopes.join(' '),
     tokenEndpointAuthMethod: method,
+    grantTypes:
+      options.refreshTokens && m.grant_types?.includes('refresh_token') ? ['authorization_code', 'refresh_token'] : ['authorization_code'],
   };
 }

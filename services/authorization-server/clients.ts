@@ -4,12 +4,12 @@
  * metadata document URL. Client authentication per RFC 6749 §2.3: `client_secret_basic`,
  * `client_secret_post`, or `none` for public clients.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { parseBasicAuthorization } from '@mcp-secured-api/contracts';
 import type { AuthorizationServerConfig } from './config.ts';
 import { isClientIdUrl, type ClientMetadataDocuments } from './client-metadata-document.ts';
 import { OAuthError } from './errors.ts';
-import type { AuthorizationServerStore } from './store.ts';
+import { tokenHash, type GrantType, type Store } from './store.ts';
 
 export type Capability = 'authorization_code' | 'introspection' | 'token_exchange';
 
@@ -24,35 +24,29 @@ export interface AuthorizingClient {
   name: string;
   redirectUris: string[];
   scope: string;
+  grantTypes: GrantType[];
 }
 
-export function hashSecret(secret: string): Buffer {
-  return createHash('sha256').update(secret, 'utf8').digest();
-}
-
-function secretMatches(presented: string, expectedHash: Buffer): boolean {
-  return timingSafeEqual(hashSecret(presented), expectedHash);
+function secretMatches(presented: string, expectedHash: string): boolean {
+  return timingSafeEqual(Buffer.from(tokenHash(presented)), Buffer.from(expectedHash));
 }
 
 const AGENT: ReadonlySet<Capability> = new Set(['authorization_code']);
 
 export class Clients {
-  readonly #confidential: Map<string, { hash: Buffer; capabilities: ReadonlySet<Capability> }>;
+  readonly #confidential: Map<string, { hash: string; capabilities: ReadonlySet<Capability> }>;
 
   constructor(
     config: AuthorizationServerConfig,
-    private readonly store: AuthorizationServerStore,
+    private readonly store: Store,
     private readonly documents: ClientMetadataDocuments,
     private readonly now: () => number,
   ) {
     this.#confidential = new Map([
-      [
-        config.clients.gateway.id,
-        { hash: hashSecret(config.clients.gateway.secret), capabilities: new Set<Capability>(['introspection']) },
-      ],
+      [config.clients.gateway.id, { hash: tokenHash(config.clients.gateway.secret), capabilities: new Set<Capability>(['introspection']) }],
       [
         config.clients.mcpServer.id,
-        { hash: hashSecret(config.clients.mcpServer.secret), capabilities: new Set<Capability>(['token_exchange']) },
+        { hash: tokenHash(config.clients.mcpServer.secret), capabilities: new Set<Capability>(['token_exchange']) },
       ],
     ]);
   }
@@ -61,11 +55,13 @@ export class Clients {
   async forAuthorization(clientId: string): Promise<AuthorizingClient | undefined> {
     if (isClientIdUrl(clientId)) {
       const doc = await this.documents.resolve(clientId);
-      return { id: clientId, name: doc.clientName ?? new URL(clientId).host, redirectUris: doc.redirectUris, scope: doc.scope };
+      const { redirectUris, scope, grantTypes } = doc;
+      return { id: clientId, name: doc.clientName ?? new URL(clientId).host, redirectUris, scope, grantTypes };
     }
-    const registered = await this.store.clients.get(clientId);
-    if (!registered || registered.expiresAt <= this.now()) return undefined;
-    return { id: clientId, name: registered.clientName ?? clientId, redirectUris: registered.redirectUris, scope: registered.scope };
+    const registered = await this.store.clients.get(clientId, this.now());
+    if (!registered) return undefined;
+    const { redirectUris, scope, grantTypes } = registered;
+    return { id: clientId, name: registered.clientName ?? clientId, redirectUris, scope, grantTypes };
   }
 
   /** Authenticates the client of a token, introspection or revocation request. */
@@ -97,11 +93,11 @@ export class Clients {
       if (secret !== undefined) throw invalidClient('This client is public and has no secret');
       return { id: clientId, capabilities: AGENT };
     }
-    const registered = await this.store.clients.get(clientId);
-    if (!registered || registered.expiresAt <= this.now()) throw invalidClient('Unknown client; register again');
+    const registered = await this.store.clients.get(clientId, this.now());
+    if (!registered) throw invalidClient('Unknown client; register again');
     if (registered.secretHash === undefined) {
       if (secret !== undefined) throw invalidClient('This client is public and has no secret');
-    } else if (secret === undefined || !secretMatches(secret, Buffer.from(registered.secretHash, 'base64'))) {
+    } else if (secret === undefined || !secretMatches(secret, registered.secretHash)) {
       throw invalidClient('Client authentication failed');
     }
     return { id: clientId, capabilities: AGENT };

@@ -13,6 +13,8 @@ const origin = z.url({ protocol: /^https?$/ }).refine((o) => new URL(o).origin =
 const absoluteUrl = z.url({ protocol: /^https?$/, message: 'must be an absolute http(s) URL' });
 const secret = z.string().min(16, { message: 'must be at least 16 characters; generate it randomly' });
 const confidentialClient = z.object({ id: z.string().min(1), secret }).strict();
+/** 90 days: the longest a refresh token may live. */
+export const REFRESH_TOKEN_TTL_MAX = 7_776_000;
 
 export const authorizationServerConfigSchema = z
   .object({
@@ -36,6 +38,8 @@ export const authorizationServerConfigSchema = z
     // The deployment model holds agents to at least 30 s; the server itself accepts shorter lives so
     // that whole-system tests can watch tokens expire without waiting half a minute.
     accessTokenTtlSeconds: z.number().int().min(1).max(86_400),
+    /** How long a refresh token lives (each use gives a new one); 0: no refresh tokens. */
+    refreshTokenTtlSeconds: z.number().int().min(0).max(REFRESH_TOKEN_TTL_MAX).default(86_400),
     clientType: z.string().min(1).default('mcp'),
     clientAssuranceLevel: z.number().int().min(0).max(3),
     clients: z.object({ gateway: confidentialClient, mcpServer: confidentialClient }).strict(),
@@ -52,6 +56,8 @@ export const authorizationServerConfigSchema = z
       .strict()
       .refine((s) => !s.password || s.user, { message: 'has a password but no user', path: ['user'] }),
     cookieSecret: z.string().min(32, { message: 'must be at least 32 characters; generate it randomly' }),
+    /** Encrypts the signing keys' private parts in the database; keep it with the database's backups, apart from them. */
+    keyEncryptionKey: z.string().min(32, { message: 'must be at least 32 characters; generate it randomly' }),
     clientMetadata: z
       .object({
         /** Development only: fetch Client ID Metadata Documents from loopback hosts, over http too. */

@@ -3,7 +3,8 @@ import type { AuthorizationServerConfig } from './config.ts';
 import type { Clients } from './clients.ts';
 import type { SigningKeys } from './keys.ts';
 import type { CodeMailer } from './mailer.ts';
-import type { AuthorizationServerStore } from './store.ts';
+import type { RequestCounter } from './rate-limit.ts';
+import type { Store } from './store.ts';
 import type { Tokens } from './tokens.ts';
 
 export interface Logger {
@@ -22,13 +23,15 @@ export interface RateLimits {
 
 export interface ServerContext {
   config: AuthorizationServerConfig;
-  store: AuthorizationServerStore;
+  store: Store;
   clients: Clients;
   tokens: Tokens;
   keys: SigningKeys;
   mailer: CodeMailer;
   log: Logger;
   limits: RateLimits;
+  /** Counts requests per client address for the rate limit named `bucket`, shared by every instance. */
+  countRequests(bucket: string): RequestCounter;
   /** Seconds since the epoch. */
   now: () => number;
 }

@@ -3,7 +3,8 @@
  * `authorizationServerEnv`), validated with messages that name the bad variable.
  */
 import { z } from 'zod';
-import { authorizationServerConfigSchema, type AuthorizationServerConfig } from './config.ts';
+import { authorizationServerConfigSchema, REFRESH_TOKEN_TTL_MAX, type AuthorizationServerConfig } from './config.ts';
+import { parseDatabaseUrl } from './database.ts';
 
 const bool = z.enum(['true', 'false'], { message: 'must be "true" or "false"' }).transform((v) => v === 'true');
 const text = z.string().min(1, { message: 'must not be empty' });
@@ -22,6 +23,7 @@ const envSchema = z.object({
   RESOURCE_NAME: text,
   USERS: text,
   ACCESS_TOKEN_TTL_SECONDS: int(1, 86_400),
+  REFRESH_TOKEN_TTL_SECONDS: int(0, REFRESH_TOKEN_TTL_MAX).default(86_400),
   CLIENT_TYPE: text,
   CLIENT_ASSURANCE_LEVEL: int(0, 3),
   GATEWAY_CLIENT_ID: text,
@@ -29,6 +31,8 @@ const envSchema = z.object({
   MCP_CLIENT_ID: text,
   MCP_CLIENT_SECRET: text,
   COOKIE_SECRET: text,
+  KEY_ENCRYPTION_KEY: text,
+  DATABASE_URL: text,
   SMTP_HOST: text,
   SMTP_PORT: int(1, 65_535),
   MAIL_FROM: text,
@@ -51,6 +55,7 @@ const VARIABLE_OF: Record<string, string> = {
   resourceName: 'RESOURCE_NAME',
   users: 'USERS',
   accessTokenTtlSeconds: 'ACCESS_TOKEN_TTL_SECONDS',
+  refreshTokenTtlSeconds: 'REFRESH_TOKEN_TTL_SECONDS',
   clientType: 'CLIENT_TYPE',
   clientAssuranceLevel: 'CLIENT_ASSURANCE_LEVEL',
   'clients.gateway.id': 'GATEWAY_CLIENT_ID',
@@ -58,6 +63,7 @@ const VARIABLE_OF: Record<string, string> = {
   'clients.mcpServer.id': 'MCP_CLIENT_ID',
   'clients.mcpServer.secret': 'MCP_CLIENT_SECRET',
   cookieSecret: 'COOKIE_SECRET',
+  keyEncryptionKey: 'KEY_ENCRYPTION_KEY',
   'smtp.host': 'SMTP_HOST',
   'smtp.port': 'SMTP_PORT',
   'smtp.from': 'MAIL_FROM',
@@ -76,7 +82,11 @@ function fail(problems: string[]): never {
   );
 }
 
-export function configFromEnv(env: Record<string, string | undefined>): { port: number; config: AuthorizationServerConfig } {
+export function configFromEnv(env: Record<string, string | undefined>): {
+  port: number;
+  databaseUrl: string;
+  config: AuthorizationServerConfig;
+} {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     fail(parsed.error.issues.map((i) => `${String(i.path[0])} ${env[String(i.path[0])] === undefined ? 'is required' : i.message}`));
@@ -87,6 +97,11 @@ export function configFromEnv(env: Record<string, string | undefined>): { port: 
     users = JSON.parse(e.USERS);
   } catch {
     fail(['USERS must be a JSON array such as [{"email":"john.doe@demo.example","region":"USA"}]']);
+  }
+  try {
+    parseDatabaseUrl(e.DATABASE_URL);
+  } catch (error) {
+    fail([(error as Error).message]);
   }
   const config = authorizationServerConfigSchema.safeParse({
     issuer: e.ISSUER,
@@ -99,6 +114,7 @@ export function configFromEnv(env: Record<string, string | undefined>): { port: 
     resourceName: e.RESOURCE_NAME,
     users,
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
+    refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL_SECONDS,
     clientType: e.CLIENT_TYPE,
     clientAssuranceLevel: e.CLIENT_ASSURANCE_LEVEL,
     clients: {
@@ -114,6 +130,7 @@ export function configFromEnv(env: Record<string, string | undefined>): { port: 
       ...(e.SMTP_PASSWORD ? { password: e.SMTP_PASSWORD } : {}),
     },
     cookieSecret: e.COOKIE_SECRET,
+    keyEncryptionKey: e.KEY_ENCRYPTION_KEY,
     clientMetadata: { allowLoopback: e.CIMD_ALLOW_LOOPBACK, allowPrivateNetworks: false },
     trustProxy: e.TRUST_PROXY,
   });
@@ -126,5 +143,5 @@ export function configFromEnv(env: Record<string, string | undefined>): { port: 
       }),
     );
   }
-  return { port: e.PORT, config: config.data };
+  return { port: e.PORT, databaseUrl: e.DATABASE_URL, config: config.data };
 }

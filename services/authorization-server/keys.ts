@@ -1,65 +1,150 @@
 /**
- * The signing keys: PS256 key pairs generated in memory, published in the JWKS with a `kid` each.
+ * The signing keys: PS256 key pairs kept in the database (private parts encrypted), published in
+ * the JWKS with a `kid` each, shared by every instance on the database.
+ *
  * Rotation signs with a new key and keeps the previous one published (and accepted for token
- * exchange) until the tokens it signed have expired. Keys are made once, never per request
- * (jose keeps its own form of each key after the first use).
+ * exchange) until the tokens it signed have expired. It is a compare-and-swap under a database
+ * lock: "replace key X" creates a key only while X still signs, so instances asked to rotate at
+ * the same time make one new key, and the first instances on an empty database make one first key.
+ * A new key is stored before anything is signed with it; the JWKS and token verification read the
+ * database again when they may be behind (at most once a second), and every instance re-reads it
+ * periodically to sign with the newest key.
  */
-import { createHash, generateKeyPair, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import { jwtVerify, SignJWT, type JWK, type JWTPayload, type JWTVerifyOptions } from 'jose';
+import type { Logger } from './context.ts';
+import type { KeyEncryption } from './key-encryption.ts';
+import type { Store, StoredSigningKey } from './store.ts';
 
 const generateRsaKeyPair = promisify(generateKeyPair);
 const RSA = { modulusLength: 2048 } as const;
 
 export const SIGNING_ALGORITHM = 'PS256';
 export const ACCESS_TOKEN_TYP = 'at+jwt';
+/** How often an instance re-reads the keys to start signing with one another instance made. */
+export const KEY_RELOAD_INTERVAL_MS = 30_000;
+/** Reloads caused by requests (an unknown `kid`, a JWKS request) happen at most this often. */
+const ON_DEMAND_RELOAD_MS = 1_000;
 
 interface SigningKey {
   kid: string;
   privateKey: KeyObject;
   publicKey: KeyObject;
   publicJwk: JWK;
-  /** When a retired key stops being published (seconds since the epoch). */
-  retireAt?: number;
+  expiresAt?: number;
+}
+
+export interface SigningKeysOptions {
+  store: Store;
+  encryption: KeyEncryption;
+  /** How long tokens live at most: how long a replaced key stays published (plus a minute). */
+  maxTokenLifetimeSeconds: number;
+  now: () => number;
+  log: Logger;
+}
+
+async function newKeyPair(): Promise<{ kid: string; privateKey: KeyObject; publicKey: KeyObject }> {
+  const { privateKey, publicKey } = await generateRsaKeyPair('rsa', RSA);
+  const kid = createHash('sha256')
+    .update(publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('base64url');
+  return { kid, privateKey, publicKey };
 }
 
 export class SigningKeys {
   #keys: SigningKey[] = [];
   #jwks = '{"keys":[]}';
+  #loadedAt = 0;
+  #loading: Promise<void> | undefined;
+  #timer: NodeJS.Timeout | undefined;
 
-  /** Starts with one key, generated synchronously so that the server can answer at once. */
-  constructor(
-    /** How long tokens live at most: how long a replaced key stays published. */
-    private readonly maxTokenLifetimeSeconds: number,
-    private readonly now: () => number,
-  ) {
-    this.#add(generateKeyPairSync('rsa', RSA));
+  private constructor(private readonly options: SigningKeysOptions) {}
+
+  /** Loads the keys, creating the first one when the database has none. */
+  static async open(options: SigningKeysOptions): Promise<SigningKeys> {
+    const keys = new SigningKeys(options);
+    if (!(await options.store.signingKeys.list(options.now())).some((k) => k.expiresAt === undefined)) {
+      await keys.#replace(undefined);
+    }
+    await keys.reload();
+    keys.#timer = setInterval(() => {
+      keys.reload().catch((error: Error) => options.log.error(`Could not reload the signing keys: ${error.message}`));
+    }, KEY_RELOAD_INTERVAL_MS);
+    keys.#timer.unref();
+    return keys;
+  }
+
+  close(): void {
+    clearInterval(this.#timer);
+  }
+
+  /**
+   * Creates a new signing key unless `expected` no longer signs (another instance replaced it):
+   * returns whether this call made the key.
+   */
+  async #replace(expected: string | undefined): Promise<boolean> {
+    const { store, encryption, now, maxTokenLifetimeSeconds } = this.options;
+    const pair = await newKeyPair();
+    return store.transaction(async (tx) => {
+      await tx.signingKeys.lock();
+      const current = (await tx.signingKeys.list(now())).find((k) => k.expiresAt === undefined);
+      if (current?.kid !== expected) return false;
+      const publicJwk = { ...(pair.publicKey.export({ format: 'jwk' }) as JWK), kid: pair.kid, alg: SIGNING_ALGORITHM, use: 'sig' };
+      const der = pair.privateKey.export({ type: 'pkcs8', format: 'der' });
+      await tx.signingKeys.insert({ kid: pair.kid, publicJwk, privateKey: encryption.encrypt(der, pair.kid), createdAt: now() });
+      // Tokens signed until now live at most this long; a minute more for clocks and caches.
+      await tx.signingKeys.retireAllBut(pair.kid, now() + maxTokenLifetimeSeconds + 60);
+      return true;
+    });
   }
 
   /** Signs with a new key from now on; the previous stays published until its tokens expire. */
-  async rotate(): Promise<void> {
-    const pair = await generateRsaKeyPair('rsa', RSA);
-    const previous = this.#keys[0];
-    // Tokens signed until now live at most this long; a minute more for clocks and caches.
-    if (previous) previous.retireAt = this.now() + this.maxTokenLifetimeSeconds + 60;
-    this.#add(pair);
+  async rotate(): Promise<boolean> {
+    const made = await this.#replace(this.#keys[0]?.kid);
+    await this.reload();
+    return made;
   }
 
-  #add({ privateKey, publicKey }: { privateKey: KeyObject; publicKey: KeyObject }): void {
-    const kid = createHash('sha256')
-      .update(publicKey.export({ type: 'spki', format: 'der' }))
-      .digest('base64url');
-    const jwk = publicKey.export({ format: 'jwk' }) as JWK;
-    this.#keys = [{ kid, privateKey, publicKey, publicJwk: { ...jwk, kid, alg: SIGNING_ALGORITHM, use: 'sig' } }, ...this.#keys];
-    this.#prune(true);
+  /** Reads the keys from the database (concurrent calls share one read). */
+  reload(): Promise<void> {
+    this.#loading ??= this.#load().finally(() => (this.#loading = undefined));
+    return this.#loading;
+  }
+
+  async #load(): Promise<void> {
+    const stored = await this.options.store.signingKeys.list(this.options.now());
+    const known = new Map(this.#keys.map((k) => [k.kid, k]));
+    const keys = stored.map((s) => ({ ...(known.get(s.kid) ?? this.#decrypt(s)), expiresAt: s.expiresAt }));
+    // The key that signs first: the newest without an expiry.
+    keys.sort((a, b) => Number(a.expiresAt !== undefined) - Number(b.expiresAt !== undefined));
+    this.#keys = keys;
+    this.#jwks = JSON.stringify({ keys: keys.map((k) => k.publicJwk) });
+    this.#loadedAt = Date.now();
+  }
+
+  #decrypt(stored: StoredSigningKey): SigningKey {
+    const privateKey = createPrivateKey({
+      key: this.options.encryption.decrypt(stored.privateKey, stored.kid),
+      format: 'der',
+      type: 'pkcs8',
+    });
+    return { kid: stored.kid, privateKey, publicKey: createPublicKey(privateKey), publicJwk: stored.publicJwk as JWK };
+  }
+
+  /** Reloads when the last read is older than a second; a failed read keeps what was known. */
+  async #refreshIfStale(): Promise<void> {
+    if (Date.now() - this.#loadedAt < ON_DEMAND_RELOAD_MS) return;
+    await this.reload().catch((error: Error) => this.options.log.error(`Could not reload the signing keys: ${error.message}`));
   }
 
   get currentKid(): string {
     return this.#current().kid;
   }
 
-  /** The JWKS document, serialised once per change. */
-  jwks(): string {
+  /** The JWKS document: every key not yet expired, as the database has them. */
+  async jwks(): Promise<string> {
+    await this.#refreshIfStale();
     this.#prune();
     return this.#jwks;
   }
@@ -73,8 +158,10 @@ export class SigningKeys {
   async verify(token: string, options: Pick<JWTVerifyOptions, 'issuer' | 'audience'>) {
     const { payload } = await jwtVerify(
       token,
-      (header) => {
-        const key = this.#keys.find((k) => k.kid === header.kid && !this.#retired(k));
+      async (header) => {
+        const find = () => this.#keys.find((k) => k.kid === header.kid && !this.#expired(k));
+        // Signed by a key another instance made since this one last looked.
+        const key = find() ?? (await this.#refreshIfStale().then(find));
         if (!key) throw new Error('the token was not signed by a key this server publishes');
         return key.publicKey;
       },
@@ -83,7 +170,7 @@ export class SigningKeys {
         algorithms: [SIGNING_ALGORITHM],
         typ: ACCESS_TOKEN_TYP,
         requiredClaims: ['exp', 'iat', 'jti', 'sub', 'scope'],
-        currentDate: new Date(this.now() * 1000),
+        currentDate: new Date(this.options.now() * 1000),
         clockTolerance: 5,
       },
     );
@@ -92,19 +179,17 @@ export class SigningKeys {
 
   #current(): SigningKey {
     const key = this.#keys[0];
-    if (!key) throw new Error('No signing key: call rotate() once before issuing tokens');
+    if (!key) throw new Error('No signing key: open() creates one');
     return key;
   }
 
-  #retired(key: SigningKey): boolean {
-    return key.retireAt !== undefined && key.retireAt <= this.now();
+  #expired(key: SigningKey): boolean {
+    return key.expiresAt !== undefined && key.expiresAt <= this.options.now();
   }
 
-  #prune(changed = false): void {
-    const before = this.#keys.length;
-    this.#keys = this.#keys.filter((k) => !this.#retired(k));
-    if (changed || before !== this.#keys.length) {
-      this.#jwks = JSON.stringify({ keys: this.#keys.map((k) => k.publicJwk) });
-    }
+  #prune(): void {
+    if (!this.#keys.some((k) => this.#expired(k))) return;
+    this.#keys = this.#keys.filter((k) => !this.#expired(k));
+    this.#jwks = JSON.stringify({ keys: this.#keys.map((k) => k.publicJwk) });
   }
 }

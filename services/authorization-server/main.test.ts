@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { authorizationServerEnv } from '../../infra/environments.ts';
 import { buildModel, parseStackConfig } from '../../infra/model.ts';
+import { freePorts } from '../../infra/local/ports.ts';
 import { runEntryPoint } from '../../test/support/entry-point.ts';
 import { configFromEnv, EnvironmentError } from './env.ts';
 import { AS_PATHS } from '@mcp-secured-api/contracts';
@@ -16,12 +17,14 @@ const secrets = {
   gatewayClientSecret: 'gateway-secret-0123456789',
   mcpClientSecret: 'mcp-secret-0123456789abc',
   cookieSecret: 'cookie-secret-0123456789abcdef-0123456789',
+  keyEncryptionKey: 'key-encryption-key-0123456789abcdef-01234',
 };
 const env = authorizationServerEnv(
   model,
   { authorizationServer: 'http://login-server:8443', stocksApi: 'http://stocks-api:3000', smtp: { host: '127.0.0.1', port: 9 } },
   secrets,
   8443,
+  { databaseUrl: 'memory://' },
 );
 
 test('the configuration comes from exactly the variables the deployment sets', () => {
@@ -39,6 +42,8 @@ test('the configuration comes from exactly the variables the deployment sets', (
     mcpServer: { id: model.clients.mcpServer.id, secret: secrets.mcpClientSecret },
   });
   assert.equal(config.clientMetadata.allowLoopback, false);
+  assert.equal(config.keyEncryptionKey, secrets.keyEncryptionKey);
+  assert.equal(config.refreshTokenTtlSeconds, 86_400);
   assert.equal(config.trustProxy, true);
   assert.equal(configFromEnv({ ...env, CIMD_ALLOW_LOOPBACK: 'true' }).config.clientMetadata.allowLoopback, true);
 });
@@ -62,6 +67,10 @@ test('bad variables are named', () => {
   assert.match(problems({ USERS: '[{"email":"nope","region":"USA"}]' }), /USERS\[0\.email\]/);
   assert.match(problems({ COOKIE_SECRET: 'short' }), /COOKIE_SECRET must be at least 32 characters/);
   assert.match(problems({ CIMD_ALLOW_LOOPBACK: 'yes' }), /CIMD_ALLOW_LOOPBACK must be "true" or "false"/);
+  assert.match(problems({ KEY_ENCRYPTION_KEY: 'short' }), /KEY_ENCRYPTION_KEY must be at least 32 characters/);
+  assert.match(problems({ DATABASE_URL: undefined }), /DATABASE_URL is required/);
+  assert.match(problems({ DATABASE_URL: 'mysql://db/x' }), /DATABASE_URL must be postgres:\/\/.*file:.*memory:\/\//);
+  assert.match(problems({ REFRESH_TOKEN_TTL_SECONDS: '-1' }), /REFRESH_TOKEN_TTL_SECONDS/);
   assert.match(problems({ SMTP_SECURITY: 'ssl' }), /SMTP_SECURITY must be "none", "starttls" or "tls"/);
   assert.match(problems({ SMTP_PASSWORD: 'relay-password' }), /SMTP_USER has a password but no user/);
 });
@@ -84,6 +93,7 @@ test('a mail relay: its security and credentials from the deployment, the test i
     },
     secrets,
     8443,
+    { databaseUrl: 'memory://' },
   );
   assert.deepEqual(configFromEnv(relayEnv).config.smtp, {
     host: 'smtp.example.com',
@@ -100,6 +110,21 @@ test('the entry point refuses a bad environment, naming the variable and never a
   assert.equal(result.status, 1);
   assert.match(result.stderr, /MCP_CLIENT_SECRET must be at least 16 characters/);
   assert.doesNotMatch(result.stderr + result.stdout, /short-secret/);
+});
+
+test('a database out of reach at start stops the entry point, naming where it is and never the password', async () => {
+  const [port] = await freePorts(1);
+  const result = runEntryPoint(main, {
+    ...env,
+    PORT: '0',
+    DATABASE_URL: `postgres://as:s3cret-password@127.0.0.1:${port}/authorization_server`,
+  });
+  assert.equal(result.status, 1);
+  assert.match(
+    result.stderr,
+    new RegExp(`Cannot reach PostgreSQL at 127\\.0\\.0\\.1:${port} \\(database authorization_server\\): .*ECONNREFUSED`),
+  );
+  assert.doesNotMatch(result.stderr + result.stdout, /s3cret-password/);
 });
 
 test('the entry point serves health and metadata, rotates its key on SIGUSR2 and stops on SIGTERM', async () => {

@@ -1,32 +1,44 @@
 /**
  * Entry point of the built-in authorization server (container image and local stack).
- * Reads the environment, listens on 0.0.0.0:PORT, rotates the signing key on SIGUSR2,
- * and stops on SIGTERM or SIGINT.
+ * Reads the environment, opens its database (DATABASE_URL) and brings the schema up to date,
+ * listens on 0.0.0.0:PORT, rotates the signing key on SIGUSR2, and stops on SIGTERM or SIGINT.
+ * A database it cannot reach at start, or cannot use, stops it with a message saying why.
  */
 import { serve } from '@hono/node-server';
-import { createAuthorizationServer } from './app.ts';
+import { createAuthorizationServer, type AuthorizationServer } from './app.ts';
+import { openDatabase } from './database.ts';
 import { configFromEnv, EnvironmentError } from './env.ts';
 
-function start(): void {
+const log = (message: string) => console.log(`[authorization-server] ${message}`);
+
+function exit(message: string): never {
+  console.error(message);
+  process.exit(1);
+}
+
+async function start(): Promise<void> {
   let settings;
   try {
     settings = configFromEnv(process.env);
   } catch (error) {
-    if (error instanceof EnvironmentError) {
-      console.error(error.message);
-      process.exit(1);
-    }
+    if (error instanceof EnvironmentError) exit(error.message);
     throw error;
   }
-  const { port, config } = settings;
-  const server = createAuthorizationServer(config);
+  const { port, databaseUrl, config } = settings;
+  let server: AuthorizationServer;
+  try {
+    server = await createAuthorizationServer(config, { database: await openDatabase(databaseUrl) });
+  } catch (error) {
+    exit(`The authorization server cannot start: ${(error as Error).message}`);
+  }
+  log(`state in ${server.databaseLocation}`);
   const http = serve({ fetch: server.app.fetch, port, hostname: '0.0.0.0' }, (info) => {
-    console.log(`[authorization-server] issuer ${config.issuer}, listening on port ${info.port}`);
+    log(`issuer ${config.issuer}, listening on port ${info.port}`);
   });
 
   process.on('SIGUSR2', () => {
     server.rotateSigningKey().then(
-      () => console.log(`[authorization-server] signing key rotated; new kid ${server.currentKeyId}`),
+      (made) => log(`signing key rotated; new kid ${server.currentKeyId}${made ? '' : ' (made by another instance)'}`),
       (error: Error) => console.error(`[authorization-server] signing key rotation failed: ${error.message}`),
     );
   });
@@ -39,4 +51,4 @@ function start(): void {
   process.once('SIGINT', stop);
 }
 
-start();
+await start();

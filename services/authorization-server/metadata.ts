@@ -5,10 +5,11 @@
 import { Hono } from 'hono';
 import type { AuthorizationServerConfig } from './config.ts';
 import type { SigningKeys } from './keys.ts';
-import { AS_PATHS, GRANT_TYPE } from '@mcp-secured-api/contracts';
+import { AS_PATHS, GRANT_TYPE, OFFLINE_ACCESS } from '@mcp-secured-api/contracts';
 
 export function metadataDocument(config: AuthorizationServerConfig) {
   const at = (path: string) => `${config.loginOrigin}${path}`;
+  const refresh = config.refreshTokenTtlSeconds > 0;
   return {
     issuer: config.issuer,
     authorization_endpoint: at(AS_PATHS.authorize),
@@ -17,10 +18,10 @@ export function metadataDocument(config: AuthorizationServerConfig) {
     introspection_endpoint: at(AS_PATHS.introspect),
     revocation_endpoint: at(AS_PATHS.revoke),
     jwks_uri: at(AS_PATHS.jwks),
-    scopes_supported: [config.scope],
+    scopes_supported: refresh ? [config.scope, OFFLINE_ACCESS] : [config.scope],
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
-    grant_types_supported: ['authorization_code', GRANT_TYPE.tokenExchange],
+    grant_types_supported: [GRANT_TYPE.authorizationCode, ...(refresh ? [GRANT_TYPE.refreshToken] : []), GRANT_TYPE.tokenExchange],
     code_challenge_methods_supported: ['S256'],
     token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
     introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
@@ -39,6 +40,6 @@ export function metadataRoutes(config: AuthorizationServerConfig, keys: SigningK
     app.get(`${AS_PATHS.issuer}/.well-known/${name}`, (c) => c.body(body, 200, headers));
     app.get(`/.well-known/${name}${AS_PATHS.issuer}`, (c) => c.body(body, 200, headers));
   }
-  app.get(AS_PATHS.jwks, (c) => c.body(keys.jwks(), 200, { ...headers, 'Cache-Control': 'public, max-age=60' }));
+  app.get(AS_PATHS.jwks, async (c) => c.body(await keys.jwks(), 200, { ...headers, 'Cache-Control': 'public, max-age=60' }));
   return app;
 }

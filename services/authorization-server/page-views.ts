@@ -3,6 +3,7 @@
  * application is and how much of that is verified, what it will be able to do, and where the
  * browser goes next.
  */
+import { OFFLINE_ACCESS } from '@mcp-secured-api/contracts';
 import { clientRedirect } from './authorize.ts';
 import { isClientIdUrl } from './client-metadata-document.ts';
 import type { AuthorizationServerConfig } from './config.ts';
@@ -10,7 +11,7 @@ import type { ConsentView, ReturnLink } from './pages.ts';
 import { isLoopbackHost } from './redirect-uri.ts';
 import type { SignInTransaction } from './store.ts';
 
-export const OFFLINE_ACCESS = 'offline_access';
+export { OFFLINE_ACCESS };
 
 type Request = SignInTransaction['request'];
 
@@ -64,7 +65,9 @@ export function consentView(
     client: clientIdentity(request),
     resource: { name: config.resourceName, host: resource.host },
     permissions,
-    accessLasts: permissions.some((p) => p.scope === OFFLINE_ACCESS) ? undefined : duration(config.accessTokenTtlSeconds),
+    // Offline access is its own line, which the user may untick; otherwise access ends with the token.
+    accessLasts: request.offlineAccess ? undefined : duration(config.accessTokenTtlSeconds),
+    ...(request.offlineAccess && { offlineAccess: { field: OFFLINE_ACCESS, lifetime: duration(config.refreshTokenTtlSeconds) } }),
     subject: txn.subject,
     returnTo: { host: redirect.host, thisComputer: isLoopbackHost(redirect.hostname) },
   };

@@ -206,6 +206,8 @@ export interface ConsentView {
   permissions: { scope: string; description: string }[];
   /** How long access lasts ("15 minutes"), when the client asked for no offline access. */
   accessLasts?: string;
+  /** The client asked for offline access: a line of its own, ticked, which the user may untick (form field `field`). */
+  offlineAccess?: { field: string; lifetime: string };
   subject: string;
   /** Where the browser goes after the decision. */
   returnTo: { host: string; thisComputer: boolean };
@@ -244,6 +246,16 @@ export function consentPage(site: Site, p: ConsentView): Html {
       </ul>
       <form method="post" action="${p.action}">
         ${hidden(p.csrf)}
+        ${
+          p.offlineAccess
+            ? html`<p class="offline-access">
+                <label
+                  ><input type="checkbox" name="${p.offlineAccess.field}" value="approve" checked /> Also keep this access while you are
+                  away: the application may renew it without asking you for up to ${p.offlineAccess.lifetime} after its last use.</label
+                >
+              </p>`
+            : nothing
+        }
         <div class="actions">
           <button class="button primary" type="submit" name="decision" value="approve">Allow</button>
           <button class="button secondary" type="submit" name="decision" value="deny">Deny</button>

@@ -1,11 +1,13 @@
 /**
- * Fixed-window request limits per client address, in a bounded map: a flood from many addresses
- * evicts old counters instead of growing memory.
+ * Fixed-window request limits per client address, counted in the database so that every instance
+ * shares them; expired windows are swept away.
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
-import { LRUCache } from 'lru-cache';
 import { PageError } from './errors.ts';
+
+/** Counts one request of `address` in the current window of `windowSeconds`. */
+export type RequestCounter = (address: string, windowSeconds: number) => Promise<{ count: number; resetAt: number }>;
 
 export interface RateLimitOptions {
   /** Requests allowed per window and address. */
@@ -17,7 +19,9 @@ export interface RateLimitOptions {
   refuse: (c: Context, retryAfterSeconds: number, message: string) => Response | Promise<Response>;
   /** Takes the address from the last X-Forwarded-For entry, which the trusted gateway appended. */
   trustProxy: boolean;
-  maxAddresses?: number;
+  count: RequestCounter;
+  /** Seconds since the epoch. */
+  now: () => number;
 }
 
 export function clientAddress(c: Context, trustProxy: boolean): string {
@@ -35,18 +39,10 @@ export function clientAddress(c: Context, trustProxy: boolean): string {
 
 export function rateLimit(options: RateLimitOptions): MiddlewareHandler {
   if (!(options.limit > 0 && options.windowSeconds > 0)) throw new Error('rateLimit: limit and windowSeconds must be positive');
-  const windows = new LRUCache<string, { count: number; resetAt: number }>({ max: options.maxAddresses ?? 10_000 });
   return async function rateLimitHandler(c, next) {
-    const address = clientAddress(c, options.trustProxy);
-    const now = Date.now();
-    let window = windows.get(address);
-    if (!window || window.resetAt <= now) {
-      window = { count: 0, resetAt: now + options.windowSeconds * 1000 };
-      windows.set(address, window);
-    }
-    window.count += 1;
+    const window = await options.count(clientAddress(c, options.trustProxy), options.windowSeconds);
     if (window.count > options.limit) {
-      const retryAfter = Math.ceil((window.resetAt - now) / 1000);
+      const retryAfter = Math.max(1, window.resetAt - options.now());
       const response = await options.refuse(
         c,
         retryAfter,
@@ -60,12 +56,13 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler {
 }
 
 /** A per-minute limit on pages people use: the refusal is a page too. */
-export function pageRateLimit(options: { perMinute: number; what: string; trustProxy: boolean }): MiddlewareHandler {
+export function pageRateLimit(
+  options: Pick<RateLimitOptions, 'what' | 'trustProxy' | 'count' | 'now'> & { perMinute: number },
+): MiddlewareHandler {
   return rateLimit({
+    ...options,
     limit: options.perMinute,
     windowSeconds: 60,
-    what: options.what,
-    trustProxy: options.trustProxy,
     refuse: (_c, retryAfter) => {
       throw new PageError(
         'rate_limited',

@@ -60,7 +60,7 @@ test('harmless metadata real clients send does not break registration; the agent
     software_version: '1.0',
   });
   assert.equal(status, 201);
-  assert.deepEqual(body.grant_types, ['authorization_code'], 'no refresh token grant');
+  assert.deepEqual(body.grant_types, ['authorization_code', 'refresh_token'], 'refresh tokens, with the user’s consent');
   assert.equal(body.scope, TEST_SCOPE);
   assert.equal(body.client_secret, undefined);
 });

@@ -1,18 +1,18 @@
 /**
  * Dynamic Client Registration (RFC 7591), open as the deployment's Curity configuration is:
- * public and confidential clients under the agent policy (code with PKCE, no refresh token),
- * limited per client address, and expiring (the store also caps how many exist).
+ * public and confidential clients under the agent policy (code with PKCE; refresh tokens when the
+ * server issues them and the client asks for the grant), limited per client address, and expiring
+ * (the sweep removes expired registrations).
  */
 import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { hashSecret } from './clients.ts';
 import { validateClientMetadata } from './client-rules.ts';
 import type { ServerContext } from './context.ts';
 import { OAuthError } from './errors.ts';
 import { AS_PATHS } from '@mcp-secured-api/contracts';
 import { rateLimit } from './rate-limit.ts';
-import type { RegisteredClient } from './store.ts';
+import { tokenHash, type RegisteredClient } from './store.ts';
 import { randomToken } from './tokens.ts';
 
 export const REGISTRATION_TTL_SECONDS = 7 * 86_400;
@@ -28,6 +28,8 @@ export function registrationRoutes(ctx: ServerContext): Hono {
       windowSeconds: 60,
       what: 'registrations',
       trustProxy: config.trustProxy,
+      count: ctx.countRequests('registrations'),
+      now,
       refuse: (_c, retry, message) => new OAuthError('too_many_requests', message, 429, { 'Retry-After': String(retry) }).toResponse(),
     }),
     bodyLimit({
@@ -47,20 +49,22 @@ export function registrationRoutes(ctx: ServerContext): Hono {
         knownScopes: [config.scope],
         authMethods: ['none', 'client_secret_basic', 'client_secret_post'],
         defaultAuthMethod: 'client_secret_basic',
+        refreshTokens: config.refreshTokenTtlSeconds > 0,
       });
       const issuedAt = now();
       const secret = metadata.tokenEndpointAuthMethod === 'none' ? undefined : randomToken();
       const client: RegisteredClient = {
         clientId: randomUUID(),
-        secretHash: secret && hashSecret(secret).toString('base64'),
+        secretHash: secret && tokenHash(secret),
         tokenEndpointAuthMethod: metadata.tokenEndpointAuthMethod,
         redirectUris: metadata.redirectUris,
         clientName: metadata.clientName,
         scope: metadata.scope,
+        grantTypes: metadata.grantTypes,
         issuedAt,
         expiresAt: issuedAt + REGISTRATION_TTL_SECONDS,
       };
-      await store.clients.set(client.clientId, client, REGISTRATION_TTL_SECONDS);
+      await store.clients.insert(client);
       return c.json(
         {
           client_id: client.clientId,
@@ -68,7 +72,7 @@ export function registrationRoutes(ctx: ServerContext): Hono {
           ...(secret && { client_secret: secret, client_secret_expires_at: client.expiresAt }),
           client_name: client.clientName,
           redirect_uris: client.redirectUris,
-          grant_types: ['authorization_code'],
+          grant_types: client.grantTypes,
           response_types: ['code'],
           token_endpoint_auth_method: client.tokenEndpointAuthMethod,
           scope: client.scope,

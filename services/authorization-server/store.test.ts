@@ -1,29 +1,160 @@
-import { test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createMemoryStore } from './store.ts';
+import { openDatabase, parseDatabaseUrl, type Database } from './database.ts';
+import { KeyDecryptionError, KeyEncryption } from './key-encryption.ts';
+import { SigningKeys } from './keys.ts';
+import { migrate, migrations, SchemaTooNewError } from './migrate.ts';
+import { createStore, tokenHash, type Grant, type Store } from './store.ts';
 
-test('maps are capped: a flood evicts the oldest entries instead of growing', async () => {
-  const store = createMemoryStore({ clients: 3 });
-  const client = (id: string) => ({
-    clientId: id,
-    tokenEndpointAuthMethod: 'none' as const,
-    redirectUris: [],
-    scope: 's',
-    issuedAt: 0,
-    expiresAt: 1,
-  });
-  for (const id of ['a', 'b', 'c', 'd', 'e']) await store.clients.set(id, client(id), 3600);
-  assert.equal(await store.clients.get('a'), undefined);
-  assert.equal(await store.clients.get('b'), undefined);
-  assert.equal((await store.clients.get('e'))?.clientId, 'e');
+let db: Database;
+let store: Store;
+const quiet = { info: () => {}, error: () => {} };
+
+before(async () => {
+  db = await openDatabase('memory://');
+  await migrate(db);
+  store = createStore(db);
+});
+after(() => db.close());
+
+const grant = (id: string, expiresAt: number): Grant => ({
+  id,
+  clientId: 'c',
+  subject: 'john.doe@demo.example',
+  scope: 'stocks/read',
+  resource: 'http://mcp.demo.example/',
+  claims: { region: 'USA' },
+  createdAt: 0,
+  expiresAt,
 });
 
-test('entries expire after their time to live, and take() removes what it returns', async () => {
-  const store = createMemoryStore();
-  await store.activeTokenIds.set('short', 'token', 1);
-  await store.activeTokenIds.set('long', 'token', 60);
-  assert.equal(await store.activeTokenIds.take('long'), 'token');
-  assert.equal(await store.activeTokenIds.get('long'), undefined);
-  await new Promise((resolve) => setTimeout(resolve, 1_100));
-  assert.equal(await store.activeTokenIds.get('short'), undefined);
+test('DATABASE_URL chooses the driver; anything else is refused with the accepted forms', () => {
+  assert.deepEqual(parseDatabaseUrl('postgres://u:p@db:5432/authorization_server'), {
+    driver: 'postgres',
+    url: 'postgres://u:p@db:5432/authorization_server',
+  });
+  assert.equal(parseDatabaseUrl('postgresql://db/x').driver, 'postgres');
+  assert.deepEqual(parseDatabaseUrl('file:.data/dev/authorization-server'), {
+    driver: 'pglite',
+    dataDir: '.data/dev/authorization-server',
+  });
+  assert.deepEqual(parseDatabaseUrl('file:///var/lib/as'), { driver: 'pglite', dataDir: '/var/lib/as' });
+  assert.deepEqual(parseDatabaseUrl('memory://'), { driver: 'pglite', dataDir: undefined });
+  assert.throws(() => parseDatabaseUrl('mysql://db/x'), /postgres:\/\/.*file:.*memory:\/\//);
+});
+
+test('migrations run once; a schema newer than the code is refused', async () => {
+  assert.deepEqual(await migrate(db), [], 'nothing left to apply');
+  const known = await migrations();
+  assert.ok(known.length >= 1);
+  assert.deepEqual(
+    known.map((m) => m.version),
+    known.map((_, i) => i + 1),
+    'numbered 1, 2, 3… without gaps',
+  );
+  await assert.rejects(migrate(db, known.slice(0, -1).length ? known.slice(0, -1) : []), (error: Error) => {
+    assert.ok(error instanceof SchemaTooNewError);
+    assert.match(error.message, /newer than this server knows/);
+    return true;
+  });
+});
+
+test('the sweep removes expired rows, at most `limit` per table and pass, and keeps the rest', async () => {
+  for (let i = 0; i < 5; i++) await store.grants.insert(grant(`old-${i}`, 100));
+  await store.grants.insert(grant('live', 10_000));
+  await store.accessTokens.insert({ tokenHash: tokenHash('t'), jti: 'j', grantId: 'live', clientId: 'c', jwt: 'x', expiresAt: 150 });
+  assert.equal((await store.sweep(99, 3)).grants, 0, 'nothing has expired yet');
+  const first = await store.sweep(200, 3);
+  assert.equal(first.grants, 3);
+  assert.equal(first.access_tokens, 1);
+  assert.equal((await store.sweep(200, 3)).grants, 2);
+  assert.equal((await store.sweep(200, 3)).grants, 0);
+  assert.ok(await store.grants.get('live'));
+});
+
+test('revoking a grant removes every token issued from it', async () => {
+  await store.grants.insert(grant('family', 10_000));
+  await store.accessTokens.insert({ tokenHash: tokenHash('a1'), jti: 'a1', grantId: 'family', clientId: 'c', jwt: 'x', expiresAt: 5_000 });
+  await store.refreshTokens.insert({ tokenHash: tokenHash('r1'), grantId: 'family', clientId: 'c', expiresAt: 9_000 });
+  assert.equal(await store.accessTokens.isActive('a1', 1_000), true);
+  await store.grants.revoke('family');
+  assert.equal(await store.accessTokens.isActive('a1', 1_000), false);
+  assert.equal(await store.refreshTokens.get(tokenHash('r1')), undefined);
+});
+
+test('rate-limit windows and wrong-code counters restart once their window has passed', async () => {
+  assert.deepEqual(await store.rateLimits.hit('registrations', '198.51.100.1', 1_000, 60), { count: 1, resetAt: 1_060 });
+  assert.deepEqual(await store.rateLimits.hit('registrations', '198.51.100.1', 1_059, 60), { count: 2, resetAt: 1_060 });
+  assert.deepEqual(await store.rateLimits.hit('sign-in', '198.51.100.1', 1_059, 60), { count: 1, resetAt: 1_119 }, 'per bucket');
+  assert.deepEqual(await store.rateLimits.hit('registrations', '198.51.100.1', 1_060, 60), { count: 1, resetAt: 1_120 });
+
+  for (let i = 0; i < 3; i++) await store.codeFailures.add('a@demo.example', 1_000 + i, 900);
+  assert.equal(await store.codeFailures.count('a@demo.example', 1_899), 3, 'counted from the first failure');
+  assert.equal(await store.codeFailures.count('a@demo.example', 1_900), 0, 'the lock ends 15 minutes after the first failure');
+  await store.codeFailures.add('a@demo.example', 1_900, 900);
+  assert.equal(await store.codeFailures.count('a@demo.example', 1_901), 1);
+  await store.codeFailures.clear('a@demo.example');
+  assert.equal(await store.codeFailures.count('a@demo.example', 1_901), 0);
+});
+
+test('a transaction that throws leaves nothing behind', async () => {
+  await assert.rejects(
+    store.transaction(async (tx) => {
+      await tx.grants.insert(grant('half-done', 10_000));
+      throw new Error('boom');
+    }),
+    /boom/,
+  );
+  assert.equal(await store.grants.get('half-done'), undefined);
+});
+
+test('signing keys: private parts encrypted at rest, unreadable with another key-encryption key', async () => {
+  const keyDb = await openDatabase('memory://');
+  try {
+    await migrate(keyDb);
+    const keyStore = createStore(keyDb);
+    const options = { store: keyStore, maxTokenLifetimeSeconds: 900, now: () => 1_000, log: quiet };
+    const keys = await SigningKeys.open({ ...options, encryption: new KeyEncryption('the-right-key-encryption-key-0123456789') });
+    keys.close();
+    const [stored] = await keyStore.signingKeys.list(1_000);
+    assert.match(stored!.privateKey, /^v1\./);
+    assert.doesNotMatch(stored!.privateKey, /PRIVATE KEY|MII/);
+    await assert.rejects(
+      SigningKeys.open({ ...options, encryption: new KeyEncryption('another-key-encryption-key-0123456789ab') }),
+      (error: Error) => error instanceof KeyDecryptionError && /KEY_ENCRYPTION_KEY/.test(error.message),
+    );
+  } finally {
+    await keyDb.close();
+  }
+});
+
+test('instances on one database: one first key, and rotations asked for together make one new key', async () => {
+  const keyDb = await openDatabase('memory://');
+  try {
+    await migrate(keyDb);
+    const options = {
+      store: createStore(keyDb),
+      encryption: new KeyEncryption('the-right-key-encryption-key-0123456789'),
+      maxTokenLifetimeSeconds: 900,
+      now: () => 1_000,
+      log: quiet,
+    };
+    const [a, b] = await Promise.all([SigningKeys.open(options), SigningKeys.open(options)]);
+    try {
+      assert.equal(a.currentKid, b.currentKid, 'both sign with the one first key');
+      const first = a.currentKid;
+      const made = await Promise.all([a.rotate(), b.rotate()]);
+      assert.deepEqual(made.sort(), [false, true], 'one of them made the new key');
+      assert.equal(a.currentKid, b.currentKid);
+      assert.notEqual(a.currentKid, first);
+      const published = (jwks: string) => (JSON.parse(jwks) as { keys: { kid: string }[] }).keys.map((k) => k.kid).sort();
+      assert.deepEqual(published(await a.jwks()), [first, a.currentKid].sort());
+      assert.deepEqual(published(await b.jwks()), published(await a.jwks()));
+    } finally {
+      a.close();
+      b.close();
+    }
+  } finally {
+    await keyDb.close();
+  }
 });

@@ -1,26 +1,37 @@
 /**
- * Access tokens. Agents receive an opaque random value (256 bits); behind it sits a PS256 JWT
- * for the MCP server, signed once at issuance, so introspection is a lookup. Token exchange
- * (RFC 8693) turns an MCP-audience JWT into an API-audience one: same subject and claims, never a
- * wider scope or a longer life, with `act` naming the MCP server. Exchanged tokens are cached per
- * subject token and scope until shortly before they expire, as every cold tool call asks for one.
+ * Tokens. Agents receive an opaque random value (256 bits); behind it sits a PS256 JWT for the
+ * MCP server, signed once at issuance and stored with the token's hash, so introspection is a
+ * lookup. Every token belongs to a grant (one consent); with offline access, the grant also has
+ * refresh tokens that rotate on every use, and a used one presented again revokes the grant with
+ * every token issued from it. Token exchange (RFC 8693) turns an MCP-audience JWT into an
+ * API-audience one: same subject and claims, never a wider scope or a longer life, with `act`
+ * naming the MCP server. Exchanged tokens are cached per subject token and scope until shortly
+ * before they expire, as every cold tool call asks for one.
+ *
+ * Everything a response reports is committed before it is sent; the JWT is signed before the
+ * transaction, so a slow signature never holds a lock.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { OFFLINE_ACCESS } from '@mcp-secured-api/contracts';
 import { LRUCache } from 'lru-cache';
+import type { AuthenticatedClient } from './clients.ts';
 import type { AuthorizationServerConfig } from './config.ts';
 import { OAuthError } from './errors.ts';
 import type { SigningKeys } from './keys.ts';
-import type { AccessTokenRecord, AuthorizationServerStore } from './store.ts';
+import { tokenHash, type AccessTokenRecord, type Consent, type Grant, type RefreshTokenRecord, type Store } from './store.ts';
 
 export interface IssuedToken {
   accessToken: string;
   expiresIn: number;
   scope: string;
+  refreshToken?: string;
 }
 
 export function randomToken(): string {
   return randomBytes(32).toString('base64url');
 }
+
+const revokedGrant = () => new OAuthError('invalid_grant', 'The refresh token has been revoked; sign in again');
 
 export class Tokens {
   readonly #regions: Map<string, string>;
@@ -29,52 +40,156 @@ export class Tokens {
   constructor(
     private readonly config: AuthorizationServerConfig,
     private readonly keys: SigningKeys,
-    private readonly store: AuthorizationServerStore,
+    private readonly store: Store,
     private readonly now: () => number,
   ) {
     this.#regions = new Map(config.users.map((u) => [u.email, u.region]));
   }
 
-  /** Issues the opaque token `accessToken` (chosen by the caller, so a code can record it first). */
-  async issue(accessToken: string, grant: { clientId: string; subject: string; scope: string }): Promise<IssuedToken> {
-    const region = this.#regions.get(grant.subject);
+  /** The claims a user's tokens carry; refused once the user is no longer configured. */
+  #claims(subject: string): Record<string, unknown> {
+    const region = this.#regions.get(subject);
     if (region === undefined) throw new OAuthError('invalid_grant', 'The user may no longer sign in');
+    return { region, client_type: this.config.clientType, client_assurance_level: this.config.clientAssuranceLevel };
+  }
+
+  /** Signs an access token of `grant` with `scope`; stored by the caller's transaction. */
+  async #mint(grant: Grant, scope: string): Promise<{ opaque: string; record: AccessTokenRecord }> {
     const iat = this.now();
     const exp = iat + this.config.accessTokenTtlSeconds;
     const jti = randomUUID();
     const jwt = await this.keys.sign({
       iss: this.config.issuer,
       sub: grant.subject,
-      aud: this.config.mcpResource,
-      scope: grant.scope,
+      aud: grant.resource,
+      scope,
       exp,
       iat,
       nbf: iat,
       jti,
       client_id: grant.clientId,
-      region,
-      client_type: this.config.clientType,
-      client_assurance_level: this.config.clientAssuranceLevel,
+      ...grant.claims,
     });
-    const record: AccessTokenRecord = { jwt, jti, clientId: grant.clientId, subject: grant.subject, scope: grant.scope, expiresAt: exp };
-    const ttl = this.config.accessTokenTtlSeconds;
-    await this.store.accessTokens.set(accessToken, record, ttl);
-    await this.store.activeTokenIds.set(jti, accessToken, ttl);
-    return { accessToken, expiresIn: ttl, scope: grant.scope };
+    const opaque = randomToken();
+    return { opaque, record: { tokenHash: tokenHash(opaque), jti, grantId: grant.id, clientId: grant.clientId, jwt, expiresAt: exp } };
+  }
+
+  #newRefreshToken(grant: Grant): { token: string; record: RefreshTokenRecord } {
+    const token = randomToken();
+    const expiresAt = this.now() + this.config.refreshTokenTtlSeconds;
+    return { token, record: { tokenHash: tokenHash(token), grantId: grant.id, clientId: grant.clientId, expiresAt } };
+  }
+
+  #issued(access: { opaque: string; record: AccessTokenRecord }, scope: string, refresh?: { token: string }): IssuedToken {
+    return {
+      accessToken: access.opaque,
+      expiresIn: this.config.accessTokenTtlSeconds,
+      scope,
+      ...(refresh && { refreshToken: refresh.token }),
+    };
+  }
+
+  /**
+   * Redeems a verified authorization code: starts its grant and issues its tokens, atomically
+   * with marking the code used. A code redeemed twice revokes what the first redemption issued.
+   */
+  async redeem(codeHash: string, consent: Consent): Promise<IssuedToken> {
+    const now = this.now();
+    const offline = consent.offlineAccess && this.config.refreshTokenTtlSeconds > 0;
+    const grant: Grant = {
+      id: randomUUID(),
+      clientId: consent.clientId,
+      subject: consent.subject,
+      scope: consent.scope,
+      resource: consent.resource,
+      claims: this.#claims(consent.subject),
+      createdAt: now,
+      expiresAt: now + Math.max(this.config.accessTokenTtlSeconds, offline ? this.config.refreshTokenTtlSeconds : 0),
+    };
+    const access = await this.#mint(grant, grant.scope);
+    const refresh = offline ? this.#newRefreshToken(grant) : undefined;
+    const redeemed = await this.store.transaction(async (tx) => {
+      const code = await tx.codes.get(codeHash, true);
+      if (!code || code.grantId) {
+        // Replayed while this redemption was signing.
+        if (code?.grantId) await tx.grants.revoke(code.grantId);
+        return false;
+      }
+      await tx.grants.insert(grant);
+      await tx.accessTokens.insert(access.record);
+      if (refresh) await tx.refreshTokens.insert(refresh.record);
+      await tx.codes.markRedeemed(codeHash, grant.id);
+      return true;
+    });
+    if (!redeemed) throw new OAuthError('invalid_grant', 'The code was used twice');
+    return this.#issued(access, grant.scope, refresh);
+  }
+
+  /**
+   * The refresh token grant: bound to its client and resource, never a wider scope, rotated on
+   * every use. A used refresh token presented again means it leaked: its whole grant is revoked.
+   */
+  async refresh(client: AuthenticatedClient, refreshToken: string, request: { scope?: string; resource?: string }): Promise<IssuedToken> {
+    const hash = tokenHash(refreshToken);
+    const found = await this.store.refreshTokens.get(hash);
+    if (!found || found.expiresAt <= this.now()) throw new OAuthError('invalid_grant', 'The refresh token is invalid or has expired');
+    if (found.clientId !== client.id) throw new OAuthError('invalid_grant', 'The refresh token was issued to another client');
+    if (found.usedAt !== undefined) {
+      await this.store.grants.revoke(found.grantId);
+      throw new OAuthError(
+        'invalid_grant',
+        'The refresh token was already used; as it may have leaked, every token of this sign-in is revoked. Sign in again',
+      );
+    }
+    const grant = await this.store.grants.get(found.grantId);
+    if (!grant) throw revokedGrant();
+    if (request.resource !== undefined && request.resource !== grant.resource && `${request.resource}/` !== grant.resource) {
+      throw new OAuthError('invalid_target', 'The resource differs from the one the refresh token was issued for');
+    }
+    const granted = grant.scope.split(' ');
+    const requested = request.scope?.split(' ').filter((s) => s && s !== OFFLINE_ACCESS) ?? [];
+    const wider = requested.filter((s) => !granted.includes(s));
+    if (wider.length) throw new OAuthError('invalid_scope', `The requested scope exceeds the scope granted (${grant.scope})`);
+    if (!this.#regions.has(grant.subject)) {
+      await this.store.grants.revoke(grant.id);
+      throw new OAuthError('invalid_grant', 'The user may no longer sign in');
+    }
+    const scope = requested.length ? requested.join(' ') : grant.scope;
+    const access = await this.#mint(grant, scope);
+    const next = this.#newRefreshToken(grant);
+    const outcome = await this.store.transaction(async (tx) => {
+      const current = await tx.refreshTokens.get(hash, true);
+      if (!current) return 'revoked';
+      if (current.usedAt !== undefined) {
+        await tx.grants.revoke(current.grantId);
+        return 'reused';
+      }
+      await tx.refreshTokens.markUsed(hash, this.now());
+      await tx.accessTokens.insert(access.record);
+      await tx.refreshTokens.insert(next.record);
+      await tx.grants.extend(grant.id, next.record.expiresAt);
+      return 'rotated';
+    });
+    if (outcome === 'revoked') throw revokedGrant();
+    if (outcome === 'reused')
+      throw new OAuthError('invalid_grant', 'The refresh token was used twice; every token of this sign-in is revoked');
+    return this.#issued(access, scope, next);
   }
 
   /** The record behind an active opaque token. */
   async active(accessToken: string): Promise<AccessTokenRecord | undefined> {
-    const record = await this.store.accessTokens.get(accessToken);
-    return record && record.expiresAt > this.now() ? record : undefined;
+    return this.store.accessTokens.get(tokenHash(accessToken), this.now());
   }
 
-  /** Revokes an opaque token; only its own client may (RFC 7009 §2.1). */
-  async revoke(accessToken: string, clientId?: string): Promise<void> {
-    const record = await this.store.accessTokens.get(accessToken);
-    if (!record || (clientId !== undefined && record.clientId !== clientId)) return;
-    await this.store.accessTokens.delete(accessToken);
-    await this.store.activeTokenIds.delete(record.jti);
+  /**
+   * Revokes a token of `clientId` (RFC 7009 §2.1): an access token alone; a refresh token with
+   * its whole grant, as the tokens issued from it stand on the same consent.
+   */
+  async revoke(token: string, clientId: string): Promise<void> {
+    const hash = tokenHash(token);
+    if (await this.store.accessTokens.delete(hash, clientId)) return;
+    const refresh = await this.store.refreshTokens.get(hash);
+    if (refresh?.clientId === clientId) await this.store.grants.revoke(refresh.grantId);
   }
 
   async exchange(subjectToken: string, request: { scope?: string; audience?: string }): Promise<IssuedToken> {
@@ -89,7 +204,7 @@ export class Tokens {
     }
     const jti = subject.jti!;
     // Revoked tokens cannot be exchanged, even though their signature is still valid.
-    if (!(await this.store.activeTokenIds.get(jti)))
+    if (!(await this.store.accessTokens.isActive(jti, this.now())))
       throw new OAuthError('invalid_grant', 'The subject token has been revoked or has expired');
     const granted = String(subject.scope).split(' ').filter(Boolean);
     const requested = request.scope?.split(' ').filter(Boolean) ?? granted;

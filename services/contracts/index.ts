@@ -4,5 +4,5 @@
  * service image can carry it.
  */
 export { AS_PATHS, WELL_KNOWN, authorizationServerMetadataUrl, protectedResourceMetadataUrl } from './paths.ts';
-export { GRANT_TYPE, TOKEN_TYPE } from './oauth.ts';
+export { GRANT_TYPE, OFFLINE_ACCESS, TOKEN_TYPE } from './oauth.ts';
 export { basicAuthorization, parseBasicAuthorization } from './basic-auth.ts';

@@ -10,3 +10,6 @@ export const TOKEN_TYPE = {
   accessToken: 'urn:ietf:params:oauth:token-type:access_token',
   jwt: 'urn:ietf:params:oauth:token-type:jwt',
 } as const;
+
+/** The scope by which a client asks for refresh tokens (OpenID Connect Core §11), granted only with the user's consent. */
+export const OFFLINE_ACCESS = 'offline_access';

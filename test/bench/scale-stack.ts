@@ -18,7 +18,7 @@ import type { StackConfig } from '../../infra/model.ts';
 import { createAuthorizationServer, type AuthorizationServer } from '../../services/authorization-server/app.ts';
 import { configFromEnv } from '../../services/authorization-server/env.ts';
 import { registerPublicClient } from '../support/tokens.ts';
-import { storeWithSignIns } from './signed-in-codes.ts';
+import { databaseWithSignIns } from './signed-in-codes.ts';
 
 export interface ScaleStack {
   /** One token per user, in the order of `users`. */
@@ -79,13 +79,14 @@ export async function startScaleStack(options: {
         { authorizationServer: asUrl, stocksApi: stack.info.upstreams.stocksApi, smtp: { host: '127.0.0.1', port: 25 } },
         stack.secrets,
         0,
+        { databaseUrl: 'memory://' },
       ),
     );
-    const { store, recordSignIn } = storeWithSignIns();
-    server = createAuthorizationServer(
+    const { database, recordSignIn } = await databaseWithSignIns();
+    server = await createAuthorizationServer(
       { ...config, users },
       {
-        store,
+        database,
         mailer: { sendCode: () => Promise.reject(new Error('nobody signs in by email here')), close: () => {} },
         log: { info: () => {}, error: (line) => options.log('authorization-server', line) },
       },

@@ -15,6 +15,8 @@ const CLIENTS = 100;
 const RUN_MS = 10_000;
 /** Resident memory any part may reach after the load (MiB); a Node service at rest uses ~100. */
 const MAX_RSS_MIB = 400;
+/** The authorization server also holds its embedded database (PGlite's WebAssembly PostgreSQL, ~170 MiB more at rest). */
+const MAX_RSS_MIB_OF: Partial<Record<string, number>> = { 'authorization-server': 640 };
 
 describe('100 MCP clients with their own tokens at once', { timeout: 240_000 }, () => {
   let stack: TestStack;
@@ -85,6 +87,8 @@ describe('100 MCP clients with their own tokens at once', { timeout: 240_000 }, 
     t.diagnostic(`${calls} tool calls by ${CLIENTS} clients in ${RUN_MS / 1000} s; resident memory after (MiB): ${JSON.stringify(rss)}`);
     assert.deepEqual(failures.slice(0, 5), [], `${failures.length} of ${calls} calls failed`);
     assert.ok(calls >= CLIENTS * 2, `only ${calls} calls completed`);
-    for (const [part, mib] of Object.entries(rss)) assert.ok(mib! < MAX_RSS_MIB, `${part} holds ${mib} MiB after the load`);
+    for (const [part, mib] of Object.entries(rss)) {
+      assert.ok(mib! < (MAX_RSS_MIB_OF[part] ?? MAX_RSS_MIB), `${part} holds ${mib} MiB after the load`);
+    }
   });
 });

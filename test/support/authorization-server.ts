@@ -1,7 +1,8 @@
 /**
  * Starts the built-in authorization server on an ephemeral loopback port for tests, with its
- * login origin set to where it listens, a clock tests can move, and helpers for PKCE, dynamic
- * registration and authorization URLs.
+ * login origin set to where it listens, its state in an embedded database in memory (unless a
+ * database is given), a clock tests can move, and helpers for PKCE, dynamic registration and
+ * authorization URLs.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
@@ -24,6 +25,7 @@ export const MCP_RESOURCE = 'http://mcp.demo.example/';
 export const API_AUDIENCE = 'http://api.demo.example';
 export const GATEWAY_CLIENT = { id: 'api-gateway-client', secret: 'gateway-secret-0123456789abcdef' };
 export const MCP_CLIENT = { id: 'mcp-server-client', secret: 'mcp-secret-0123456789abcdef-xyz' };
+export const KEY_ENCRYPTION_KEY = 'test-key-encryption-key-0123456789abcdef';
 
 export interface TestAuthorizationServer {
   url: string;
@@ -45,7 +47,7 @@ export async function startTestAuthorizationServer(
   });
   const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
   let offset = 0;
-  handler = createAuthorizationServer(
+  const server = await createAuthorizationServer(
     {
       issuer: `${url}${AS_PATHS.issuer}`,
       loginOrigin: url,
@@ -61,14 +63,19 @@ export async function startTestAuthorizationServer(
       clients: { gateway: GATEWAY_CLIENT, mcpServer: MCP_CLIENT },
       smtp: { ...(options.smtp ?? { host: '127.0.0.1', port: 1 }), from: 'no-reply@demo.example' },
       cookieSecret: 'test-cookie-secret-0123456789abcdef-0123456789',
+      keyEncryptionKey: KEY_ENCRYPTION_KEY,
       ...options.config,
     },
     { now: () => Math.floor(Date.now() / 1000) + offset, log: { info: () => {}, error: () => {} }, ...options.deps },
-  );
+  ).catch(async (error: unknown) => {
+    await new Promise((resolve) => http.close(resolve));
+    throw error;
+  });
+  handler = server;
   return {
     url,
     issuer: `${url}${AS_PATHS.issuer}`,
-    server: handler,
+    server,
     advance: (seconds) => {
       offset += seconds;
     },
@@ -77,7 +84,7 @@ export async function startTestAuthorizationServer(
         http.close(() => resolve());
         http.closeAllConnections();
       });
-      await handler!.close();
+      await server.close();
     },
   };
 }

@@ -10,34 +10,45 @@ export function runEntryPoint(main: string, env: Record<string, string>) {
   });
 }
 
+export interface RunningEntryPoint {
+  url: string;
+  pid: number;
+  /** Everything it printed so far. */
+  output(): string;
+  stop(): Promise<number | null>;
+}
+
 /** Starts the entry point with PORT=0 and waits for its "listening on port N" line. */
-export function startEntryPoint(main: string, env: Record<string, string>): Promise<{ url: string; stop(): Promise<number | null> }> {
+export function startEntryPoint(main: string, env: Record<string, string>): Promise<RunningEntryPoint> {
   const child = spawn(process.execPath, ['--import', 'tsx', main], {
     env: { PATH: process.env.PATH ?? '', ...env, PORT: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
+  let started = false;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill();
       reject(new Error(`${main} did not start within 20 s:\n${output}`));
     }, 20_000);
-    const onData = (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       const match = /listening on port (\d+)/.exec(output);
-      if (!match) return;
+      if (started || !match) return;
+      started = true;
       clearTimeout(timer);
-      child.stdout.off('data', onData);
       resolve({
         url: `http://127.0.0.1:${match[1]}`,
+        pid: child.pid!,
+        output: () => output,
         stop: () =>
           new Promise((done) => {
+            if (child.exitCode !== null || child.signalCode !== null) return done(child.exitCode);
             child.once('exit', (code) => done(code));
             child.kill('SIGTERM');
           }),
       });
-    };
-    child.stdout.on('data', onData);
+    });
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.once('exit', (code) => {
       clearTimeout(timer);

@@ -13,7 +13,7 @@ export interface TestStack extends LocalStack {
 
 export async function startTestStack(
   overrides: Partial<StackConfigInput> = {},
-  options: Pick<LocalStackOptions, 'env' | 'interpose'> = {},
+  options: Pick<LocalStackOptions, 'env' | 'interpose' | 'dataDir' | 'ports' | 'databaseUrl'> = {},
 ): Promise<TestStack> {
   const base = await readStackFile('dev');
   const config = parseStackConfig({ ...base, ...overrides, authorizationServer: 'builtin' });

@@ -1,5 +1,5 @@
 // Issues agents access tokens for the MCP server only: audience the MCP resource, PKCE required,
-// lifetime capped, AI-context claims added, no refresh token.
+// lifetime capped, AI-context claims added, a refresh token only when offline_access was granted.
 // Runs in Curity's script engine: POLICY (the model's values) is put in front of this file by
 // infra/curity/procedures.ts; exceptionFactory and secondsUntil are Curity's globals.
 function audienceFor(resource) {
@@ -40,12 +40,24 @@ function result(context) {
   data.region = POLICY.regions[subject];
   data.client_type = POLICY.clientType;
   data.client_assurance_level = POLICY.clientAssuranceLevel;
+  // offline_access asks for a refresh token; it gives no access to the API.
+  var granted = String(data.scope || '').split(' ');
+  var offline = POLICY.refreshTokenTtlSeconds > 0 && granted.indexOf('offline_access') !== -1;
+  data.scope = granted
+    .filter(function (s) {
+      return s.length > 0 && s !== 'offline_access';
+    })
+    .join(' ');
 
   var accessToken = context.accessTokenIssuer.issue(data, delegation);
-  return {
+  var response = {
     access_token: accessToken,
     token_type: 'bearer',
     scope: data.scope,
     expires_in: secondsUntil(data.exp)
   };
+  if (offline) {
+    response.refresh_token = context.refreshTokenIssuer.issue(context.getDefaultRefreshTokenData(), delegation);
+  }
+  return response;
 }

@@ -10,7 +10,7 @@ function result(context) {
   var body = request.getParsedBodyAsJson() || {};
   attributes.require_proof_key = true;
   attributes.access_token_ttl = POLICY.accessTokenTtlSeconds;
-  attributes.refresh_token_ttl = 0;
+  attributes.refresh_token_ttl = POLICY.refreshTokenTtlSeconds;
   attributes.audiences = [POLICY.mcpResource];
   attributes.client_type = POLICY.clientType;
   attributes.client_assurance_level = POLICY.clientAssuranceLevel;

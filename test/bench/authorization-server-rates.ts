@@ -1,0 +1,206 @@
+/**
+ * How fast the built-in authorization server issues, introspects and exchanges tokens on each of
+ * its databases, measured in process (requests go to the Hono app directly, no sockets), so that
+ * the numbers are the server and its database, not HTTP:
+ *
+ *   issuance       refresh_token grants: a signed access token and a rotated refresh token
+ *                  committed per call (several sign-ins refreshing in parallel)
+ *   introspection  the gateway's lookups of the opaque tokens just issued (Accept: application/jwt)
+ *   exchange       RFC 8693 exchanges of those tokens' JWTs, each one new (no cache hit)
+ *
+ * `measureAuthorizationServerRates` is the function the benchmark calls; `npm run bench:as` runs it
+ * on PGlite in memory, PGlite on a folder (as `npm start` runs) and PostgreSQL (TEST_DATABASE_URL,
+ * in a database of its own; skipped, saying so, without a server) and prints the rates.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { AS_PATHS, basicAuthorization, GRANT_TYPE, OFFLINE_ACCESS, TOKEN_TYPE } from '@mcp-secured-api/contracts';
+import { openDatabase } from '../../services/authorization-server/database.ts';
+import { parseForms, UserAgent } from '../../infra/local/headless-sign-in.ts';
+import {
+  authorizeUrl,
+  GATEWAY_CLIENT,
+  MCP_CLIENT,
+  MCP_RESOURCE,
+  pkcePair,
+  registerClient,
+  startTestAuthorizationServer,
+  TEST_SCOPE,
+} from '../support/authorization-server.ts';
+import { createTestDatabase } from '../support/postgres.ts';
+
+export interface Rate {
+  count: number;
+  perSecond: number;
+}
+
+export interface AuthorizationServerRates {
+  database: string;
+  issuance: Rate;
+  introspection: Rate;
+  exchange: Rate;
+}
+
+const REDIRECT = 'https://agent.example/cb';
+
+/** Runs `work` from `concurrency` loops until `items` run out or `durationMs` passes. */
+async function drive<T>(
+  items: T[],
+  concurrency: number,
+  durationMs: number,
+  work: (item: T, worker: number) => Promise<void>,
+): Promise<Rate> {
+  const started = performance.now();
+  let next = 0;
+  let count = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, worker) => {
+      while (next < items.length && performance.now() - started < durationMs) {
+        await work(items[next++]!, worker);
+        count++;
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  return { count, perSecond: Math.round(count / seconds) };
+}
+
+/**
+ * Measures on the database of `databaseUrl` (postgres://…, file:<folder> or memory://), each phase
+ * for at most `durationMs` after an unmeasured warm-up, with `concurrency` requests in flight.
+ */
+export async function measureAuthorizationServerRates(options: {
+  databaseUrl: string;
+  durationMs?: number;
+  /** Unmeasured rounds of the same work first. */
+  warmUpMs?: number;
+  concurrency?: number;
+}): Promise<AuthorizationServerRates> {
+  const durationMs = options.durationMs ?? 3_000;
+  const concurrency = options.concurrency ?? 8;
+  const codes: string[] = [];
+  const as = await startTestAuthorizationServer({
+    config: { refreshTokenTtlSeconds: 3_600 },
+    deps: {
+      database: await openDatabase(options.databaseUrl),
+      mailer: { sendCode: async ({ code }) => void codes.push(code), close: () => {} },
+      limits: { registrationsPerMinute: 1_000, signInPostsPerMinute: 1_000, authorizationsPerMinute: 1_000 },
+    },
+  });
+  const app = as.server.app;
+  const post = (path: string, form: Record<string, string>, headers: Record<string, string> = {}) =>
+    app.request(`${as.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body: new URLSearchParams(form),
+    });
+  try {
+    const clientId = (
+      await registerClient(as.url, {
+        redirect_uris: [REDIRECT],
+        token_endpoint_auth_method: 'none',
+        grant_types: ['authorization_code', 'refresh_token'],
+      })
+    ).body.client_id as string;
+
+    // One sign-in per parallel refresher: each rotates its own refresh token.
+    const refreshTokens: string[] = [];
+    for (let i = 0; i < concurrency; i++) {
+      const pkce = pkcePair();
+      const agent = new UserAgent();
+      let page = await agent.navigate(
+        authorizeUrl(as.url, {
+          response_type: 'code',
+          client_id: clientId,
+          redirect_uri: REDIRECT,
+          code_challenge: pkce.challenge,
+          code_challenge_method: 'S256',
+          scope: `${TEST_SCOPE} ${OFFLINE_ACCESS}`,
+          resource: MCP_RESOURCE,
+        }),
+      );
+      page = await agent.submit(parseForms(page.body, page.url)[0]!, { email: 'john.doe@demo.example' });
+      page = await agent.submit(parseForms(page.body, page.url)[0]!, { otp: codes.at(-1)! });
+      const consent = parseForms(page.body, page.url)[0]!;
+      page = await agent.submit(consent, {}, { name: 'decision', value: 'approve' });
+      const code = new URL(page.location!).searchParams.get('code')!;
+      const response = await post(AS_PATHS.token, {
+        grant_type: 'authorization_code',
+        client_id: clientId,
+        code,
+        redirect_uri: REDIRECT,
+        code_verifier: pkce.verifier,
+      });
+      refreshTokens.push(((await response.json()) as { refresh_token: string }).refresh_token);
+    }
+
+    const gateway = { authorization: basicAuthorization(GATEWAY_CLIENT.id, GATEWAY_CLIENT.secret), accept: 'application/jwt' };
+    const mcp = { authorization: basicAuthorization(MCP_CLIENT.id, MCP_CLIENT.secret) };
+    const phases = async (ms: number) => {
+      const accessTokens: string[] = [];
+      const issuance = await drive(Array.from({ length: 1_000_000 }), concurrency, ms, async (_, worker) => {
+        const response = await post(AS_PATHS.token, {
+          grant_type: 'refresh_token',
+          client_id: clientId,
+          refresh_token: refreshTokens[worker]!,
+        });
+        if (response.status !== 200) throw new Error(`refresh answered ${response.status}: ${await response.text()}`);
+        const body = (await response.json()) as { access_token: string; refresh_token: string };
+        refreshTokens[worker] = body.refresh_token;
+        accessTokens.push(body.access_token);
+      });
+      const jwts: string[] = [];
+      const introspection = await drive(accessTokens, concurrency, ms, async (token) => {
+        const response = await post(AS_PATHS.introspect, { token }, gateway);
+        if (response.status !== 200) throw new Error(`introspection answered ${response.status}`);
+        jwts.push(await response.text());
+      });
+      const exchange = await drive(jwts, concurrency, ms, async (jwt) => {
+        const response = await post(
+          AS_PATHS.token,
+          { grant_type: GRANT_TYPE.tokenExchange, subject_token: jwt, subject_token_type: TOKEN_TYPE.accessToken },
+          mcp,
+        );
+        if (response.status !== 200) throw new Error(`exchange answered ${response.status}: ${await response.text()}`);
+        await response.body?.cancel();
+      });
+      return { issuance, introspection, exchange };
+    };
+    // Unmeasured first: the JavaScript and the database's WebAssembly reach full speed only after a while.
+    await phases(options.warmUpMs ?? 2_000);
+    return { database: as.server.databaseLocation, ...(await phases(durationMs)) };
+  } finally {
+    await as.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const rows: (AuthorizationServerRates & { name: string })[] = [];
+  const run = async (name: string, databaseUrl: string) => {
+    console.error(`Measuring on ${name}…`);
+    rows.push({ name, ...(await measureAuthorizationServerRates({ databaseUrl })) });
+  };
+  await run('PGlite in memory', 'memory://');
+  const folder = await mkdtemp(join(tmpdir(), 'bench-as-'));
+  try {
+    await run('PGlite on a folder (npm start)', `file:${folder}`);
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
+  const postgres = await createTestDatabase('the authorization server on PostgreSQL');
+  if (postgres.skip) console.error(postgres.skip);
+  else {
+    try {
+      await run('PostgreSQL (node-postgres)', postgres.url);
+    } finally {
+      await postgres.drop();
+    }
+  }
+  console.log('\n| database | issuance (refresh grants)/s | introspection/s | exchange/s |\n| --- | --- | --- | --- |');
+  for (const r of rows) console.log(`| ${r.name} | ${r.issuance.perSecond} | ${r.introspection.perSecond} | ${r.exchange.perSecond} |`);
+  console.log(`\n${JSON.stringify(rows)}`);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();
