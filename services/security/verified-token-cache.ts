@@ -15,13 +15,17 @@ export interface VerifiedTokenCache {
 }
 
 /** A cache of at most `maxEntries` tokens; 0 remembers nothing. */
-export function createVerifiedTokenCache(maxEntries: number, maxAgeMs: number): VerifiedTokenCache {
+export function createVerifiedTokenCache(maxEntries: number, maxAgeMs: number, now: () => number = Date.now): VerifiedTokenCache {
   if (maxEntries === 0) return { get: () => undefined, remember: () => {} };
   const cache = new LRUCache<string, AccessTokenClaims>({ max: maxEntries });
   return {
-    get: (token) => cache.get(digest(token)),
+    get(token) {
+      const claims = cache.get(digest(token));
+      // The cache's own expiry follows the machine's clock; this check follows the verifier's.
+      return claims && claims.exp * 1000 > now() ? claims : undefined;
+    },
     remember(token, claims) {
-      const ttl = Math.min(claims.exp * 1000 - Date.now(), maxAgeMs);
+      const ttl = Math.min(claims.exp * 1000 - now(), maxAgeMs);
       if (ttl > 0) cache.set(digest(token), claims, { ttl });
     },
   };

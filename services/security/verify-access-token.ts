@@ -67,6 +67,8 @@ export interface AccessTokenVerifierOptions {
    * Refused tokens are never remembered.
    */
   verifiedCacheMaxEntries?: number;
+  /** The current time in milliseconds. Default: `Date.now`; tests pass their own clock instead of sleeping. */
+  now?: () => number;
 }
 
 export type AccessTokenVerifier = (token: string) => Promise<AccessTokenClaims>;
@@ -83,7 +85,8 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     cooldownMs: options.jwksCooldownMs ?? 1_000,
     cacheMaxAgeMs: settings.keysMaxAgeMs,
   });
-  const verified = createVerifiedTokenCache(settings.verifiedMax, settings.keysMaxAgeMs);
+  const now = options.now ?? Date.now;
+  const verified = createVerifiedTokenCache(settings.verifiedMax, settings.keysMaxAgeMs, now);
 
   return async function verifyAccessToken(token: string): Promise<AccessTokenClaims> {
     checkForm(token, settings.maxTokenLength);
@@ -91,7 +94,7 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     if (remembered) return remembered;
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, getKey, settings.verifyOptions));
+      ({ payload } = await jwtVerify(token, getKey, { ...settings.verifyOptions, currentDate: new Date(now()) }));
     } catch (err) {
       throw toResourceServerError(err);
     }
