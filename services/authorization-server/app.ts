@@ -145,7 +145,7 @@ export async function createAuthorizationServer(
     }
     if (error instanceof PageError) {
       const { title = 'Cannot continue', detail, back, headers } = error.options;
-      return c.html(errorPage(config, { title, message: error.message, code: error.code, detail, back }), error.status, headers);
+      return c.html(errorPage(config, { title, message: error.message, code: error.error, detail, back }), error.status, headers);
     }
     log.error(`Unexpected error on ${c.req.method} ${c.req.path}: ${error instanceof Error ? error.message : String(error)}`);
     return c.json({ error: 'server_error', error_description: 'The authorization server failed; try again later' }, 500, {

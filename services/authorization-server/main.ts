@@ -7,7 +7,7 @@
 import { serve } from '@hono/node-server';
 import { createAuthorizationServer, type AuthorizationServer } from './app.ts';
 import { openDatabase } from './database.ts';
-import { configFromEnv, EnvironmentError } from './env.ts';
+import { configFromEnv, AuthorizationServerEnvironmentError } from './env.ts';
 
 const log = (message: string) => console.log(`[authorization-server] ${message}`);
 
@@ -21,7 +21,7 @@ async function start(): Promise<void> {
   try {
     settings = configFromEnv(process.env);
   } catch (error) {
-    if (error instanceof EnvironmentError) exit(error.message);
+    if (error instanceof AuthorizationServerEnvironmentError) exit(error.message);
     throw error;
   }
   const { port, databaseUrl, config } = settings;
