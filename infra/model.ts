@@ -59,7 +59,6 @@ const resourcesSchema = (requests: Compute, limits: Compute) =>
 
 /** The parts of the Kubernetes deployment whose size is configurable. */
 export const KUBERNETES_WORKLOADS = ['gateway', 'mcpServer', 'stocksApi', 'authorizationServer', 'curity', 'postgres', 'maildev'] as const;
-export type KubernetesWorkload = (typeof KUBERNETES_WORKLOADS)[number];
 
 const kubernetesSchema = z
   .object({
