@@ -84,6 +84,7 @@ export function authorizationServerEnv(
     USERS: JSON.stringify(model.users),
     ACCESS_TOKEN_TTL_SECONDS: String(model.accessTokenTtlSeconds),
     REFRESH_TOKEN_TTL_SECONDS: String(model.agentPolicy.refreshTokenTtlSeconds),
+    INTROSPECTION_CACHE_SECONDS: String(model.introspectionCacheSeconds),
     CLIENT_TYPE: model.agentPolicy.clientType,
     CLIENT_ASSURANCE_LEVEL: String(model.agentPolicy.clientAssuranceLevel),
     GATEWAY_CLIENT_ID: model.clients.gateway.id,

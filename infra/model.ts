@@ -195,6 +195,17 @@ export const stackConfigSchema = z
       .max(7_776_000, { message: 'must be at most 7776000 seconds (90 days)' })
       .refine((s) => s === 0 || s >= 60, { message: 'must be 0 (no refresh tokens) or at least 60 seconds' })
       .default(86_400),
+    /**
+     * How long the gateway may keep using an introspection answer: the most a revoked token keeps
+     * working at the gateway. Kong's phantom-token plugin and the development gateway cache for
+     * this long at most, and the built-in server's introspection answers say no longer.
+     */
+    introspectionCacheSeconds: z.coerce
+      .number({ message: 'must be a number of seconds' })
+      .int({ message: 'must be a whole number of seconds' })
+      .min(1, { message: 'must be at least 1 second (the phantom-token plugin reads 0 as its default, 300)' })
+      .max(300, { message: 'must be at most 300 seconds: a revoked token keeps working at the gateway this long' })
+      .default(30),
     authorizationServer: z.enum(['curity', 'builtin'], { message: 'must be "curity" or "builtin"' }).optional(),
     curityLicenseKey: z.string().trim().min(1, { message: 'must not be empty; remove the key to deploy without Curity' }).optional(),
     corsOrigins: z
@@ -433,8 +444,8 @@ export interface Model {
    * (the audience check still keeps ID tokens and other services' tokens out).
    */
   jwt: { algorithms: string[]; typ: string | null };
-  /** How long the gateway caches an introspected token at most (seconds). */
-  tokenCacheSeconds: number;
+  /** How long the gateway caches an introspected token at most (seconds): the revocation window. */
+  introspectionCacheSeconds: number;
   images: typeof IMAGES;
 }
 
@@ -487,7 +498,7 @@ export function buildModel(config: StackConfig, options: BuildOptions = {}): Mod
       mcpServer: { id: 'mcp-server-client', secret: 'mcpClientSecret', capabilities: ['token-exchange'] },
     },
     jwt: { algorithms: ['PS256'], typ: config.authorizationServer === 'curity' ? null : 'at+jwt' },
-    tokenCacheSeconds: 300,
+    introspectionCacheSeconds: config.introspectionCacheSeconds,
     images: IMAGES,
   };
 }

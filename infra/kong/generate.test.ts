@@ -100,9 +100,15 @@ test('phantom-token introspects at the internal address with the gateway client'
       introspection_endpoint: 'http://authorization-server:8443/oauth/v2/oauth-introspect',
       client_id: m.clients.gateway.id,
       client_secret: 'gateway-secret-value',
-      token_cache_seconds: m.tokenCacheSeconds,
+      token_cache_seconds: m.introspectionCacheSeconds,
     });
   }
+});
+
+test('phantom-token caches introspection answers no longer than introspectionCacheSeconds (the revocation window)', () => {
+  assert.equal(plugin(generateKongConfig(model(), upstreams, secrets), 'mcp-server', 'phantom-token')?.config.token_cache_seconds, 30);
+  const short = generateKongConfig(model({ introspectionCacheSeconds: 2 }), upstreams, secrets);
+  for (const route of ['stocks-api', 'mcp-server']) assert.equal(plugin(short, route, 'phantom-token')?.config.token_cache_seconds, 2);
 });
 
 test('Curity adds the admin host and rewrites registration requests', () => {

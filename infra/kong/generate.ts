@@ -68,7 +68,7 @@ export function generateKongConfig(
       introspection_endpoint: `${upstreams.login}${AS_PATHS.introspect}`,
       client_id: model.clients.gateway.id,
       client_secret: secrets.gatewayClientSecret,
-      token_cache_seconds: model.tokenCacheSeconds,
+      token_cache_seconds: model.introspectionCacheSeconds,
     },
   };
   const plugins = (...list: (KongPlugin | undefined)[]) => list.filter((p): p is KongPlugin => p !== undefined);

@@ -40,6 +40,11 @@ export const authorizationServerConfigSchema = z
     accessTokenTtlSeconds: z.number().int().min(1).max(86_400),
     /** How long a refresh token lives (each use gives a new one); 0: no refresh tokens. */
     refreshTokenTtlSeconds: z.number().int().min(0).max(REFRESH_TOKEN_TTL_MAX).default(86_400),
+    /**
+     * The longest `max-age` an introspection answer carries: how long the gateway may keep using it,
+     * so how long a revoked token can keep working there.
+     */
+    introspectionCacheSeconds: z.number().int().min(1).max(300).default(30),
     clientType: z.string().min(1).default('mcp'),
     clientAssuranceLevel: z.number().int().min(0).max(3),
     clients: z.object({ gateway: confidentialClient, mcpServer: confidentialClient }).strict(),

@@ -24,6 +24,7 @@ const envSchema = z.object({
   USERS: text,
   ACCESS_TOKEN_TTL_SECONDS: int(1, 86_400),
   REFRESH_TOKEN_TTL_SECONDS: int(0, REFRESH_TOKEN_TTL_MAX).default(86_400),
+  INTROSPECTION_CACHE_SECONDS: int(1, 300).default(30),
   CLIENT_TYPE: text,
   CLIENT_ASSURANCE_LEVEL: int(0, 3),
   GATEWAY_CLIENT_ID: text,
@@ -56,6 +57,7 @@ const VARIABLE_OF: Record<string, string> = {
   users: 'USERS',
   accessTokenTtlSeconds: 'ACCESS_TOKEN_TTL_SECONDS',
   refreshTokenTtlSeconds: 'REFRESH_TOKEN_TTL_SECONDS',
+  introspectionCacheSeconds: 'INTROSPECTION_CACHE_SECONDS',
   clientType: 'CLIENT_TYPE',
   clientAssuranceLevel: 'CLIENT_ASSURANCE_LEVEL',
   'clients.gateway.id': 'GATEWAY_CLIENT_ID',
@@ -115,6 +117,7 @@ export function configFromEnv(env: Record<string, string | undefined>): {
     users,
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
     refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL_SECONDS,
+    introspectionCacheSeconds: e.INTROSPECTION_CACHE_SECONDS,
     clientType: e.CLIENT_TYPE,
     clientAssuranceLevel: e.CLIENT_ASSURANCE_LEVEL,
     clients: {
