@@ -49,6 +49,13 @@ test('the built-in authorization server gets exactly the api, mcp, login and mai
       paths: ['/stocks'],
       plugins: ['phantom-token', 'cors'],
     },
+    'stocks-api-options': {
+      service: 'stocks-api',
+      url: upstreams.api,
+      hosts: ['api.demo.example'],
+      paths: ['/stocks'],
+      plugins: ['cors', 'request-transformer'],
+    },
     'mcp-server': {
       service: 'mcp-server',
       url: upstreams.mcp,
@@ -56,12 +63,19 @@ test('the built-in authorization server gets exactly the api, mcp, login and mai
       paths: ['/'],
       plugins: ['phantom-token', 'cors'],
     },
+    'mcp-server-options': {
+      service: 'mcp-server',
+      url: upstreams.mcp,
+      hosts: ['mcp.demo.example'],
+      paths: ['/'],
+      plugins: ['cors', 'request-transformer'],
+    },
     'mcp-server-resource-metadata': {
       service: 'mcp-server',
       url: upstreams.mcp,
       hosts: ['mcp.demo.example'],
       paths: ['/.well-known/oauth-protected-resource'],
-      plugins: ['cors'],
+      plugins: ['cors', 'request-transformer'],
     },
     'authorization-server': {
       service: 'authorization-server',
@@ -70,8 +84,33 @@ test('the built-in authorization server gets exactly the api, mcp, login and mai
       paths: ['/'],
       plugins: ['cors'],
     },
-    mail: { service: 'mail', url: upstreams.mail, hosts: ['mail.demo.example'], paths: ['/'], plugins: [] },
+    mail: { service: 'mail', url: upstreams.mail, hosts: ['mail.demo.example'], paths: ['/'], plugins: ['response-transformer'] },
   });
+});
+
+test("OPTIONS, which the phantom-token plugin lets pass, has its own routes that drop the client's Authorization header", () => {
+  const config = generateKongConfig(model(), upstreams, secrets);
+  const routes = config.services.flatMap((s) => s.routes);
+  for (const name of ['stocks-api', 'mcp-server']) {
+    const options = routes.find((r) => r.name === `${name}-options`);
+    const main = routes.find((r) => r.name === name);
+    assert.deepEqual(options?.methods, ['OPTIONS']);
+    assert.deepEqual([options?.hosts, options?.paths], [main?.hosts, main?.paths]);
+    assert.deepEqual(plugin(config, `${name}-options`, 'request-transformer')?.config, { remove: { headers: ['Authorization'] } });
+  }
+  assert.deepEqual(plugin(config, 'mcp-server-resource-metadata', 'request-transformer')?.config, {
+    remove: { headers: ['Authorization'] },
+  });
+});
+
+test("the mail inbox answers only its own host, without maildev's Access-Control-Allow-Origin", () => {
+  const config = generateKongConfig(model(), upstreams, secrets);
+  const mail = config.services.find((s) => s.name === 'mail');
+  assert.deepEqual(
+    mail?.routes.map((r) => r.hosts),
+    [['mail.demo.example']],
+  );
+  assert.deepEqual(plugin(config, 'mail', 'response-transformer')?.config, { remove: { headers: ['Access-Control-Allow-Origin'] } });
 });
 
 test('without a mail inbox the gateway serves no mail host', () => {
@@ -131,7 +170,7 @@ test('Curity adds the admin host and rewrites registration requests', () => {
   assert.deepEqual(plugin(config, 'authorization-server-registration', 'request-transformer')?.config, {
     remove: { body: ['client_uri'] },
   });
-  assert.equal(Object.keys(table).length, 7);
+  assert.equal(Object.keys(table).length, 9);
 });
 
 test('the local stack can run the built-in server even when the configuration names Curity', () => {

@@ -83,19 +83,29 @@ export function generateKongConfig(
     ...(routePlugins.length ? { plugins: routePlugins } : {}),
   });
 
+  // A client's own Authorization header never reaches a service: on protected routes the
+  // phantom-token plugin replaces it with the JWT, but it lets OPTIONS pass untouched, so OPTIONS
+  // gets a route of its own (a route that also names methods wins over one that does not) where
+  // the header is removed instead; the public metadata route needs no credentials either.
+  const withoutAuthorization: KongPlugin = { name: 'request-transformer', config: { remove: { headers: ['Authorization'] } } };
+  const protectedRoutes = (name: string, host: string, paths: string[]): KongRoute[] => [
+    publicRoute(name, host, paths, plugins(phantomToken, cors)),
+    { ...publicRoute(`${name}-options`, host, paths, plugins(cors, withoutAuthorization)), methods: ['OPTIONS'] },
+  ];
+
   const services: KongService[] = [
     {
       name: 'stocks-api',
       url: upstreams.api,
-      routes: [publicRoute('stocks-api', model.hosts.api, ['/stocks'], plugins(phantomToken, cors))],
+      routes: protectedRoutes('stocks-api', model.hosts.api, ['/stocks']),
     },
     {
       name: 'mcp-server',
       url: upstreams.mcp,
       routes: [
-        publicRoute('mcp-server', model.hosts.mcp, ['/'], plugins(phantomToken, cors)),
+        ...protectedRoutes('mcp-server', model.hosts.mcp, ['/']),
         // Clients read the metadata before they have a token; the longer prefix wins over `/`.
-        publicRoute('mcp-server-resource-metadata', model.hosts.mcp, [WELL_KNOWN.protectedResource], plugins(cors)),
+        publicRoute('mcp-server-resource-metadata', model.hosts.mcp, [WELL_KNOWN.protectedResource], plugins(cors, withoutAuthorization)),
       ],
     },
     {
@@ -128,7 +138,17 @@ export function generateKongConfig(
     services.push({
       name: 'mail',
       url: upstreams.mail,
-      routes: [{ name: 'mail', hosts: [model.hosts.mail], paths: ['/'], strip_path: false }],
+      // Only the inbox's own host (Kong answers any other Host with 404), and without maildev's
+      // `Access-Control-Allow-Origin: *`: no web page may read the one-time codes in it.
+      routes: [
+        {
+          name: 'mail',
+          hosts: [model.hosts.mail],
+          paths: ['/'],
+          strip_path: false,
+          plugins: [{ name: 'response-transformer', config: { remove: { headers: ['Access-Control-Allow-Origin'] } } }],
+        },
+      ],
     });
   }
   if (curity) {
