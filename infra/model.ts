@@ -5,6 +5,7 @@
  * `buildModel` derives everything else once: public hosts and origins, the issuer and its endpoints,
  * the audiences, and the confidential clients the authorization server must know.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { AS_PATHS, authorizationServerMetadataUrl } from '@mcp-secured-api/contracts';
 import { IMAGES } from './versions.ts';
@@ -128,6 +129,17 @@ const kubernetesSchema = z
     mailInbox: flag.default(true),
     /** Expose the gateway through an Ingress of this class instead of a LoadBalancer Service. */
     ingressClassName: k8sName('nginx').optional(),
+    /**
+     * Further proxies whose X-Forwarded-For the authorization server believes, beside the gateway's
+     * pods: the pod range of the Ingress controller in front of the gateway, for instance.
+     */
+    trustedProxies: z
+      .array(
+        z.string().refine((e) => /^[0-9a-f:.]+(\/\d{1,3})?$/i.test(e.trim()) && isIP(e.trim().split('/')[0]!) !== 0, {
+          message: 'must be an IP address or CIDR range such as 10.244.0.0/16',
+        }),
+      )
+      .default([]),
     /** A kubernetes.io/tls Secret in the namespace for the public hosts; without it a private CA issues one. */
     tlsSecretName: k8sName('mcp-secured-api-tls').optional(),
   })

@@ -24,9 +24,22 @@ export interface PartsInput {
   databaseUrl: string;
   /** The generated Kong declarative configuration the gateway reads. */
   kongFile: string;
+  /** The gateway's own loopback address (`gatewaySourceAddress`); undefined: it shares 127.0.0.1. */
+  gatewaySource: string | undefined;
 }
 
-export function partSpecs({ model, ports, internal, secrets, databaseUrl, kongFile }: PartsInput): Record<PartName, PartSpec> {
+/** The services behind the gateway listen on loopback only: nothing off this machine reaches them. */
+const LOOPBACK = '127.0.0.1';
+
+export function partSpecs({
+  model,
+  ports,
+  internal,
+  secrets,
+  databaseUrl,
+  kongFile,
+  gatewaySource,
+}: PartsInput): Record<PartName, PartSpec> {
   const spec = (name: PartName, args: string[], env: Record<string, string>, healthUrl: string, portNames: PortName[]): PartSpec => ({
     name,
     args,
@@ -45,21 +58,28 @@ export function partSpecs({ model, ports, internal, secrets, databaseUrl, kongFi
     'authorization-server': spec(
       'authorization-server',
       ['services/authorization-server/main.ts'],
-      authorizationServerEnv(model, internal, secrets, ports.authorizationServer, { allowLoopbackClientMetadata: true, databaseUrl }),
+      {
+        ...authorizationServerEnv(model, internal, secrets, ports.authorizationServer, {
+          allowLoopbackClientMetadata: true,
+          databaseUrl,
+          trustedProxies: [gatewaySource ?? LOOPBACK],
+        }),
+        LISTEN_ADDRESS: LOOPBACK,
+      },
       `${direct(ports.authorizationServer)}/health`,
       ['authorizationServer'],
     ),
     'stocks-api': spec(
       'stocks-api',
       ['services/stocks-api/main.ts'],
-      stocksApiEnv(model, internal, ports.stocksApi),
+      { ...stocksApiEnv(model, internal, ports.stocksApi), LISTEN_ADDRESS: LOOPBACK },
       `${direct(ports.stocksApi)}/health`,
       ['stocksApi'],
     ),
     'mcp-server': spec(
       'mcp-server',
       ['services/mcp-server/main.ts'],
-      mcpServerEnv(model, internal, secrets, ports.mcpServer),
+      { ...mcpServerEnv(model, internal, secrets, ports.mcpServer), LISTEN_ADDRESS: LOOPBACK },
       `${direct(ports.mcpServer)}/health`,
       ['mcpServer'],
     ),
@@ -69,6 +89,7 @@ export function partSpecs({ model, ports, internal, secrets, databaseUrl, kongFi
       {
         KONG_DECLARATIVE_CONFIG: kongFile,
         GATEWAY_LISTENERS: (['mcp', 'api', 'login', 'mail'] as const).map((h) => `${model.hosts[h]}=${ports[h]}`).join(','),
+        ...(gatewaySource ? { GATEWAY_SOURCE_ADDRESS: gatewaySource } : {}),
       },
       // Ready when the public MCP metadata answers through the gateway: gateway and MCP server both up.
       protectedResourceMetadataUrl(model.mcpResource).href,

@@ -15,7 +15,7 @@ import { buildModel, SECRET_NAMES, type Model, type Secrets, type StackConfig } 
 import { openDataFolder, temporaryDataFolder, type DataFolder, type KeptSecrets } from './data-folder.ts';
 import { Part, type LogSink } from './part.ts';
 import { BACKENDS, direct, partSpecs, type PartName } from './parts.ts';
-import { allocatePorts, DEFAULT_BASE_PORT, type Ports } from './ports.ts';
+import { allocatePorts, DEFAULT_BASE_PORT, GATEWAY_SOURCE_ADDRESS, gatewaySourceAddress, type Ports } from './ports.ts';
 
 export { DEFAULT_BASE_PORT, freePorts } from './ports.ts';
 export type { PartName } from './parts.ts';
@@ -142,7 +142,22 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const secrets = secretsFor(data.secrets);
   const internal = await internalAddresses(ports, options.interpose);
   const kong = await writeKongFile(model, ports, internal, secrets);
-  const specs = partSpecs({ model, ports, internal, secrets, databaseUrl: options.databaseUrl ?? data.databaseUrl, kongFile: kong.file });
+  const gatewaySource = await gatewaySourceAddress();
+  if (!gatewaySource) {
+    progress(
+      `the gateway shares 127.0.0.1 with this machine's other processes (${GATEWAY_SOURCE_ADDRESS} is not a loopback address here), ` +
+        'so they could name another client address to the rate limits',
+    );
+  }
+  const specs = partSpecs({
+    model,
+    ports,
+    internal,
+    secrets,
+    databaseUrl: options.databaseUrl ?? data.databaseUrl,
+    kongFile: kong.file,
+    gatewaySource,
+  });
   const parts = new Map(
     (Object.keys(specs) as PartName[]).map((name) => [
       name,

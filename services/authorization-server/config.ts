@@ -3,6 +3,7 @@
  */
 import { z } from 'zod';
 import { AS_PATHS } from '@mcp-secured-api/contracts';
+import { parseProxyEntry, PROXY_ENTRY_MESSAGE } from './trusted-proxies.ts';
 
 // RFC 6749 scope-token characters: one scope, no spaces.
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
@@ -72,8 +73,13 @@ export const authorizationServerConfigSchema = z
       })
       .strict()
       .default({ allowLoopback: false, allowPrivateNetworks: false }),
-    /** Take the client address from the last `X-Forwarded-For` entry (set when the gateway fronts the server). */
-    trustProxy: z.boolean().default(false),
+    /**
+     * The proxies whose `X-Forwarded-For` is believed (the gateway): IP addresses, CIDR ranges or
+     * host names (resolved, and again every 10 s). From a trusted peer, a request counts against
+     * the rightmost `X-Forwarded-For` entry that is not a trusted proxy; from anyone else, against
+     * the connection's own address. Empty: `X-Forwarded-For` is never believed.
+     */
+    trustProxy: z.array(z.string().refine((e) => parseProxyEntry(e) !== undefined, { message: PROXY_ENTRY_MESSAGE })).default([]),
   })
   .strict()
   .refine((c) => c.issuer === `${c.loginOrigin}${AS_PATHS.issuer}`, {

@@ -41,7 +41,18 @@ const envSchema = z.object({
   SMTP_USER: z.string().optional(),
   SMTP_PASSWORD: z.string().optional(),
   CIMD_ALLOW_LOOPBACK: bool.default(false),
-  TRUST_PROXY: bool.default(false),
+  /** Comma-separated addresses, CIDR ranges or host names of the gateway (config.ts, `trustProxy`). */
+  TRUSTED_PROXIES: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((e) => e.trim())
+        .filter(Boolean),
+    ),
+  /** Where to listen: an address of this machine; default all interfaces. */
+  LISTEN_ADDRESS: z.union([z.ipv4(), z.ipv6()], { message: 'must be an IP address of this machine, such as 127.0.0.1' }).optional(),
 });
 
 /** Where each configuration field comes from, to name the variable in errors. */
@@ -72,6 +83,7 @@ const VARIABLE_OF: Record<string, string> = {
   'smtp.security': 'SMTP_SECURITY',
   'smtp.user': 'SMTP_USER',
   'smtp.password': 'SMTP_PASSWORD',
+  trustProxy: 'TRUSTED_PROXIES',
 };
 
 export class EnvironmentError extends Error {
@@ -86,6 +98,8 @@ function fail(problems: string[]): never {
 
 export function configFromEnv(env: Record<string, string | undefined>): {
   port: number;
+  /** Undefined: every interface. */
+  listenAddress: string | undefined;
   databaseUrl: string;
   config: AuthorizationServerConfig;
 } {
@@ -135,7 +149,7 @@ export function configFromEnv(env: Record<string, string | undefined>): {
     cookieSecret: e.COOKIE_SECRET,
     keyEncryptionKey: e.KEY_ENCRYPTION_KEY,
     clientMetadata: { allowLoopback: e.CIMD_ALLOW_LOOPBACK, allowPrivateNetworks: false },
-    trustProxy: e.TRUST_PROXY,
+    trustProxy: e.TRUSTED_PROXIES,
   });
   if (!config.success) {
     fail(
@@ -146,5 +160,5 @@ export function configFromEnv(env: Record<string, string | undefined>): {
       }),
     );
   }
-  return { port: e.PORT, databaseUrl: e.DATABASE_URL, config: config.data };
+  return { port: e.PORT, listenAddress: e.LISTEN_ADDRESS, databaseUrl: e.DATABASE_URL, config: config.data };
 }

@@ -18,7 +18,7 @@ function app(introspectionCacheSeconds: number, expiresAt: number) {
   } as unknown as ServerContext;
   const hono = new Hono();
   hono.route('/', introspectionRoutes(ctx));
-  hono.onError((e, c) => (e instanceof OAuthError ? c.json({ error: e.error }, 400) : c.text('error', 500)));
+  hono.onError((e, c) => c.text(e.message, e instanceof OAuthError ? 400 : 500));
   return hono;
 }
 

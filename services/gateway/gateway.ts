@@ -42,6 +42,11 @@ export interface GatewayOptions {
   tokenCacheEntries?: number;
   /** A cache to share between listeners, as Kong shares one cache between all its routes. */
   tokenCache?: PhantomTokenCache;
+  /**
+   * The address the gateway connects to services from: its own, so that a service can tell the
+   * gateway (whose X-Forwarded-For it believes) from other local processes. Default: the system's choice.
+   */
+  sourceAddress?: string;
   /** Where operational events go (never tokens). Default: JSON lines on stderr. */
   log?: (event: Record<string, unknown>) => void;
 }
@@ -82,7 +87,7 @@ export function createGateway(config: KongConfig, options: GatewayOptions = {}):
   const targetOf = (compiled: CompiledRoute): UpstreamTarget => {
     let agent = agents.get(compiled.service.name);
     if (!agent) agents.set(compiled.service.name, (agent = createAgent(compiled.upstream)));
-    return { upstream: compiled.upstream, service: compiled.service, agent };
+    return { upstream: compiled.upstream, service: compiled.service, agent, localAddress: options.sourceAddress };
   };
   const pluginsOf = (compiled: CompiledRoute): Plugin[] =>
     [...compiled.plugins].sort((a, b) => PRIORITY[b.name] - PRIORITY[a.name]).map(instantiate);

@@ -12,7 +12,7 @@ try {
   process.exit(1);
 }
 
-const server = serve({ fetch: createStocksApi(settings.config).fetch, port: settings.port }, (info) => {
+const server = serve({ fetch: createStocksApi(settings.config).fetch, port: settings.port, hostname: settings.listenAddress }, (info) => {
   console.log(`stocks-api listening on port ${info.port}`);
 }) as Server;
 // Longer than the gateway's and the MCP server's idle time, so a kept-alive connection is never
