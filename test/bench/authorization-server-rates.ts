@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { AS_PATHS, basicAuthorization, GRANT_TYPE, OFFLINE_ACCESS, TOKEN_TYPE } from '@mcp-secured-api/contracts';
 import { openDatabase } from '../../services/authorization-server/database.ts';
-import { parseForms, UserAgent } from '../../infra/local/headless-sign-in.ts';
+import { parseForms, UserAgent, type HtmlForm, type Page } from '../../infra/local/headless-sign-in.ts';
 import {
   authorizeUrl,
   GATEWAY_CLIENT,
@@ -44,6 +44,13 @@ export interface AuthorizationServerRates {
 }
 
 const REDIRECT = 'https://agent.example/cb';
+
+/** The page's form with `field` (a page may hold other forms, such as one to send a new code). */
+function formWith(page: Page, field: string): HtmlForm {
+  const form = parseForms(page.body, page.url).find((f) => field in f.fields || f.buttons.some((b) => b.name === field));
+  if (!form) throw new Error(`No form with "${field}" at ${page.url} (${page.status})`);
+  return form;
+}
 
 /** Runs `work` from `concurrency` loops until `items` run out or `durationMs` passes. */
 async function drive<T>(
@@ -121,11 +128,12 @@ export async function measureAuthorizationServerRates(options: {
           resource: MCP_RESOURCE,
         }),
       );
-      page = await agent.submit(parseForms(page.body, page.url)[0]!, { email: 'john.doe@demo.example' });
-      page = await agent.submit(parseForms(page.body, page.url)[0]!, { otp: codes.at(-1)! });
-      const consent = parseForms(page.body, page.url)[0]!;
+      page = await agent.submit(formWith(page, 'email'), { email: 'john.doe@demo.example' });
+      page = await agent.submit(formWith(page, 'otp'), { otp: codes.at(-1)! });
+      const consent = formWith(page, 'decision');
       page = await agent.submit(consent, {}, { name: 'decision', value: 'approve' });
-      const code = new URL(page.location!).searchParams.get('code')!;
+      if (!page.location) throw new Error(`sign-in ${page.status} ${page.url}: ${page.body.slice(0, 800)}`);
+      const code = new URL(page.location).searchParams.get('code')!;
       const response = await post(AS_PATHS.token, {
         grant_type: 'authorization_code',
         client_id: clientId,
@@ -176,11 +184,17 @@ export async function measureAuthorizationServerRates(options: {
   }
 }
 
-async function main(): Promise<void> {
-  const rows: (AuthorizationServerRates & { name: string })[] = [];
+export type DatabaseRates = AuthorizationServerRates & { name: string };
+
+/**
+ * The rates on PGlite in memory, PGlite on a folder (as `npm start` runs) and PostgreSQL
+ * (TEST_DATABASE_URL, in a database of its own; skipped, saying so, without a server).
+ */
+export async function measureOnEveryDatabase(say: (line: string) => void, durationMs?: number): Promise<DatabaseRates[]> {
+  const rows: DatabaseRates[] = [];
   const run = async (name: string, databaseUrl: string) => {
-    console.error(`Measuring on ${name}…`);
-    rows.push({ name, ...(await measureAuthorizationServerRates({ databaseUrl })) });
+    say(`Authorization server on ${name}: issuance, introspection, exchange…`);
+    rows.push({ name, ...(await measureAuthorizationServerRates({ databaseUrl, durationMs })) });
   };
   await run('PGlite in memory', 'memory://');
   const folder = await mkdtemp(join(tmpdir(), 'bench-as-'));
@@ -190,7 +204,7 @@ async function main(): Promise<void> {
     await rm(folder, { recursive: true, force: true });
   }
   const postgres = await createTestDatabase('the authorization server on PostgreSQL');
-  if (postgres.skip) console.error(postgres.skip);
+  if (postgres.skip) say(postgres.skip);
   else {
     try {
       await run('PostgreSQL (node-postgres)', postgres.url);
@@ -198,8 +212,20 @@ async function main(): Promise<void> {
       await postgres.drop();
     }
   }
-  console.log('\n| database | issuance (refresh grants)/s | introspection/s | exchange/s |\n| --- | --- | --- | --- |');
-  for (const r of rows) console.log(`| ${r.name} | ${r.issuance.perSecond} | ${r.introspection.perSecond} | ${r.exchange.perSecond} |`);
+  return rows;
+}
+
+export function ratesTable(rows: DatabaseRates[]): string {
+  return [
+    '| database | issuance (refresh grants)/s | introspection/s | exchange/s |',
+    '| --- | --- | --- | --- |',
+    ...rows.map((r) => `| ${r.name} | ${r.issuance.perSecond} | ${r.introspection.perSecond} | ${r.exchange.perSecond} |`),
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const rows = await measureOnEveryDatabase((line) => console.error(line));
+  console.log(`\n${ratesTable(rows)}`);
   console.log(`\n${JSON.stringify(rows)}`);
 }
 
