@@ -68,6 +68,13 @@ for (const [name, change, key, fragment] of [
   ['a refresh-token lifetime over 90 days', { refreshTokenTtlSeconds: 8_000_000 }, 'refreshTokenTtlSeconds', '90 days'],
   ['no introspection cache at all', { introspectionCacheSeconds: 0 }, 'introspectionCacheSeconds', 'at least 1 second'],
   ['an introspection cache past the plugin default', { introspectionCacheSeconds: 301 }, 'introspectionCacheSeconds', 'at most 300'],
+  [
+    'a trusted proxy that is no address',
+    { kubernetes: { trustedProxies: ['10.244.0.0/16', 'ingress-nginx'] } },
+    'kubernetes.trustedProxies.1',
+    'IP address or CIDR range',
+  ],
+  ['a trusted range too long', { kubernetes: { trustedProxies: ['10.0.0.0/33'] } }, 'kubernetes.trustedProxies.0', 'CIDR range'],
   ['an unknown key', { domian: 'x' }, 'domian', 'not a known key'],
   ['a CORS origin with a path', { corsOrigins: ['http://localhost:6274/x'] }, 'corsOrigins[0]', 'origin'],
   ['curity without a licence', { authorizationServer: 'curity' }, 'authorizationServer', 'curityLicenseKey'],

@@ -134,11 +134,7 @@ const kubernetesSchema = z
      * pods: the pod range of the Ingress controller in front of the gateway, for instance.
      */
     trustedProxies: z
-      .array(
-        z.string().refine((e) => /^[0-9a-f:.]+(\/\d{1,3})?$/i.test(e.trim()) && isIP(e.trim().split('/')[0]!) !== 0, {
-          message: 'must be an IP address or CIDR range such as 10.244.0.0/16',
-        }),
-      )
+      .array(z.string().trim().refine(isAddressOrRange, { message: 'must be an IP address or CIDR range such as 10.244.0.0/16' }))
       .default([]),
     /** A kubernetes.io/tls Secret in the namespace for the public hosts; without it a private CA issues one. */
     tlsSecretName: k8sName('mcp-secured-api-tls').optional(),
@@ -275,6 +271,14 @@ export class ConfigError extends Error {
   constructor(readonly problems: { key: string; message: string }[]) {
     super(`Invalid stack configuration:\n` + problems.map((p) => `  - ${PROJECT}:${p.key} ${p.message}`).join('\n'));
   }
+}
+
+/** An IP address, or one with a prefix length that fits its family (10.244.0.0/16, fd00::/8). */
+function isAddressOrRange(value: string): boolean {
+  const [address = '', prefix, ...rest] = value.split('/');
+  const version = isIP(address);
+  if (!version || rest.length) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128));
 }
 
 function isPostgresUrl(value: string): boolean {
