@@ -103,6 +103,15 @@ test("OPTIONS, which the phantom-token plugin lets pass, has its own routes that
   });
 });
 
+test('the mail inbox may be served under a path of its upstream (a secret one in the local stack)', () => {
+  const config = generateKongConfig(model(), { ...upstreams, mail: 'http://127.0.0.1:9013/0123abcd/' }, secrets);
+  assert.equal(config.services.find((s) => s.name === 'mail')?.url, 'http://127.0.0.1:9013/0123abcd/');
+  for (const bad of ['http://127.0.0.1:9013/0123abcd', 'http://127.0.0.1:9013/x/?q=1']) {
+    assert.throws(() => generateKongConfig(model(), { ...upstreams, mail: bad }, secrets), /Upstream "mail" must be an origin/);
+  }
+  assert.throws(() => generateKongConfig(model(), { ...upstreams, api: 'http://stocks-api:3000/x/' }, secrets), /Upstream "api"/);
+});
+
 test("the mail inbox answers only its own host, without maildev's Access-Control-Allow-Origin", () => {
   const config = generateKongConfig(model(), upstreams, secrets);
   const mail = config.services.find((s) => s.name === 'mail');

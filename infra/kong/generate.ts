@@ -16,7 +16,11 @@ export interface KongUpstreams {
   mcp: string;
   /** The authorization server; also where the gateway introspects tokens. */
   login: string;
-  /** The test mail inbox; without it the gateway serves no mail host. */
+  /**
+   * The test mail inbox; without it the gateway serves no mail host. An origin, or an origin and a
+   * path ending in "/" where the inbox is served (a secret path keeps a local inbox's own port
+   * useless to web pages that reach it directly).
+   */
   mail?: string;
   /** Curity's admin UI; required when Curity runs. */
   admin?: string;
@@ -45,7 +49,7 @@ export function generateKongConfig(
   options: KongOptions = {},
 ): KongConfig {
   const curity = (options.authorizationServer ?? model.config.authorizationServer) === 'curity';
-  for (const [host, url] of Object.entries(upstreams)) checkOrigin(host, url);
+  for (const [host, url] of Object.entries(upstreams)) checkOrigin(host, url, host === 'mail');
   if (curity && !upstreams.admin) {
     throw new KongGenerationError(
       'ERR_KONG_UPSTREAM_MISSING',
@@ -189,7 +193,7 @@ function corsPlugin(origins: string[]): KongPlugin | undefined {
   return { name: 'cors', config };
 }
 
-function checkOrigin(host: string, url: string | undefined): void {
+function checkOrigin(host: string, url: string | undefined, pathAllowed = false): void {
   if (url === undefined) return;
   let parsed: URL | undefined;
   try {
@@ -197,7 +201,8 @@ function checkOrigin(host: string, url: string | undefined): void {
   } catch {
     // reported below
   }
-  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.origin !== url) {
+  const withPath = pathAllowed && parsed !== undefined && parsed.href === url && !parsed.search && !parsed.hash && url.endsWith('/');
+  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || (parsed.origin !== url && !withPath)) {
     throw new KongGenerationError(
       'ERR_KONG_UPSTREAM_INVALID',
       `Upstream "${host}" must be an origin such as http://stocks-api:3000 (scheme, host and port; no path or trailing slash), got "${url}"`,

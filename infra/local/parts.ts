@@ -2,6 +2,7 @@
  * What runs in the local stack: each part's command, environment, health check and ports, from
  * the same model and environment builders as the Docker target.
  */
+import { randomBytes } from 'node:crypto';
 import { protectedResourceMetadataUrl } from '@mcp-secured-api/contracts';
 import { authorizationServerEnv, mcpServerEnv, stocksApiEnv, type InternalAddresses } from '../environments.ts';
 import type { Model, Secrets } from '../model.ts';
@@ -26,6 +27,17 @@ export interface PartsInput {
   kongFile: string;
   /** The gateway's own loopback address (`gatewaySourceAddress`); undefined: it shares 127.0.0.1. */
   gatewaySource: string | undefined;
+  /** The secret path the inbox is served under on its own port, such as /3f…/ (`secretInboxPath`). */
+  inboxPath: string;
+}
+
+/**
+ * A path only the gateway knows, under which maildev serves its inbox (pages, API and live
+ * updates): a web page that reaches maildev's own port directly (its domain rebound to
+ * 127.0.0.1) finds nothing there, since maildev checks no Host and allows every origin.
+ */
+export function secretInboxPath(): string {
+  return `/${randomBytes(16).toString('hex')}/`;
 }
 
 /** The services behind the gateway listen on loopback only: nothing off this machine reaches them. */
@@ -39,6 +51,7 @@ export function partSpecs({
   databaseUrl,
   kongFile,
   gatewaySource,
+  inboxPath,
 }: PartsInput): Record<PartName, PartSpec> {
   const spec = (name: PartName, args: string[], env: Record<string, string>, healthUrl: string, portNames: PortName[]): PartSpec => ({
     name,
@@ -50,9 +63,20 @@ export function partSpecs({
   return {
     mail: spec(
       'mail',
-      ['node_modules/maildev/bin/maildev', '--ip', '127.0.0.1', '--smtp', String(ports.smtp), '--web', String(ports.mailWeb), '--silent'],
+      [
+        'node_modules/maildev/bin/maildev',
+        '--ip',
+        '127.0.0.1',
+        '--smtp',
+        String(ports.smtp),
+        '--web',
+        String(ports.mailWeb),
+        '--base-pathname',
+        inboxPath.slice(0, -1),
+        '--silent',
+      ],
       {},
-      `${direct(ports.mailWeb)}/healthz`,
+      `${direct(ports.mailWeb)}${inboxPath}healthz`,
       ['smtp', 'mailWeb'],
     ),
     'authorization-server': spec(

@@ -14,7 +14,7 @@ import { kongConfigYaml } from '../kong/generate.ts';
 import { buildModel, SECRET_NAMES, type Model, type Secrets, type StackConfig } from '../model.ts';
 import { openDataFolder, temporaryDataFolder, type DataFolder, type KeptSecrets } from './data-folder.ts';
 import { Part, type LogSink } from './part.ts';
-import { BACKENDS, direct, partSpecs, type PartName } from './parts.ts';
+import { BACKENDS, direct, partSpecs, secretInboxPath, type PartName } from './parts.ts';
 import { allocatePorts, DEFAULT_BASE_PORT, GATEWAY_SOURCE_ADDRESS, gatewaySourceAddress, type Ports } from './ports.ts';
 
 export { DEFAULT_BASE_PORT, freePorts } from './ports.ts';
@@ -94,20 +94,20 @@ async function internalAddresses(ports: Ports, interpose: LocalStackOptions['int
 }
 
 /** The Kong file holds the gateway's client secret: a private directory, removed at stop. */
-async function writeKongFile(model: Model, ports: Ports, internal: InternalAddresses, secrets: Secrets) {
+async function writeKongFile(model: Model, ports: Ports, internal: InternalAddresses, secrets: Secrets, inbox: string) {
   const dir = await mkdtemp(join(tmpdir(), 'mcp-secured-api-'));
   const file = join(dir, 'kong.yaml');
   const upstreams = {
     api: internal.stocksApi,
     mcp: direct(ports.mcpServer),
     login: internal.authorizationServer,
-    mail: direct(ports.mailWeb),
+    mail: `${direct(ports.mailWeb)}${inbox}`,
   };
   await writeFile(file, kongConfigYaml(model, upstreams, secrets), { mode: 0o600 });
   return { file, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
-function readyInfo(model: Model, ports: Ports): ReadyInfo {
+function readyInfo(model: Model, ports: Ports, inbox: string): ReadyInfo {
   return {
     mcp: model.origins.mcp,
     api: model.origins.api,
@@ -118,7 +118,7 @@ function readyInfo(model: Model, ports: Ports): ReadyInfo {
       stocksApi: direct(ports.stocksApi),
       mcpServer: direct(ports.mcpServer),
       authorizationServer: direct(ports.authorizationServer),
-      mail: direct(ports.mailWeb),
+      mail: `${direct(ports.mailWeb)}${inbox}`,
       smtp: `smtp://127.0.0.1:${ports.smtp}`,
     },
   };
@@ -141,7 +141,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   );
   const secrets = secretsFor(data.secrets);
   const internal = await internalAddresses(ports, options.interpose);
-  const kong = await writeKongFile(model, ports, internal, secrets);
+  const inbox = secretInboxPath();
+  const kong = await writeKongFile(model, ports, internal, secrets, inbox);
   const gatewaySource = await gatewaySourceAddress();
   if (!gatewaySource) {
     progress(
@@ -157,6 +158,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     databaseUrl: options.databaseUrl ?? data.databaseUrl,
     kongFile: kong.file,
     gatewaySource,
+    inboxPath: inbox,
   });
   const parts = new Map(
     (Object.keys(specs) as PartName[]).map((name) => [
@@ -192,7 +194,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     model,
     secrets,
     users: model.users,
-    info: readyInfo(model, ports),
+    info: readyInfo(model, ports, inbox),
     dataDir: data.path,
     ports,
     part,

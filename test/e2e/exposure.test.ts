@@ -103,5 +103,14 @@ describe('the local stack from outside its gateway', { timeout: 180_000 }, () =>
     const rebound = await read(`evil.example:${inbox.port}`);
     assert.equal(rebound.status, 404);
     assert.doesNotMatch(rebound.text, /\[|code/i);
+    // maildev's own port checks no Host and allows every origin, but serves nothing outside the
+    // secret path the gateway forwards to: its pages, its API and its live updates all live there.
+    for (const path of ['/email', '/', '/socket.io/?EIO=4&transport=polling']) {
+      const direct = await send(`http://127.0.0.1:${stack.ports.mailWeb}${path}`, {
+        from: '127.0.0.1',
+        headers: { host: `evil.example:${stack.ports.mailWeb}` },
+      });
+      assert.equal(direct.status, 404, `maildev's own port answered ${path}`);
+    }
   });
 });
