@@ -60,8 +60,20 @@ test('host names are resolved, and again once their answer is older than refresh
   assert.equal(trusted.clientAddress('10.9.0.1', '198.51.100.1'), '10.9.0.1');
 });
 
-test('a name that does not resolve trusts nothing', async () => {
-  const trusted = new TrustedProxies(['api-gateway'], { resolve: () => Promise.reject(new Error('ENOTFOUND')) });
+test('a name that never resolved trusts nothing; one that stops resolving keeps its last addresses', async () => {
+  let dns: 'up' | 'down' = 'down';
+  const trusted = new TrustedProxies(['api-gateway'], {
+    resolve: async () => {
+      if (dns === 'down') throw new Error('ENOTFOUND');
+      return ['10.9.0.1'];
+    },
+  });
   await trusted.refresh();
   assert.equal(trusted.clientAddress('10.9.0.1', '198.51.100.1'), '10.9.0.1');
+  dns = 'up';
+  await trusted.refresh();
+  assert.equal(trusted.clientAddress('10.9.0.1', '198.51.100.1'), '198.51.100.1');
+  dns = 'down';
+  await trusted.refresh();
+  assert.equal(trusted.clientAddress('10.9.0.1', '198.51.100.1'), '198.51.100.1');
 });

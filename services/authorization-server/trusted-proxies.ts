@@ -60,6 +60,8 @@ export class TrustedProxies {
   readonly #resolve: (name: string) => Promise<string[]>;
   readonly #refreshMs: number;
   readonly #now: () => number;
+  /** Each name's addresses as last resolved. */
+  readonly #byName = new Map<string, string[]>();
   #resolved = new Set<string>();
   #resolvedAt = -Infinity;
   #resolving: Promise<void> | undefined;
@@ -91,13 +93,22 @@ export class TrustedProxies {
   }
 
   /**
-   * Resolves the host names again (one resolution at a time). A name that does not resolve (the
-   * gateway not started yet) trusts nothing until it does; the others keep their addresses.
+   * Resolves the host names again (one resolution at a time). A name that has never resolved (the
+   * gateway not started yet) trusts nothing; one that fails to resolve again keeps its last
+   * addresses, so a passing DNS failure does not count every client as the gateway.
    */
   refresh(): Promise<void> {
     this.#resolving ??= (async () => {
-      const answers = await Promise.all(this.#names.map((name) => this.#resolve(name).catch(() => [] as string[])));
-      this.#resolved = new Set(answers.flat().map(normalizeAddress));
+      await Promise.all(
+        this.#names.map(async (name) => {
+          try {
+            this.#byName.set(name, (await this.#resolve(name)).map(normalizeAddress));
+          } catch {
+            // keeps what it had
+          }
+        }),
+      );
+      this.#resolved = new Set([...this.#byName.values()].flat());
       this.#resolvedAt = this.#now();
     })().finally(() => (this.#resolving = undefined));
     return this.#resolving;
