@@ -28,6 +28,11 @@ test('refreshTokenTtlSeconds: 0 turns refresh tokens off', () => {
   assert.equal(parseStackConfig({ ...valid, 'mcp-secured-api:refreshTokenTtlSeconds': '3600' }).refreshTokenTtlSeconds, 3600);
 });
 
+test('introspectionCacheSeconds bounds how long a revoked token keeps working at the gateway: 30 s unless set', () => {
+  assert.equal(buildModel(parseStackConfig(valid)).introspectionCacheSeconds, 30);
+  assert.equal(buildModel(parseStackConfig({ ...valid, 'mcp-secured-api:introspectionCacheSeconds': '2' })).introspectionCacheSeconds, 2);
+});
+
 test('another domain and scheme change every derived value', () => {
   const model = buildModel(parseStackConfig({ ...valid, domain: 'Acme.Test', scheme: 'http' }));
   assert.equal(model.hosts.login, 'login.acme.test');
@@ -61,6 +66,15 @@ for (const [name, change, key, fragment] of [
   ['a negative refresh-token lifetime', { refreshTokenTtlSeconds: -1 }, 'refreshTokenTtlSeconds', '0 (no refresh tokens) or more'],
   ['a refresh-token lifetime too short to use', { refreshTokenTtlSeconds: 5 }, 'refreshTokenTtlSeconds', 'at least 60 seconds'],
   ['a refresh-token lifetime over 90 days', { refreshTokenTtlSeconds: 8_000_000 }, 'refreshTokenTtlSeconds', '90 days'],
+  ['no introspection cache at all', { introspectionCacheSeconds: 0 }, 'introspectionCacheSeconds', 'at least 1 second'],
+  ['an introspection cache past the plugin default', { introspectionCacheSeconds: 301 }, 'introspectionCacheSeconds', 'at most 300'],
+  [
+    'a trusted proxy that is no address',
+    { kubernetes: { trustedProxies: ['10.244.0.0/16', 'ingress-nginx'] } },
+    'kubernetes.trustedProxies.1',
+    'IP address or CIDR range',
+  ],
+  ['a trusted range too long', { kubernetes: { trustedProxies: ['10.0.0.0/33'] } }, 'kubernetes.trustedProxies.0', 'CIDR range'],
   ['an unknown key', { domian: 'x' }, 'domian', 'not a known key'],
   ['a CORS origin with a path', { corsOrigins: ['http://localhost:6274/x'] }, 'corsOrigins[0]', 'origin'],
   ['curity without a licence', { authorizationServer: 'curity' }, 'authorizationServer', 'curityLicenseKey'],

@@ -17,6 +17,12 @@ export const ALIASES = {
   postgres: 'postgres',
 } as const;
 
+/**
+ * Whose X-Forwarded-For the authorization server believes: Kong's container, by its name on the
+ * stack's network (Docker's DNS answers with the container's address, whatever the network's range).
+ */
+export const DOCKER_TRUSTED_PROXIES = [ALIASES.gateway];
+
 /** Ports inside the containers. */
 export const PORTS = CONTAINER_PORTS;
 

@@ -189,7 +189,11 @@ test('each service gets the environment its entry point reads; secrets are rando
     user: DATABASES.authorizationServer,
     password: `random-env-postgres-${DATABASES.authorizationServer}-password`,
   });
-  assert.deepEqual(d.env(ALIASES.authorizationServer), authorizationServerEnv(d.model, internal, secrets, 8443, { databaseUrl }));
+  assert.deepEqual(
+    d.env(ALIASES.authorizationServer),
+    authorizationServerEnv(d.model, internal, secrets, 8443, { databaseUrl, trustedProxies: [ALIASES.gateway] }),
+  );
+  assert.equal(d.env(ALIASES.authorizationServer)['TRUSTED_PROXIES'], 'api-gateway', "Kong's container, by its alias");
   assert.equal(d.env(ALIASES.authorizationServer)['SMTP_HOST'], ALIASES.maildev);
   assert.equal(d.env(ALIASES.authorizationServer)['CIMD_ALLOW_LOOPBACK'], 'false');
 

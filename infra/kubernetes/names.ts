@@ -95,3 +95,13 @@ export function kubernetesInternalAddresses(model: Model): InternalAddresses {
     smtp: smtpServer(model),
   };
 }
+
+/**
+ * A headless Service listing the gateway's pods: its name resolves to their addresses, the only
+ * ones whose X-Forwarded-For the authorization server believes (with `kubernetes.trustedProxies`).
+ */
+export const GATEWAY_PODS = `${PARTS.gateway}-pods`;
+
+export function kubernetesTrustedProxies(model: Model): string[] {
+  return [GATEWAY_PODS, ...model.config.kubernetes.trustedProxies];
+}

@@ -14,8 +14,8 @@ import { kongConfigYaml } from '../kong/generate.ts';
 import { buildModel, SECRET_NAMES, type Model, type Secrets, type StackConfig } from '../model.ts';
 import { openDataFolder, temporaryDataFolder, type DataFolder, type KeptSecrets } from './data-folder.ts';
 import { Part, type LogSink } from './part.ts';
-import { direct, partSpecs, type PartName } from './parts.ts';
-import { allocatePorts, DEFAULT_BASE_PORT, type Ports } from './ports.ts';
+import { direct, partSpecs, secretInboxPath, type PartName } from './parts.ts';
+import { allocatePorts, DEFAULT_BASE_PORT, GATEWAY_SOURCE_ADDRESS, gatewaySourceAddress, type Ports } from './ports.ts';
 
 export { DEFAULT_BASE_PORT, freePorts } from './ports.ts';
 export type { PartName } from './parts.ts';
@@ -94,20 +94,20 @@ async function internalAddresses(ports: Ports, interpose: LocalStackOptions['int
 }
 
 /** The Kong file holds the gateway's client secret: a private directory, removed at stop. */
-async function writeKongFile(model: Model, ports: Ports, internal: InternalAddresses, secrets: Secrets) {
+async function writeKongFile(model: Model, ports: Ports, internal: InternalAddresses, secrets: Secrets, inbox: string) {
   const dir = await mkdtemp(join(tmpdir(), 'mcp-secured-api-'));
   const file = join(dir, 'kong.yaml');
   const upstreams = {
     api: internal.stocksApi,
     mcp: direct(ports.mcpServer),
     login: internal.authorizationServer,
-    mail: direct(ports.mailWeb),
+    mail: `${direct(ports.mailWeb)}${inbox}`,
   };
   await writeFile(file, kongConfigYaml(model, upstreams, secrets), { mode: 0o600 });
   return { file, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
-function readyInfo(model: Model, ports: Ports): ReadyInfo {
+function readyInfo(model: Model, ports: Ports, inbox: string): ReadyInfo {
   return {
     mcp: model.origins.mcp,
     api: model.origins.api,
@@ -118,20 +118,38 @@ function readyInfo(model: Model, ports: Ports): ReadyInfo {
       stocksApi: direct(ports.stocksApi),
       mcpServer: direct(ports.mcpServer),
       authorizationServer: direct(ports.authorizationServer),
-      mail: direct(ports.mailWeb),
+      mail: `${direct(ports.mailWeb)}${inbox}`,
       smtp: `smtp://127.0.0.1:${ports.smtp}`,
     },
   };
 }
 
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const progress = options.progress ?? (() => {});
   const ports = options.ports ?? (await allocatePorts(options.basePort ?? DEFAULT_BASE_PORT));
   const model = localModel(options.config, ports);
   const data = await openData(options);
   const secrets = secretsFor(data.secrets);
   const internal = await internalAddresses(ports, options.interpose);
-  const kong = await writeKongFile(model, ports, internal, secrets);
-  const specs = partSpecs({ model, ports, internal, secrets, databaseUrl: options.databaseUrl ?? data.databaseUrl, kongFile: kong.file });
+  const inbox = secretInboxPath();
+  const kong = await writeKongFile(model, ports, internal, secrets, inbox);
+  const gatewaySource = await gatewaySourceAddress();
+  if (!gatewaySource) {
+    progress(
+      `the gateway shares 127.0.0.1 with this machine's other processes (${GATEWAY_SOURCE_ADDRESS} is not a loopback address here), ` +
+        'so they could name another client address to the rate limits',
+    );
+  }
+  const specs = partSpecs({
+    model,
+    ports,
+    internal,
+    secrets,
+    databaseUrl: options.databaseUrl ?? data.databaseUrl,
+    kongFile: kong.file,
+    gatewaySource,
+    inboxPath: inbox,
+  });
   const parts = new Map(
     (Object.keys(specs) as PartName[]).map((name) => [
       name,
@@ -148,7 +166,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
 
   try {
-    await startParts([...parts.values()], options.progress ?? (() => {}));
+    await startParts([...parts.values()], progress);
   } catch (err) {
     await stop();
     throw err;
@@ -158,7 +176,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     model,
     secrets,
     users: model.users,
-    info: readyInfo(model, ports),
+    info: readyInfo(model, ports, inbox),
     dataDir: data.path,
     ports,
     part,

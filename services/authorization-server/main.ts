@@ -1,7 +1,7 @@
 /**
  * Entry point of the built-in authorization server (container image and local stack).
  * Reads the environment, opens its database (DATABASE_URL) and brings the schema up to date,
- * listens on 0.0.0.0:PORT, rotates the signing key on SIGUSR2, and stops on SIGTERM or SIGINT.
+ * listens on LISTEN_ADDRESS (default every interface) and PORT, rotates the signing key on SIGUSR2, and stops on SIGTERM or SIGINT.
  * A database it cannot reach at start, or cannot use, stops it with a message saying why.
  */
 import { serve } from '@hono/node-server';
@@ -25,7 +25,7 @@ async function start(): Promise<void> {
     if (error instanceof AuthorizationServerEnvironmentError) exit(error.message);
     throw error;
   }
-  const { port, databaseUrl, config } = settings;
+  const { port, listenAddress, databaseUrl, config } = settings;
   let server: AuthorizationServer;
   try {
     server = await createAuthorizationServer(config, { database: await openDatabase(databaseUrl), log });
@@ -33,7 +33,7 @@ async function start(): Promise<void> {
     exit(`The authorization server cannot start: ${(error as Error).message}`);
   }
   log.info(`state in ${server.databaseLocation}`);
-  const http = serve({ fetch: server.app.fetch, port, hostname: '0.0.0.0' }, (info) => {
+  const http = serve({ fetch: server.app.fetch, port, hostname: listenAddress ?? '0.0.0.0' }, (info) => {
     log.info(`issuer ${config.issuer}, listening on port ${info.port}`);
   });
 

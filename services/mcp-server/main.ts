@@ -16,7 +16,7 @@ try {
   process.exit(1);
 }
 
-const server = serve({ fetch: app.fetch, port: settings.port }, (info) => {
+const server = serve({ fetch: app.fetch, port: settings.port, hostname: settings.listenAddress }, (info) => {
   log.info(`listening on port ${info.port} for ${settings.config.resource}`);
 }) as Server;
 // Longer than the gateway's idle time, so a kept-alive connection is never closed under a request.

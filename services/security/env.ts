@@ -44,6 +44,11 @@ export const port = z.coerce
   .min(0, { message: 'must be between 0 and 65535' })
   .max(65_535, { message: 'must be between 0 and 65535' });
 
+/** LISTEN_ADDRESS: an address of this machine to listen on; absent, every interface. */
+export const listenAddress = z
+  .union([z.ipv4(), z.ipv6()], { message: 'must be an IP address of this machine, such as 127.0.0.1' })
+  .optional();
+
 const list = z.string().transform((v) =>
   v
     .split(',')

@@ -14,9 +14,12 @@ try {
 }
 
 const log = createLogger();
-const server = serve({ fetch: createStocksApi({ ...settings.config, log }).fetch, port: settings.port }, (info) => {
-  log.info(`listening on port ${info.port}`);
-}) as Server;
+const server = serve(
+  { fetch: createStocksApi({ ...settings.config, log }).fetch, port: settings.port, hostname: settings.listenAddress },
+  (info) => {
+    log.info(`listening on port ${info.port}`);
+  },
+) as Server;
 // Longer than the gateway's and the MCP server's idle time, so a kept-alive connection is never
 // closed under a request in flight.
 server.keepAliveTimeout = 65_000;
