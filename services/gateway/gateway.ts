@@ -7,6 +7,7 @@
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Hono } from 'hono';
+import { createLogger, redact } from '@mcp-secured-api/contracts';
 import type { KongConfig, KongPlugin } from './config.ts';
 import { endToEndHeaders } from './http-headers.ts';
 import { IntrospectionAgents } from './introspection.ts';
@@ -47,7 +48,7 @@ export interface GatewayOptions {
    * gateway (whose X-Forwarded-For it believes) from other local processes. Default: the system's choice.
    */
   sourceAddress?: string;
-  /** Where operational events go (never tokens). Default: JSON lines on stderr. */
+  /** Where operational events (all failures) go, never tokens. Default: the services' log, as errors. */
   log?: (event: Record<string, unknown>) => void;
 }
 
@@ -60,16 +61,18 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-// An unexpected error's message may quote a header value: keep credentials out of the log.
-const redact = (text: string) =>
-  text.replace(/\b(bearer|basic)\s+[^\s"',]+/gi, '$1 [redacted]').replace(/eyJ[\w-]*\.[\w-]*\.[\w-]*/g, '[jwt]');
-
 const PRIORITY: Record<KongPlugin['name'], number> = {
   cors: 2000,
   'phantom-token': 1000,
   'request-transformer': 801,
   'response-transformer': 800,
 };
+
+/** The services' log shape: the event's name as the message, the rest as its fields. */
+function defaultLog(): (event: Record<string, unknown>) => void {
+  const logger = createLogger();
+  return ({ event, ...fields }) => logger.error(String(event), fields);
+}
 
 /** What @hono/node-server passes as `c.env`: the client's socket gives X-Forwarded-For and -Port. */
 export type GatewayEnv = { Bindings: { incoming?: http.IncomingMessage; outgoing?: http.ServerResponse } };
@@ -78,7 +81,7 @@ export function createGateway(config: KongConfig, options: GatewayOptions = {}):
   const scheme = options.scheme ?? 'http';
   const maxBodyBytes = options.maxBodyBytes ?? 10 * 1024 * 1024;
   const maxTransformBodyBytes = Math.min(options.maxTransformBodyBytes ?? 1024 * 1024, maxBodyBytes);
-  const log = options.log ?? ((event) => process.stderr.write(`${JSON.stringify({ component: 'gateway', ...event })}\n`));
+  const log = options.log ?? defaultLog();
   const tokenCache = options.tokenCache ?? new PhantomTokenCache({ maxEntries: options.tokenCacheEntries });
   const introspectionAgents = new IntrospectionAgents();
   const router = new Router(config);

@@ -23,10 +23,10 @@ function run(env: Record<string, string>, untilReady = false) {
     if (!untilReady) return;
     const timer = setTimeout(() => reject(new Error(`no ready line; stderr: ${stderr}`)), 15_000);
     child.stdout.on('data', () => {
-      const line = stdout.split('\n').find((l) => l.startsWith('gateway ready '));
+      const line = stdout.split('\n').find((l) => l.startsWith('{"level":"info","message":"ready"'));
       if (line) {
         clearTimeout(timer);
-        resolve(line.slice('gateway ready '.length));
+        resolve(line);
       }
     });
     void exited.then(() => {

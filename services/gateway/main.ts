@@ -1,10 +1,11 @@
 /**
  * Entry point of the development gateway. Reads the Kong declarative configuration named by
  * KONG_DECLARATIVE_CONFIG and serves it on GATEWAY_LISTENERS (host=port pairs) or PORT, then
- * prints one line `gateway ready <json>` on stdout.
+ * logs `ready` with the URL of each listener (`{"level":"info","message":"ready","listeners":{…}}`).
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { createLogger } from '@mcp-secured-api/contracts';
 import { KongConfigError, loadKongConfig } from './config.ts';
 import { serveGateway, type Listener } from './serve.ts';
 
@@ -50,7 +51,7 @@ const envSchema = z
   });
 
 function fail(message: string): never {
-  process.stderr.write(`gateway: ${message}\n`);
+  console.error(message);
   process.exit(1);
 }
 
@@ -77,7 +78,7 @@ try {
     sourceAddress: env.GATEWAY_SOURCE_ADDRESS,
   });
   const listeners = Object.fromEntries(running.listeners.map((l) => [l.virtualHost ?? '*', l.url]));
-  process.stdout.write(`gateway ready ${JSON.stringify({ listeners })}\n`);
+  createLogger().info('ready', { listeners });
   const stop = () => {
     void running.close().then(() => process.exit(0));
   };
