@@ -10,6 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AS_PATHS, basicAuthorization } from '@mcp-secured-api/contracts';
+import { waitFor } from '../support/many-users.ts';
 import { callTool } from '../support/mcp.ts';
 import { startTestStack, type TestStack } from '../support/local-stack.ts';
 import { obtainToken, refreshToken, TokenRequestError, type ObtainedToken } from '../support/tokens.ts';
@@ -84,6 +85,8 @@ describe('the local stack restarted on its data folder', { timeout: 240_000 }, (
     process.kill(stack!.pids()['authorization-server']!, 'SIGKILL');
     killed = true;
     await Promise.all(loops);
+    // Until its exit is seen, the part counts as running and start() would do nothing.
+    await waitFor(() => !stack!.part('authorization-server').running, 10_000, 'the killed authorization server exits');
     await stack!.part('authorization-server').start();
 
     // Asked of the server itself: the gateway's connections to the killed process are not the question here.
