@@ -9,17 +9,20 @@ import { startTestStack, type TestStack } from '../support/local-stack.ts';
 import { callTool } from '../support/mcp.ts';
 import { listedIds, regionIds, signInMany, USERS, waitFor } from '../support/many-users.ts';
 
-const RUN_MS = 8_000;
+/** Calls made before the rotation, by the callers signed in before it (so that calls are in flight when the key changes). */
+const CALLS_BEFORE = 5;
+/** Calls made with each token once the key has changed. */
+const CALLS_AFTER = 10;
 
 describe('signing key rotation while calls run', { timeout: 180_000 }, () => {
   let stack: TestStack;
-  let early: string[];
+  let earlyTokens: string[];
 
   before(async () => {
     stack = await startTestStack({ users: USERS });
     // Half start calling at once; the other half first call after the rotation (their exchange then
     // yields an API token signed with the new key).
-    early = await signInMany(
+    earlyTokens = await signInMany(
       stack,
       [...USERS, ...USERS].map((u) => u.email),
     );
@@ -31,9 +34,10 @@ describe('signing key rotation while calls run', { timeout: 180_000 }, () => {
   test('no call fails, before, during or after the rotation', async (t) => {
     const failures: string[] = [];
     let calls = 0;
-    const deadline = Date.now() + RUN_MS;
-    const run = async (token: string, user: (typeof USERS)[number]) => {
-      while (Date.now() < deadline) {
+    let rotationDone = false;
+    /** Calls with `token` until `enough` says so. */
+    const run = async (token: string, user: (typeof USERS)[number], enough: (made: number) => boolean) => {
+      for (let made = 0; !enough(made); made++) {
         const answer = await callTool(stack.model.mcpResource, token, 'fetch-stock-prices').catch((err: Error) => err);
         calls++;
         if (answer instanceof Error) failures.push(`${user.email}: ${answer.message}`);
@@ -44,8 +48,10 @@ describe('signing key rotation while calls run', { timeout: 180_000 }, () => {
         }
       }
     };
+    const early = USERS.map((u, i) => run(earlyTokens[i]!, u, () => rotationDone));
     const rotated = (async () => {
-      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      // Calls under way first, so the rotation happens among them.
+      await waitFor(() => calls >= USERS.length * CALLS_BEFORE, 60_000, 'calls before the rotation');
       process.kill(stack.pids()['authorization-server']!, 'SIGUSR2');
       await waitFor(() => /signing key rotated/.test(stack.output()), 10_000, 'the key rotation');
       // Tokens issued from now on are signed with the new key.
@@ -53,9 +59,12 @@ describe('signing key rotation while calls run', { timeout: 180_000 }, () => {
         stack,
         USERS.map((u) => u.email),
       );
-      await Promise.all([...late.map((token, i) => run(token, USERS[i]!)), ...USERS.map((u, i) => run(early[USERS.length + i]!, u))]);
-    })();
-    await Promise.all([...USERS.map((u, i) => run(early[i]!, u)), rotated]);
+      await Promise.all([
+        ...late.map((token, i) => run(token, USERS[i]!, (made) => made >= CALLS_AFTER)),
+        ...USERS.map((u, i) => run(earlyTokens[USERS.length + i]!, u, (made) => made >= CALLS_AFTER)),
+      ]);
+    })().finally(() => (rotationDone = true));
+    await Promise.all([...early, rotated]);
     t.diagnostic(`${calls} tool calls`);
     assert.deepEqual(failures.slice(0, 5), [], `${failures.length} of ${calls} calls failed`);
   });

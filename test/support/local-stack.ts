@@ -7,6 +7,8 @@ import { startLocalStack, type LocalStack, type LocalStackOptions, type PartName
 import { parseStackConfig, type StackConfigInput } from '../../infra/model.ts';
 
 const HEAP_PROBE = new URL('./heap-probe.mjs', import.meta.url).href;
+/** The authorization server without V8's optimising WebAssembly tier (see baseline-wasm.mjs). */
+const BASELINE_WASM = `--import=${new URL('./baseline-wasm.mjs', import.meta.url).href}`;
 const HEAP_REPORT = /^heap-probe (\d+)$/;
 
 export interface TestStack extends LocalStack {
@@ -26,10 +28,11 @@ export async function startTestStack(overrides: Partial<StackConfigInput> = {}, 
   const config = parseStackConfig({ ...base, ...overrides, authorizationServer: 'builtin' });
   const { heapProbe = [], ...stackOptions } = options;
   const env = { ...stackOptions.env };
-  for (const part of heapProbe) {
-    const nodeOptions = [env[part]?.NODE_OPTIONS, `--expose-gc --import=${HEAP_PROBE}`].filter(Boolean).join(' ');
-    env[part] = { ...env[part], NODE_OPTIONS: nodeOptions };
-  }
+  const addNodeOptions = (part: PartName, options: string) => {
+    env[part] = { ...env[part], NODE_OPTIONS: [env[part]?.NODE_OPTIONS, options].filter(Boolean).join(' ') };
+  };
+  addNodeOptions('authorization-server', BASELINE_WASM);
+  for (const part of heapProbe) addNodeOptions(part, `--expose-gc --import=${HEAP_PROBE}`);
   const lines: string[] = [];
   const heapReports = new Map<string, (bytes: number) => void>();
   const stack = await startLocalStack({
