@@ -45,5 +45,5 @@ process.stdout.write(`\nnpm test: ${failed.length ? `${failed.join(', ')} failed
 // The two test runs' counts together, as the last line.
 const count = (what) =>
   results.reduce((sum, r) => sum + Number([...r.output.matchAll(new RegExp(`^# ${what} (\\d+)$`, 'gm'))].at(-1)?.[1] ?? 0), 0);
-process.stdout.write(`tests: ${count('pass')} passed, ${count('fail')} failed\n`);
+process.stdout.write(`tests: ${count('pass')} passed, ${count('fail') + count('cancelled')} failed\n`);
 process.exit(failed.length ? 1 : 0);

@@ -3,6 +3,7 @@
  * overrides), and the parts' output kept in memory and shown only when a test fails.
  */
 import { readStackFile } from '../../infra/local/stack-file.ts';
+import { PartFailedError } from '../../infra/local/part.ts';
 import { startLocalStack, type LocalStack, type LocalStackOptions, type PartName } from '../../infra/local/stack.ts';
 import { parseStackConfig, type StackConfigInput } from '../../infra/model.ts';
 
@@ -10,6 +11,7 @@ const HEAP_PROBE = new URL('./heap-probe.mjs', import.meta.url).href;
 /** The authorization server without V8's optimising WebAssembly tier (see baseline-wasm.mjs). */
 const BASELINE_WASM = `--import=${new URL('./baseline-wasm.mjs', import.meta.url).href}`;
 const HEAP_REPORT = /^heap-probe (\d+)$/;
+const PORT_ATTEMPTS = 3;
 
 export interface TestStack extends LocalStack {
   /** The last lines each part printed, for failure messages. */
@@ -35,18 +37,32 @@ export async function startTestStack(overrides: Partial<StackConfigInput> = {}, 
   for (const part of heapProbe) addNodeOptions(part, `--expose-gc --import=${HEAP_PROBE}`);
   const lines: string[] = [];
   const heapReports = new Map<string, (bytes: number) => void>();
-  const stack = await startLocalStack({
-    ...stackOptions,
-    env,
-    config,
-    basePort: 0,
-    log: (part, line) => {
-      const bytes = HEAP_REPORT.exec(line)?.[1];
-      if (bytes) return heapReports.get(part)?.(Number(bytes));
-      lines.push(`[${part}] ${line}`);
-      if (lines.length > 400) lines.shift();
-    },
-  });
+  const start = () =>
+    startLocalStack({
+      ...stackOptions,
+      env,
+      config,
+      basePort: 0,
+      log: (part, line) => {
+        const bytes = HEAP_REPORT.exec(line)?.[1];
+        if (bytes) return heapReports.get(part)?.(Number(bytes));
+        lines.push(`[${part}] ${line}`);
+        if (lines.length > 400) lines.shift();
+      },
+    });
+  let stack: LocalStack;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      stack = await start();
+      break;
+    } catch (error) {
+      // Free ports are found by binding and releasing them; until a part binds one, another process
+      // (or an outgoing connection's source port) may take it. New ports then, unless they were given
+      // (or something was interposed: the test made it for the first start).
+      const taken = error instanceof PartFailedError && /a port it needs is in use/.test(error.message);
+      if (!taken || stackOptions.ports || stackOptions.interpose || attempt === PORT_ATTEMPTS) throw error;
+    }
+  }
   const liveHeapKiB = async () => {
     const reports = heapProbe.map(async (part) => {
       const reported = new Promise<number>((resolve, reject) => {
