@@ -59,7 +59,7 @@ export class Part {
   async start(): Promise<void> {
     if (this.running) return;
     this.recent = [];
-    const child = spawn(process.execPath, ['--import', 'tsx', ...this.spec.args], {
+    const child = spawn(process.execPath, this.spec.args, {
       cwd: process.cwd(),
       env: { ...inheritedEnv(), ...this.spec.env },
       stdio: ['ignore', 'pipe', 'pipe'],

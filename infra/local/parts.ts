@@ -10,6 +10,16 @@ import type { PartSpec } from './part.ts';
 import type { PortName, Ports } from './ports.ts';
 
 export type PartName = 'mail' | 'authorization-server' | 'stocks-api' | 'mcp-server' | 'gateway';
+/** The parts that are this repository's services (the mail inbox is maildev's). */
+export type ServiceName = Exclude<PartName, 'mail'>;
+
+/** Each service's entry point, from the repository's root. */
+export const SERVICE_ENTRY_POINTS: Record<ServiceName, string> = {
+  'authorization-server': 'services/authorization-server/main.ts',
+  'stocks-api': 'services/stocks-api/main.ts',
+  'mcp-server': 'services/mcp-server/main.ts',
+  gateway: 'services/gateway/main.ts',
+};
 
 export const direct = (port: number) => `http://127.0.0.1:${port}`;
 
@@ -26,6 +36,8 @@ export interface PartsInput {
   gatewaySource: string | undefined;
   /** The secret path the inbox is served under on its own port, such as /3f…/ (`secretInboxPath`). */
   inboxPath: string;
+  /** The JavaScript each service runs (its entry point bundled: bundle.ts). */
+  scripts: Record<ServiceName, string>;
 }
 
 /**
@@ -49,7 +61,9 @@ export function partSpecs({
   kongFile,
   gatewaySource,
   inboxPath,
+  scripts,
 }: PartsInput): Record<PartName, PartSpec> {
+  const run = (service: ServiceName) => ['--enable-source-maps', scripts[service]];
   const spec = (name: PartName, args: string[], env: Record<string, string>, healthUrl: string, portNames: PortName[]): PartSpec => ({
     name,
     args,
@@ -78,7 +92,7 @@ export function partSpecs({
     ),
     'authorization-server': spec(
       'authorization-server',
-      ['services/authorization-server/main.ts'],
+      run('authorization-server'),
       {
         ...authorizationServerEnv(model, internal, secrets, ports.authorizationServer, {
           allowLoopbackClientMetadata: true,
@@ -92,21 +106,21 @@ export function partSpecs({
     ),
     'stocks-api': spec(
       'stocks-api',
-      ['services/stocks-api/main.ts'],
+      run('stocks-api'),
       { ...stocksApiEnv(model, internal, ports.stocksApi), LISTEN_ADDRESS: LOOPBACK },
       `${direct(ports.stocksApi)}/health`,
       ['stocksApi'],
     ),
     'mcp-server': spec(
       'mcp-server',
-      ['services/mcp-server/main.ts'],
+      run('mcp-server'),
       { ...mcpServerEnv(model, internal, secrets, ports.mcpServer), LISTEN_ADDRESS: LOOPBACK },
       `${direct(ports.mcpServer)}/health`,
       ['mcpServer'],
     ),
     gateway: spec(
       'gateway',
-      ['services/gateway/main.ts'],
+      run('gateway'),
       {
         KONG_DECLARATIVE_CONFIG: kongFile,
         GATEWAY_LISTENERS: (['mcp', 'api', 'login', 'mail'] as const).map((h) => `${model.hosts[h]}=${ports[h]}`).join(','),

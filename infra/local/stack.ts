@@ -14,7 +14,8 @@ import { kongConfigYaml } from '../kong/generate.ts';
 import { buildModel, SECRET_NAMES, type Model, type Secrets, type StackConfig } from '../model.ts';
 import { openDataFolder, temporaryDataFolder, type DataFolder, type KeptSecrets } from './data-folder.ts';
 import { Part, type LogSink } from './part.ts';
-import { direct, partSpecs, secretInboxPath, type PartName } from './parts.ts';
+import { bundleService } from './bundle.ts';
+import { direct, partSpecs, secretInboxPath, SERVICE_ENTRY_POINTS, type PartName, type ServiceName } from './parts.ts';
 import { allocatePorts, DEFAULT_BASE_PORT, GATEWAY_SOURCE_ADDRESS, gatewaySourceAddress, type Ports } from './ports.ts';
 
 export { DEFAULT_BASE_PORT, freePorts } from './ports.ts';
@@ -149,6 +150,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     kongFile: kong.file,
     gatewaySource,
     inboxPath: inbox,
+    scripts: await bundleServices(),
   });
   const parts = new Map(
     (Object.keys(specs) as PartName[]).map((name) => [
@@ -183,6 +185,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     pids: () => Object.fromEntries([...parts].map(([n, p]) => [n, p.running ? p.pid : undefined])) as Record<PartName, number | undefined>,
     stop,
   };
+}
+
+/** Each service's entry point bundled (bundle.ts), all at once. */
+async function bundleServices(): Promise<Record<ServiceName, string>> {
+  const entries = Object.entries(SERVICE_ENTRY_POINTS) as [ServiceName, string][];
+  return Object.fromEntries(await Promise.all(entries.map(async ([name, entry]) => [name, await bundleService(entry)]))) as Record<
+    ServiceName,
+    string
+  >;
 }
 
 /** The model with its public origins on this machine's ports. */

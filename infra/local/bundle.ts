@@ -1,0 +1,77 @@
+/**
+ * The services as the local stack runs them: each entry point bundled by esbuild into one
+ * JavaScript file that plain Node runs, with this repository's TypeScript inside and every other
+ * package left to Node to load from node_modules. Through tsx, a service spent about 0.7 s of CPU
+ * at each start loading its modules through tsx's hooks; bundled, about 0.2 s (the whole-system
+ * tests start many stacks). `import.meta.url` keeps naming each source file, so what a service
+ * reads beside its code (migrations, the stylesheet) is found as before. The deployments do not
+ * change: their images run the TypeScript through tsx.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build, type Plugin } from 'esbuild';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** Inside the repository, so that Node finds the packages the bundles leave out in its node_modules. */
+const OUT_DIR = join(ROOT, '.cache', 'local-stack');
+const WORKSPACE_SCOPE = '@mcp-secured-api/';
+
+/** This repository's workspaces are bundled; node_modules' packages and Node's own modules are not. */
+const packagesStayExternal: Plugin = {
+  name: 'packages-stay-external',
+  setup(build) {
+    build.onResolve({ filter: /^[^./]/ }, ({ path }) => {
+      if (path.startsWith(WORKSPACE_SCOPE)) return undefined;
+      return { path, external: true };
+    });
+  },
+};
+
+/** Each TypeScript file keeps its own `import.meta.url` (a bundle has one for all). */
+const ownImportMetaUrl: Plugin = {
+  name: 'own-import-meta-url',
+  setup(build) {
+    build.onLoad({ filter: /\.ts$/ }, async ({ path }) => {
+      const source = await readFile(path, 'utf8');
+      return { contents: source.replaceAll('import.meta.url', JSON.stringify(pathToFileURL(path).href)), loader: 'ts' };
+    });
+  },
+};
+
+/**
+ * Bundles `entry` (a path from the repository's root, e.g. services/mcp-server/main.ts) and gives
+ * the bundle's path. Bundles are named by their content, so stacks starting at once share them.
+ */
+export async function bundleService(entry: string): Promise<string> {
+  const result = await build({
+    entryPoints: [join(ROOT, entry)],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    write: false,
+    sourcemap: 'inline',
+    sourceRoot: ROOT,
+    logLevel: 'silent',
+    plugins: [packagesStayExternal, ownImportMetaUrl],
+  });
+  const code = result.outputFiles[0]!.contents;
+  const name = `${entry.replace(/\.ts$/, '').replaceAll('/', '-')}-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`;
+  const file = join(OUT_DIR, name);
+  if (!(await exists(file))) {
+    await mkdir(OUT_DIR, { recursive: true });
+    const partial = `${file}.${process.pid}.partial`;
+    await writeFile(partial, code);
+    await rename(partial, file);
+  }
+  return file;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
