@@ -18,10 +18,10 @@ import { listedIds, regionIds, signInMany } from '../support/many-users.ts';
 const JOHN = { email: 'john.doe@demo.example', region: 'USA' };
 /** First a batch that brings every process to its working size, then the one that is measured. */
 const WARM_UP = 2_000;
-const MEASURED = 4_000;
+const MEASURED = 3_000;
 /**
  * What a process's live heap may grow by during the measured batch: a cache that kept even one
- * small entry (a hash and a few claims, ~1 KiB) per refused token would grow by about 4 MiB. (The
+ * small entry (a hash and a few claims, ~1 KiB) per refused token would grow by about 3 MiB. (The
  * first thousands of requests grow a heap by about 1 MiB of compiled code and such, then it stays
  * within a few hundred KiB: hence the warm-up.)
  */

@@ -12,7 +12,7 @@ import { startTestStack, type TestStack } from '../support/local-stack.ts';
 import { memory, regionIds, signInMany, USERS } from '../support/many-users.ts';
 
 const CLIENTS = 100;
-const RUN_MS = 5_000;
+const RUN_MS = 3_000;
 /** Resident memory any part may reach after the load (MiB); a Node service at rest uses ~100. */
 const MAX_RSS_MIB = 400;
 /** The authorization server also holds its embedded database (PGlite's WebAssembly PostgreSQL, ~170 MiB more at rest). */
