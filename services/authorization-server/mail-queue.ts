@@ -146,7 +146,7 @@ export class MailQueue {
       this.#waiting.unshift({ ...job, attempt: job.attempt + 1 });
       this.#pump();
     }, delay);
-    timer.unref();
+    // Not unref'd: a retry is work in progress; close() cancels it.
     this.#retrying.add(timer);
   }
 

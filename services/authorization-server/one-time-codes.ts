@@ -82,13 +82,15 @@ export class OneTimeCodes {
     if (toUser.count > this.caps.codesPerUserPerHour)
       return { refused: 'mail-cap', scope: 'user', retryAfterSeconds: Math.max(1, toUser.resetAt - now) };
 
+    // The same work whether or not the address may sign in (its code is then thrown away).
     const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+    const hash = tokenHash(code);
     const known = this.users.has(txn.email);
     txn.codesSent += 1;
     await tx.oneTimeCodes.put({
       signInId: txn.id,
       email: txn.email,
-      codeHash: known ? tokenHash(code) : '',
+      codeHash: known ? hash : '',
       requestedBy: source,
       failures: 0,
       usableUntil: now + CODE_TTL_SECONDS,
