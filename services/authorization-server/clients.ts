@@ -53,10 +53,13 @@ export class Clients {
     ]);
   }
 
-  /** The client of an authorization request; throws ClientMetadataError for a bad document, undefined when unknown. */
-  async forAuthorization(clientId: string): Promise<AuthorizingClient | undefined> {
+  /**
+   * The client of an authorization request from the address `source`; throws ClientMetadataError
+   * for a bad document, undefined when unknown.
+   */
+  async forAuthorization(clientId: string, source: string): Promise<AuthorizingClient | undefined> {
     if (isClientIdUrl(clientId)) {
-      const doc = await this.documents.resolve(clientId);
+      const doc = await this.documents.resolve(clientId, source);
       const { redirectUris, scope, grantTypes } = doc;
       return { id: clientId, name: doc.clientName ?? new URL(clientId).host, redirectUris, scope, grantTypes };
     }
