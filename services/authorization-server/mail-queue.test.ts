@@ -153,3 +153,21 @@ test('closing gives up the mails not sent, says how many, and closes the mailer'
   assert.match(lines.at(-1)!, /Stopping with 1 sign-in code mails not sent/);
   assert.equal(queue.enqueue(mail(8)), false);
 });
+
+test("a new code for a sign-in replaces its last code's mail if that has not left yet", async () => {
+  const { log } = logger();
+  const mailer = scriptedMailer([smtpError('connect ECONNREFUSED')]);
+  const queue = new MailQueue(mailer, log, { retryDelayMs: 50 });
+  queue.enqueue(mail(1), 'sign-in-1');
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.equal(queue.size, 1, 'the first code waits to be tried again');
+  queue.enqueue(mail(2), 'sign-in-1');
+  queue.enqueue(mail(3), 'sign-in-2');
+  queue.enqueue(mail(4), 'sign-in-2');
+  await queue.idle();
+  assert.deepEqual(
+    mailer.calls,
+    ['user1@demo.example', 'user2@demo.example', 'user4@demo.example'],
+    'each sign-in gets its latest code, once',
+  );
+});

@@ -5,8 +5,10 @@
  * told them apart). A send that fails for a reason that may pass (no connection, a 4xx reply) is
  * tried again after a growing, jittered delay; a permanent refusal (5xx) is not. The queue holds
  * a bounded number of mails: when it is full, a new code is not sent (the user can ask for
- * another) and the log says so, once per spell of being full. Logs never carry a code or an
- * address.
+ * another) and the log says so, once per spell of being full. A new code for a sign-in replaces
+ * the mail of its last one if that is still waiting or waiting to be tried again: the old code no
+ * longer works, and arriving after the new one it would only mislead. Logs never carry a code or
+ * an address.
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from './context.ts';
@@ -27,6 +29,8 @@ interface Job {
   id: string;
   mail: CodeMail;
   attempt: number;
+  /** What the mail is for (its sign-in): a newer mail with the same key replaces it. */
+  key?: string;
 }
 
 /** Whether a failed send may succeed later: no SMTP reply (connection, time-out) or a 4xx one. */
@@ -43,7 +47,7 @@ export class MailQueue {
   readonly #attempts: number;
   readonly #retryDelayMs: number;
   readonly #waiting: Job[] = [];
-  readonly #retrying = new Set<NodeJS.Timeout>();
+  readonly #retrying = new Map<NodeJS.Timeout, Job>();
   #sending = 0;
   #scheduled = false;
   #dropped = 0;
@@ -59,9 +63,13 @@ export class MailQueue {
     this.#retryDelayMs = options.retryDelayMs ?? 2_000;
   }
 
-  /** Queues a mail to send after the current answer; false when the queue is full (it is dropped). */
-  enqueue(mail: CodeMail): boolean {
+  /**
+   * Queues a mail to send after the current answer, in place of a mail with the same `key` not yet
+   * sent; false when the queue is full (the mail is dropped).
+   */
+  enqueue(mail: CodeMail, key?: string): boolean {
     if (this.#closed) return false;
+    if (key !== undefined) this.#forget(key);
     if (this.size >= this.#maxLength) {
       if (this.#dropped++ === 0)
         this.#log.error(
@@ -73,7 +81,7 @@ export class MailQueue {
       this.#log.error(`The mail queue has room again; ${this.#dropped} sign-in codes were not sent while it was full`);
       this.#dropped = 0;
     }
-    this.#waiting.push({ id: randomBytes(4).toString('hex'), mail, attempt: 1 });
+    this.#waiting.push({ id: randomBytes(4).toString('hex'), mail, attempt: 1, key });
     this.#schedule();
     return true;
   }
@@ -91,7 +99,7 @@ export class MailQueue {
   /** Stops sending; mails not yet sent are given up (and counted in the log). */
   close(): void {
     this.#closed = true;
-    for (const timer of this.#retrying) clearTimeout(timer);
+    for (const timer of this.#retrying.keys()) clearTimeout(timer);
     const unsent = this.#waiting.length + this.#retrying.size;
     this.#retrying.clear();
     this.#waiting.length = 0;
@@ -147,7 +155,18 @@ export class MailQueue {
       this.#pump();
     }, delay);
     // Not unref'd: a retry is work in progress; close() cancels it.
-    this.#retrying.add(timer);
+    this.#retrying.set(timer, job);
+  }
+
+  /** Drops the mail with `key` that is waiting or waiting to be tried again. */
+  #forget(key: string): void {
+    const waiting = this.#waiting.findIndex((job) => job.key === key);
+    if (waiting >= 0) this.#waiting.splice(waiting, 1);
+    for (const [timer, job] of this.#retrying) {
+      if (job.key !== key) continue;
+      clearTimeout(timer);
+      this.#retrying.delete(timer);
+    }
   }
 
   /** The error's words without the code or the recipient, which an SMTP reply may repeat. */

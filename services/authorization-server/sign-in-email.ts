@@ -70,11 +70,13 @@ export function emailRoutes(ctx: ServerContext, { forms, codes, url, limitPosts 
       const issued = await codes.issue(tx, asked, source);
       if ('refused' in issued) throw refusalPage(issued, txn, config.issuer);
       await tx.signIns.save(asked);
-      return { email, code: issued.code, client: clientIdentity(txn.request) };
+      return { email, code: issued.code, client: clientIdentity(txn.request), signIn: txn.id };
     });
     if (!sent) return c.redirect(url(PAGES.email), 303);
-    // Queued only once the code is stored; sent after the answer (see mail-queue.ts).
-    if (sent.code) mailQueue.enqueue({ to: sent.email, code: sent.code, validMinutes: CODE_TTL_SECONDS / 60, client: sent.client });
+    // Queued only once the code is stored; sent after the answer, in place of the sign-in's last
+    // code if that has not left yet (see mail-queue.ts).
+    if (sent.code)
+      mailQueue.enqueue({ to: sent.email, code: sent.code, validMinutes: CODE_TTL_SECONDS / 60, client: sent.client }, sent.signIn);
     return c.redirect(url(PAGES.code), 303);
   });
 

@@ -122,6 +122,7 @@ export async function measureAuthorizationServerRates(options: {
         }),
       );
       page = await agent.submit(parseForms(page.body, page.url)[0]!, { email: 'john.doe@demo.example' });
+      await as.server.mailQueue.idle();
       page = await agent.submit(parseForms(page.body, page.url)[0]!, { otp: codes.at(-1)! });
       const consent = parseForms(page.body, page.url)[0]!;
       page = await agent.submit(consent, {}, { name: 'decision', value: 'approve' });
