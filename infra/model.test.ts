@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildModel, ConfigError, parseStackConfig } from './model.ts';
+import { buildModel, StackConfigError, parseStackConfig } from './model.ts';
 
 const valid = {
   domain: 'demo.example',
@@ -112,7 +112,7 @@ for (const [name, change, key, fragment] of [
     assert.throws(
       () => parseStackConfig({ ...valid, ...change }),
       (err: unknown) => {
-        assert.ok(err instanceof ConfigError);
+        assert.ok(err instanceof StackConfigError);
         assert.match(err.message, new RegExp(`mcp-secured-api:${key.replace(/[[\].]/g, '\\$&')} `));
         assert.ok(err.message.includes(fragment), err.message);
         return true;

@@ -60,7 +60,6 @@ const resourcesSchema = (requests: Compute, limits: Compute) =>
 
 /** The parts of the Kubernetes deployment whose size is configurable. */
 export const KUBERNETES_WORKLOADS = ['gateway', 'mcpServer', 'stocksApi', 'authorizationServer', 'curity', 'postgres', 'maildev'] as const;
-export type KubernetesWorkload = (typeof KUBERNETES_WORKLOADS)[number];
 
 const kubernetesSchema = z
   .object({
@@ -266,8 +265,9 @@ export type StackConfigInput = z.input<typeof stackConfigSchema>;
 export type StackConfig = z.output<typeof stackConfigSchema> & { authorizationServer: 'curity' | 'builtin' };
 
 /** A configuration problem, naming the key and the expected form. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
+export class StackConfigError extends Error {
+  override name = 'StackConfigError';
+  readonly code = 'ERR_STACK_CONFIG_INVALID';
   constructor(readonly problems: { key: string; message: string }[]) {
     super(`Invalid stack configuration:\n` + problems.map((p) => `  - ${PROJECT}:${p.key} ${p.message}`).join('\n'));
   }
@@ -314,7 +314,7 @@ export function parseStackConfig(raw: Record<string, unknown>): StackConfig {
   }
   const result = stackConfigSchema.safeParse(input);
   if (!result.success) {
-    throw new ConfigError(
+    throw new StackConfigError(
       result.error.issues.map((issue) => {
         const path = issue.path.map(String);
         if (issue.code === 'unrecognized_keys') {
@@ -332,7 +332,7 @@ export function parseStackConfig(raw: Record<string, unknown>): StackConfig {
   const config = result.data;
   const authorizationServer = config.authorizationServer ?? (config.curityLicenseKey ? 'curity' : 'builtin');
   if (authorizationServer === 'curity' && !config.curityLicenseKey) {
-    throw new ConfigError([
+    throw new StackConfigError([
       {
         key: 'authorizationServer',
         message:
@@ -377,7 +377,7 @@ function parseJson(key: string, value: string): unknown {
   try {
     return JSON.parse(value);
   } catch {
-    throw new ConfigError([{ key, message: 'must be a YAML list or object (or the same in JSON)' }]);
+    throw new StackConfigError([{ key, message: 'must be a YAML list or object (or the same in JSON)' }]);
   }
 }
 

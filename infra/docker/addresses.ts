@@ -2,6 +2,7 @@
  * How the parts find each other on the Docker network: each container's alias and ports, and from
  * them the gateway's upstreams and the services' internal addresses. Pure, so it is tested alone.
  */
+import { CONTAINER_PORTS } from '../container-ports.ts';
 import type { InternalAddresses } from '../environments.ts';
 import type { KongUpstreams } from '../kong/generate.ts';
 import { HOST_NAMES, type HostName, type Model } from '../model.ts';
@@ -23,16 +24,7 @@ export const ALIASES = {
 export const DOCKER_TRUSTED_PROXIES = [ALIASES.gateway];
 
 /** Ports inside the containers. */
-export const PORTS = {
-  stocksApi: 3000,
-  mcpServer: 3000,
-  authorizationServer: 8443,
-  maildevWeb: 1080,
-  maildevSmtp: 1025,
-  /** Kong runs as a non-root user, so it listens on high ports; the host maps 443 or 80 to them. */
-  kongHttps: 8443,
-  kongHttp: 8000,
-} as const;
+export const PORTS = CONTAINER_PORTS;
 
 /** Where the authorization server runs: the built-in one's fixed address, or Curity's outputs. */
 export interface AuthorizationServerAddresses {

@@ -11,9 +11,6 @@ import type { PortName, Ports } from './ports.ts';
 
 export type PartName = 'mail' | 'authorization-server' | 'stocks-api' | 'mcp-server' | 'gateway';
 
-/** The parts that start together; the gateway starts after them. */
-export const BACKENDS = ['mail', 'authorization-server', 'stocks-api', 'mcp-server'] as const satisfies readonly PartName[];
-
 export const direct = (port: number) => `http://127.0.0.1:${port}`;
 
 export interface PartsInput {

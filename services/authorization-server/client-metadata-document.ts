@@ -15,7 +15,7 @@ import { validateClientMetadata, type ClientMetadata } from './client-rules.ts';
 import { OAuthError } from './errors.ts';
 import { isLoopbackHost } from './redirect-uri.ts';
 
-export type ClientMetadataErrorCode =
+export type ClientMetadataErrorReason =
   | 'invalid_url'
   | 'address_not_allowed'
   | 'redirect_refused'
@@ -30,11 +30,14 @@ export type ClientMetadataErrorCode =
 
 export class ClientMetadataError extends Error {
   override name = 'ClientMetadataError';
+  /** `ERR_CLIENT_METADATA_` and the reason in capitals, e.g. `ERR_CLIENT_METADATA_TOO_LARGE`. */
+  readonly code: string;
   constructor(
-    readonly code: ClientMetadataErrorCode,
+    readonly reason: ClientMetadataErrorReason,
     message: string,
   ) {
     super(message);
+    this.code = `ERR_CLIENT_METADATA_${reason.toUpperCase()}`;
   }
 }
 

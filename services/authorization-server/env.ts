@@ -86,12 +86,13 @@ const VARIABLE_OF: Record<string, string> = {
   trustProxy: 'TRUSTED_PROXIES',
 };
 
-export class EnvironmentError extends Error {
-  override name = 'EnvironmentError';
+export class AuthorizationServerEnvironmentError extends Error {
+  override name = 'AuthorizationServerEnvironmentError';
+  readonly code = 'ERR_ENVIRONMENT_INVALID';
 }
 
 function fail(problems: string[]): never {
-  throw new EnvironmentError(
+  throw new AuthorizationServerEnvironmentError(
     `The authorization server cannot start; fix these environment variables:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
   );
 }

@@ -6,7 +6,7 @@ import { authorizationServerEnv } from '../../infra/environments.ts';
 import { buildModel, parseStackConfig } from '../../infra/model.ts';
 import { freePorts } from '../../infra/local/ports.ts';
 import { runEntryPoint } from '../../test/support/entry-point.ts';
-import { configFromEnv, EnvironmentError } from './env.ts';
+import { configFromEnv, AuthorizationServerEnvironmentError } from './env.ts';
 import { AS_PATHS } from '@mcp-secured-api/contracts';
 
 const main = fileURLToPath(new URL('./main.ts', import.meta.url));
@@ -60,7 +60,7 @@ test('bad variables are named', () => {
     try {
       configFromEnv({ ...env, ...overrides });
     } catch (error) {
-      assert.ok(error instanceof EnvironmentError);
+      assert.ok(error instanceof AuthorizationServerEnvironmentError);
       return error.message;
     }
     assert.fail('accepted');

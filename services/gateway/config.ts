@@ -193,6 +193,7 @@ export type PluginConfig<N extends KongPlugin['name']> = Extract<KongPlugin, { n
 /** The configuration is not one the gateway can serve as Kong would; `problems` name each place. */
 export class KongConfigError extends Error {
   override name = 'KongConfigError';
+  readonly code = 'ERR_KONG_CONFIG_UNSUPPORTED';
   constructor(readonly problems: string[]) {
     super(`Invalid Kong declarative configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }

@@ -24,7 +24,7 @@ export interface UpstreamTarget {
 
 class UpstreamTimeoutError extends Error {
   override name = 'UpstreamTimeoutError';
-  readonly code = 'UPSTREAM_TIMEOUT';
+  readonly code = 'ERR_UPSTREAM_TIMEOUT';
 }
 
 // nginx retries only idempotent requests on another try, and only when nothing was received.

@@ -5,8 +5,9 @@
  */
 import { z } from 'zod';
 
-export class EnvironmentError extends Error {
-  override name = 'EnvironmentError';
+export class ResourceServerEnvironmentError extends Error {
+  override name = 'ResourceServerEnvironmentError';
+  readonly code = 'ERR_ENVIRONMENT_INVALID';
   constructor(
     service: string,
     readonly problems: { variable: string; message: string }[],
@@ -24,7 +25,7 @@ export function readEnvironment<S extends z.ZodObject>(service: string, schema: 
     const variable = String(issue.path[0] ?? '(environment)');
     if (!problems.has(variable)) problems.set(variable, env[variable] === undefined ? 'is required' : issue.message);
   }
-  throw new EnvironmentError(
+  throw new ResourceServerEnvironmentError(
     service,
     [...problems].map(([variable, message]) => ({ variable, message })),
   );
