@@ -52,9 +52,14 @@ export default tseslint.config(
       parser: espree,
       ecmaVersion: 5,
       sourceType: 'script',
-      globals: { POLICY: 'readonly', exceptionFactory: 'readonly', secondsUntil: 'readonly', logger: 'readonly' },
+      globals: {
+        POLICY: 'readonly',
+        exceptionFactory: 'readonly',
+        secondsUntil: 'readonly',
+        logger: 'readonly',
+      },
     },
-    rules: { '@typescript-eslint/no-unused-vars': ['error', { varsIgnorePattern: '^result$' }], 'no-var': 'off' },
+    rules: { '@typescript-eslint/no-unused-vars': ['error', { varsIgnorePattern: '^(result|applyAgentPolicy)$' }], 'no-var': 'off' },
   },
   {
     files: TESTS,

@@ -62,7 +62,7 @@ test('a response the check refuses ends the sign-in, and the page says why witho
         throw new Error(`Refused "${params.get('iss')}".`);
       },
     }),
-    refusedWith('response_refused', /^Sign-in refused\. Refused "<script>"\.$/),
+    refusedWith('ERR_RESPONSE_REFUSED', /^Sign-in refused\. Refused "<script>"\.$/),
   );
   const page = await respond({ code: 'c', state: 's', iss: '<script>' });
   assert.equal(page.status, 400);
@@ -73,13 +73,16 @@ test('a response the check refuses ends the sign-in, and the page says why witho
 });
 
 test('an error response ends the sign-in with the server’s reason', async () => {
-  const refused = assert.rejects(server.expect({ state: 's', timeoutMs: 5_000 }), refusedWith('authorization_denied', /The user declined/));
+  const refused = assert.rejects(
+    server.expect({ state: 's', timeoutMs: 5_000 }),
+    refusedWith('ERR_AUTHORIZATION_DENIED', /The user declined/),
+  );
   await (await respond({ error: 'access_denied', error_description: 'The user declined', state: 's' })).text();
   await refused;
 });
 
 test('a response without a code ends the sign-in', async () => {
-  const refused = assert.rejects(server.expect({ state: 's', timeoutMs: 5_000 }), refusedWith('code_missing', /no code/));
+  const refused = assert.rejects(server.expect({ state: 's', timeoutMs: 5_000 }), refusedWith('ERR_CODE_MISSING', /no code/));
   await (await respond({ state: 's' })).text();
   await refused;
 });
@@ -91,7 +94,7 @@ test('a response when no sign-in is in progress is refused', async () => {
 });
 
 test('a sign-in that never comes back times out', async () => {
-  await assert.rejects(server.expect({ state: 's', timeoutMs: 50 }), refusedWith('timeout', /No sign-in completed/));
+  await assert.rejects(server.expect({ state: 's', timeoutMs: 50 }), refusedWith('ERR_SIGN_IN_TIMEOUT', /No sign-in completed/));
 });
 
 test('a port in use is reported with what to do, or replaced by a free one when the caller allows it', async () => {

@@ -10,7 +10,8 @@ import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
 import { html, raw } from 'hono/html';
 
-export type AuthorizationResponseErrorCode = 'response_refused' | 'authorization_denied' | 'code_missing' | 'timeout';
+export type AuthorizationResponseErrorCode =
+  'ERR_RESPONSE_REFUSED' | 'ERR_AUTHORIZATION_DENIED' | 'ERR_CODE_MISSING' | 'ERR_SIGN_IN_TIMEOUT';
 
 /** The authorization response was refused or never came; `code` says why. */
 export class AuthorizationResponseError extends Error {
@@ -124,7 +125,7 @@ export async function startCallbackServer(options: CallbackServerOptions): Promi
       pending.check?.(params);
     } catch (err) {
       const message = (err as Error).message;
-      settle({ error: new AuthorizationResponseError('response_refused', `Sign-in refused. ${message}`) });
+      settle({ error: new AuthorizationResponseError('ERR_RESPONSE_REFUSED', `Sign-in refused. ${message}`) });
       return refuse('Sign-in refused', message);
     }
     const error = params.get('error');
@@ -132,12 +133,12 @@ export async function startCallbackServer(options: CallbackServerOptions): Promi
       const description = params.get('error_description');
       const reason = `${error}${description ? `: ${description}` : ''}`;
       settle({
-        error: new AuthorizationResponseError('authorization_denied', `The authorization server refused the sign-in (${reason}).`),
+        error: new AuthorizationResponseError('ERR_AUTHORIZATION_DENIED', `The authorization server refused the sign-in (${reason}).`),
       });
       return refuse('Sign-in not completed', `The authorization server answered: ${reason}. You can close this tab.`);
     }
     if (!params.get('code')) {
-      settle({ error: new AuthorizationResponseError('code_missing', 'The authorization response carried no code.') });
+      settle({ error: new AuthorizationResponseError('ERR_CODE_MISSING', 'The authorization response carried no code.') });
       return refuse('Sign-in not completed', 'The authorization response carried no code.');
     }
     settle({ params });
@@ -166,13 +167,13 @@ export async function startCallbackServer(options: CallbackServerOptions): Promi
     portInUse,
     expect(expectation) {
       // A new sign-in replaces one that was abandoned.
-      settle({ error: new AuthorizationResponseError('timeout', 'A new sign-in was started.') });
+      settle({ error: new AuthorizationResponseError('ERR_SIGN_IN_TIMEOUT', 'A new sign-in was started.') });
       return new Promise<URLSearchParams>((resolve, reject) => {
         const timer = setTimeout(
           () =>
             settle({
               error: new AuthorizationResponseError(
-                'timeout',
+                'ERR_SIGN_IN_TIMEOUT',
                 `No sign-in completed within ${Math.round(expectation.timeoutMs / 1000)} seconds.`,
               ),
             }),
@@ -182,7 +183,7 @@ export async function startCallbackServer(options: CallbackServerOptions): Promi
       });
     },
     async close() {
-      settle({ error: new AuthorizationResponseError('timeout', 'The client stopped waiting for the sign-in.') });
+      settle({ error: new AuthorizationResponseError('ERR_SIGN_IN_TIMEOUT', 'The client stopped waiting for the sign-in.') });
       await new Promise<void>((resolve) => {
         // Idle keep-alive connections (a browser's, or fetch's in http mode) must not hold the
         // process; a page still on its way (a refusal ends the sign-in before its page is sent)

@@ -47,7 +47,7 @@ export interface ConsoleOAuthProviderOptions {
 /** The server keeps asking for a sign-in; `code` is machine-readable. */
 export class TooManySignInsError extends Error {
   override name = 'TooManySignInsError';
-  readonly code = 'too_many_sign_ins';
+  readonly code = 'ERR_TOO_MANY_SIGN_INS';
   constructor(limit: number) {
     super(
       `Gave up after ${limit} sign-ins for one request: the server keeps refusing the access token. ` +

@@ -51,6 +51,7 @@ export interface ClientOptions {
 
 export class OptionsError extends Error {
   override name = 'OptionsError';
+  readonly code = 'ERR_OPTIONS_INVALID';
 }
 
 const httpUrl = z.string().refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol), {

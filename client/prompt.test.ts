@@ -9,6 +9,7 @@ import { silent } from './progress.ts';
 import { HELP, runPrompt, type ToolSession } from './prompt.ts';
 import { McpSession } from './session.ts';
 import type { CallToolResult, Tool } from '@modelcontextprotocol/client';
+import { silentLogger } from '@mcp-secured-api/contracts';
 import { createStockTools } from '../services/mcp-server/tools.ts';
 import { capture } from '../test/support/capture.ts';
 import { startTestServer, type TestServer } from '../test/support/oauth-mcp-server.ts';
@@ -85,7 +86,7 @@ test('the example in the help is a call the stocks MCP server accepts', async ()
       close: async () => {},
     },
     apiTokens: { tokenFor: async () => undefined },
-    log: () => {},
+    log: silentLogger,
   });
   const caller = { subject: { token: 't', claims: {} as never } };
   const output = capture();

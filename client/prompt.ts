@@ -79,7 +79,8 @@ export async function runPrompt(session: ToolSession, io: PromptIO): Promise<voi
         return print(formatTools(await loadTools()));
       case 'call': {
         const name = words[0];
-        if (!name) throw new UsageError('missing_tool', 'Name the tool to call: call <tool> [json object]. Type "list" to see the tools.');
+        if (!name)
+          throw new UsageError('ERR_TOOL_MISSING', 'Name the tool to call: call <tool> [json object]. Type "list" to see the tools.');
         const jsonText = argumentText.slice(name.length).trim();
         const args = parseArguments(jsonText);
         // A tool unknown to the cached list may be new: look again once before refusing.
@@ -88,7 +89,7 @@ export async function runPrompt(session: ToolSession, io: PromptIO): Promise<voi
         return print(formatResult(name, await session.callTool(name, args)));
       }
       default:
-        throw new UsageError('unknown_command', `Unknown command "${command}". Type "help" for the commands.`);
+        throw new UsageError('ERR_UNKNOWN_COMMAND', `Unknown command "${command}". Type "help" for the commands.`);
     }
   }
 }

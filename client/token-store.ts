@@ -30,7 +30,8 @@ export interface TokenStore {
 /** A token store problem the user must fix; `code` is machine-readable. */
 export class TokenStoreError extends Error {
   override name = 'TokenStoreError';
-  readonly code: 'not_a_file' | 'readable_by_others' | 'unreadable' | 'malformed';
+  readonly code:
+    'ERR_TOKEN_STORE_NOT_A_FILE' | 'ERR_TOKEN_STORE_READABLE_BY_OTHERS' | 'ERR_TOKEN_STORE_UNREADABLE' | 'ERR_TOKEN_STORE_MALFORMED';
   constructor(code: TokenStoreError['code'], message: string) {
     super(message);
     this.code = code;
@@ -67,12 +68,16 @@ export function fileTokenStore(path: string, key: string): TokenStore {
       stats = await lstat(path);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, servers: {} };
-      throw new TokenStoreError('unreadable', `Cannot read the token store ${path} (${(err as NodeJS.ErrnoException).code}).`);
+      throw new TokenStoreError(
+        'ERR_TOKEN_STORE_UNREADABLE',
+        `Cannot read the token store ${path} (${(err as NodeJS.ErrnoException).code}).`,
+      );
     }
-    if (!stats.isFile()) throw new TokenStoreError('not_a_file', `The token store ${path} is not a regular file; give the path of a file.`);
+    if (!stats.isFile())
+      throw new TokenStoreError('ERR_TOKEN_STORE_NOT_A_FILE', `The token store ${path} is not a regular file; give the path of a file.`);
     if (process.platform !== 'win32' && (stats.mode & 0o077) !== 0) {
       throw new TokenStoreError(
-        'readable_by_others',
+        'ERR_TOKEN_STORE_READABLE_BY_OTHERS',
         `The token store ${path} may be read by other users (mode ${(stats.mode & 0o777).toString(8)}); it holds tokens. ` +
           `Run chmod 600 ${path}, or delete it to sign in again.`,
       );
@@ -84,7 +89,10 @@ export function fileTokenStore(path: string, key: string): TokenStore {
       parsed = undefined;
     }
     if (!parsed?.success) {
-      throw new TokenStoreError('malformed', `The token store ${path} was not written by this client; delete it or choose another file.`);
+      throw new TokenStoreError(
+        'ERR_TOKEN_STORE_MALFORMED',
+        `The token store ${path} was not written by this client; delete it or choose another file.`,
+      );
     }
     return parsed.data;
   };

@@ -9,7 +9,7 @@ import { AjvJsonSchemaValidator } from '@modelcontextprotocol/client/validators/
 export class UsageError extends Error {
   override name = 'UsageError';
   constructor(
-    readonly code: 'unknown_tool' | 'bad_json' | 'invalid_arguments' | 'unknown_command' | 'missing_tool',
+    readonly code: 'ERR_UNKNOWN_TOOL' | 'ERR_ARGUMENTS_NOT_JSON' | 'ERR_ARGUMENTS_INVALID' | 'ERR_UNKNOWN_COMMAND' | 'ERR_TOOL_MISSING',
     message: string,
   ) {
     super(message);
@@ -22,7 +22,7 @@ export function findTool(tools: Tool[], name: string): Tool {
   const tool = tools.find((t) => t.name === name);
   if (!tool) {
     const known = tools.length ? tools.map((t) => t.name).join(', ') : 'none';
-    throw new UsageError('unknown_tool', `Unknown tool "${name}". Tools on this server: ${known}.`);
+    throw new UsageError('ERR_UNKNOWN_TOOL', `Unknown tool "${name}". Tools on this server: ${known}.`);
   }
   return tool;
 }
@@ -34,10 +34,10 @@ export function parseArguments(text: string | undefined): Record<string, unknown
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new UsageError('bad_json', `The arguments are not valid JSON (${(err as Error).message}). Example: {"id": "COM1"}`);
+    throw new UsageError('ERR_ARGUMENTS_NOT_JSON', `The arguments are not valid JSON (${(err as Error).message}). Example: {"id": "COM1"}`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new UsageError('bad_json', 'The arguments must be a JSON object, such as {"id": "COM1"}.');
+    throw new UsageError('ERR_ARGUMENTS_NOT_JSON', 'The arguments must be a JSON object, such as {"id": "COM1"}.');
   }
   return value as Record<string, unknown>;
 }
@@ -46,7 +46,7 @@ export function checkArguments(tool: Tool, args: Record<string, unknown>): void 
   const result = validator.getValidator(tool.inputSchema as JsonSchemaType)(args);
   if (!result.valid) {
     throw new UsageError(
-      'invalid_arguments',
+      'ERR_ARGUMENTS_INVALID',
       `The arguments do not match the input schema of "${tool.name}": ${result.errorMessage}\nSchema: ${JSON.stringify(tool.inputSchema)}`,
     );
   }

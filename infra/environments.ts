@@ -68,6 +68,12 @@ export function authorizationServerEnv(
     allowLoopbackClientMetadata?: boolean;
     /** `postgres://…` for a PostgreSQL server, `file:<folder>` for the embedded database (secret: it may hold a password). */
     databaseUrl?: string;
+    /**
+     * The gateway as the server sees it (addresses, CIDR ranges or host names): only its
+     * X-Forwarded-For is believed, so a client reaching the server directly cannot choose the
+     * address its rate limits count. None: X-Forwarded-For is ignored.
+     */
+    trustedProxies?: string[];
   } = {},
 ): Env {
   return {
@@ -84,6 +90,7 @@ export function authorizationServerEnv(
     USERS: JSON.stringify(model.users),
     ACCESS_TOKEN_TTL_SECONDS: String(model.accessTokenTtlSeconds),
     REFRESH_TOKEN_TTL_SECONDS: String(model.agentPolicy.refreshTokenTtlSeconds),
+    INTROSPECTION_CACHE_SECONDS: String(model.introspectionCacheSeconds),
     CLIENT_TYPE: model.agentPolicy.clientType,
     CLIENT_ASSURANCE_LEVEL: String(model.agentPolicy.clientAssuranceLevel),
     GATEWAY_CLIENT_ID: model.clients.gateway.id,
@@ -99,9 +106,9 @@ export function authorizationServerEnv(
     ...(internal.smtp.user ? { SMTP_USER: internal.smtp.user } : {}),
     ...(internal.smtp.password ? { SMTP_PASSWORD: internal.smtp.password } : {}),
     CIMD_ALLOW_LOOPBACK: options.allowLoopbackClientMetadata ? 'true' : 'false',
-    // Browsers and clients reach the login host through the gateway in both targets; it appends the
-    // client's address to X-Forwarded-For, which the server's per-address rate limits then use.
-    TRUST_PROXY: 'true',
+    // Browsers and clients reach the login host through the gateway, which appends the client's
+    // address to X-Forwarded-For; the per-address rate limits believe it from the gateway only.
+    ...(options.trustedProxies?.length ? { TRUSTED_PROXIES: options.trustedProxies.join(',') } : {}),
   };
 }
 

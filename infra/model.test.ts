@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildModel, ConfigError, parseStackConfig } from './model.ts';
+import { buildModel, StackConfigError, parseStackConfig } from './model.ts';
 
 const valid = {
   domain: 'demo.example',
@@ -26,6 +26,11 @@ test('derives origins, issuer, audiences and clients from the domain', () => {
 test('refreshTokenTtlSeconds: 0 turns refresh tokens off', () => {
   assert.equal(buildModel(parseStackConfig({ ...valid, refreshTokenTtlSeconds: 0 })).agentPolicy.refreshTokenTtlSeconds, 0);
   assert.equal(parseStackConfig({ ...valid, 'mcp-secured-api:refreshTokenTtlSeconds': '3600' }).refreshTokenTtlSeconds, 3600);
+});
+
+test('introspectionCacheSeconds bounds how long a revoked token keeps working at the gateway: 30 s unless set', () => {
+  assert.equal(buildModel(parseStackConfig(valid)).introspectionCacheSeconds, 30);
+  assert.equal(buildModel(parseStackConfig({ ...valid, 'mcp-secured-api:introspectionCacheSeconds': '2' })).introspectionCacheSeconds, 2);
 });
 
 test('another domain and scheme change every derived value', () => {
@@ -61,6 +66,15 @@ for (const [name, change, key, fragment] of [
   ['a negative refresh-token lifetime', { refreshTokenTtlSeconds: -1 }, 'refreshTokenTtlSeconds', '0 (no refresh tokens) or more'],
   ['a refresh-token lifetime too short to use', { refreshTokenTtlSeconds: 5 }, 'refreshTokenTtlSeconds', 'at least 60 seconds'],
   ['a refresh-token lifetime over 90 days', { refreshTokenTtlSeconds: 8_000_000 }, 'refreshTokenTtlSeconds', '90 days'],
+  ['no introspection cache at all', { introspectionCacheSeconds: 0 }, 'introspectionCacheSeconds', 'at least 1 second'],
+  ['an introspection cache past the plugin default', { introspectionCacheSeconds: 301 }, 'introspectionCacheSeconds', 'at most 300'],
+  [
+    'a trusted proxy that is no address',
+    { kubernetes: { trustedProxies: ['10.244.0.0/16', 'ingress-nginx'] } },
+    'kubernetes.trustedProxies.1',
+    'IP address or CIDR range',
+  ],
+  ['a trusted range too long', { kubernetes: { trustedProxies: ['10.0.0.0/33'] } }, 'kubernetes.trustedProxies.0', 'CIDR range'],
   ['an unknown key', { domian: 'x' }, 'domian', 'not a known key'],
   ['a CORS origin with a path', { corsOrigins: ['http://localhost:6274/x'] }, 'corsOrigins[0]', 'origin'],
   ['curity without a licence', { authorizationServer: 'curity' }, 'authorizationServer', 'curityLicenseKey'],
@@ -98,7 +112,7 @@ for (const [name, change, key, fragment] of [
     assert.throws(
       () => parseStackConfig({ ...valid, ...change }),
       (err: unknown) => {
-        assert.ok(err instanceof ConfigError);
+        assert.ok(err instanceof StackConfigError);
         assert.match(err.message, new RegExp(`mcp-secured-api:${key.replace(/[[\].]/g, '\\$&')} `));
         assert.ok(err.message.includes(fragment), err.message);
         return true;

@@ -5,6 +5,7 @@
  * `buildModel` derives everything else once: public hosts and origins, the issuer and its endpoints,
  * the audiences, and the confidential clients the authorization server must know.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { AS_PATHS, authorizationServerMetadataUrl } from '@mcp-secured-api/contracts';
 import { IMAGES } from './versions.ts';
@@ -59,7 +60,6 @@ const resourcesSchema = (requests: Compute, limits: Compute) =>
 
 /** The parts of the Kubernetes deployment whose size is configurable. */
 export const KUBERNETES_WORKLOADS = ['gateway', 'mcpServer', 'stocksApi', 'authorizationServer', 'curity', 'postgres', 'maildev'] as const;
-export type KubernetesWorkload = (typeof KUBERNETES_WORKLOADS)[number];
 
 const kubernetesSchema = z
   .object({
@@ -128,6 +128,13 @@ const kubernetesSchema = z
     mailInbox: flag.default(true),
     /** Expose the gateway through an Ingress of this class instead of a LoadBalancer Service. */
     ingressClassName: k8sName('nginx').optional(),
+    /**
+     * Further proxies whose X-Forwarded-For the authorization server believes, beside the gateway's
+     * pods: the pod range of the Ingress controller in front of the gateway, for instance.
+     */
+    trustedProxies: z
+      .array(z.string().trim().refine(isAddressOrRange, { message: 'must be an IP address or CIDR range such as 10.244.0.0/16' }))
+      .default([]),
     /** A kubernetes.io/tls Secret in the namespace for the public hosts; without it a private CA issues one. */
     tlsSecretName: k8sName('mcp-secured-api-tls').optional(),
   })
@@ -195,6 +202,17 @@ export const stackConfigSchema = z
       .max(7_776_000, { message: 'must be at most 7776000 seconds (90 days)' })
       .refine((s) => s === 0 || s >= 60, { message: 'must be 0 (no refresh tokens) or at least 60 seconds' })
       .default(86_400),
+    /**
+     * How long the gateway may keep using an introspection answer: the most a revoked token keeps
+     * working at the gateway. Kong's phantom-token plugin and the development gateway cache for
+     * this long at most, and the built-in server's introspection answers say no longer.
+     */
+    introspectionCacheSeconds: z.coerce
+      .number({ message: 'must be a number of seconds' })
+      .int({ message: 'must be a whole number of seconds' })
+      .min(1, { message: 'must be at least 1 second (the phantom-token plugin reads 0 as its default, 300)' })
+      .max(300, { message: 'must be at most 300 seconds: a revoked token keeps working at the gateway this long' })
+      .default(30),
     authorizationServer: z.enum(['curity', 'builtin'], { message: 'must be "curity" or "builtin"' }).optional(),
     curityLicenseKey: z.string().trim().min(1, { message: 'must not be empty; remove the key to deploy without Curity' }).optional(),
     corsOrigins: z
@@ -247,11 +265,20 @@ export type StackConfigInput = z.input<typeof stackConfigSchema>;
 export type StackConfig = z.output<typeof stackConfigSchema> & { authorizationServer: 'curity' | 'builtin' };
 
 /** A configuration problem, naming the key and the expected form. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
+export class StackConfigError extends Error {
+  override name = 'StackConfigError';
+  readonly code = 'ERR_STACK_CONFIG_INVALID';
   constructor(readonly problems: { key: string; message: string }[]) {
     super(`Invalid stack configuration:\n` + problems.map((p) => `  - ${PROJECT}:${p.key} ${p.message}`).join('\n'));
   }
+}
+
+/** An IP address, or one with a prefix length that fits its family (10.244.0.0/16, fd00::/8). */
+function isAddressOrRange(value: string): boolean {
+  const [address = '', prefix, ...rest] = value.split('/');
+  const version = isIP(address);
+  if (!version || rest.length) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128));
 }
 
 function isPostgresUrl(value: string): boolean {
@@ -287,7 +314,7 @@ export function parseStackConfig(raw: Record<string, unknown>): StackConfig {
   }
   const result = stackConfigSchema.safeParse(input);
   if (!result.success) {
-    throw new ConfigError(
+    throw new StackConfigError(
       result.error.issues.map((issue) => {
         const path = issue.path.map(String);
         if (issue.code === 'unrecognized_keys') {
@@ -305,7 +332,7 @@ export function parseStackConfig(raw: Record<string, unknown>): StackConfig {
   const config = result.data;
   const authorizationServer = config.authorizationServer ?? (config.curityLicenseKey ? 'curity' : 'builtin');
   if (authorizationServer === 'curity' && !config.curityLicenseKey) {
-    throw new ConfigError([
+    throw new StackConfigError([
       {
         key: 'authorizationServer',
         message:
@@ -350,7 +377,7 @@ function parseJson(key: string, value: string): unknown {
   try {
     return JSON.parse(value);
   } catch {
-    throw new ConfigError([{ key, message: 'must be a YAML list or object (or the same in JSON)' }]);
+    throw new StackConfigError([{ key, message: 'must be a YAML list or object (or the same in JSON)' }]);
   }
 }
 
@@ -433,8 +460,8 @@ export interface Model {
    * (the audience check still keeps ID tokens and other services' tokens out).
    */
   jwt: { algorithms: string[]; typ: string | null };
-  /** How long the gateway caches an introspected token at most (seconds). */
-  tokenCacheSeconds: number;
+  /** How long the gateway caches an introspected token at most (seconds): the revocation window. */
+  introspectionCacheSeconds: number;
   images: typeof IMAGES;
 }
 
@@ -487,7 +514,7 @@ export function buildModel(config: StackConfig, options: BuildOptions = {}): Mod
       mcpServer: { id: 'mcp-server-client', secret: 'mcpClientSecret', capabilities: ['token-exchange'] },
     },
     jwt: { algorithms: ['PS256'], typ: config.authorizationServer === 'curity' ? null : 'at+jwt' },
-    tokenCacheSeconds: 300,
+    introspectionCacheSeconds: config.introspectionCacheSeconds,
     images: IMAGES,
   };
 }

@@ -3,7 +3,7 @@
  * namespace, validated by the model's schema; the Curity licence stays a Pulumi secret.
  */
 import * as pulumi from '@pulumi/pulumi';
-import { ConfigError, parseStackConfig, PROJECT, type StackConfig } from './model.ts';
+import { StackConfigError, parseStackConfig, PROJECT, type StackConfig } from './model.ts';
 
 export interface PulumiStackConfig {
   config: StackConfig;
@@ -20,7 +20,7 @@ export function readStackConfig(): PulumiStackConfig {
     config = parseStackConfig(raw);
   } catch (err) {
     // A RunError is shown without a stack trace: the message says what to fix.
-    if (err instanceof ConfigError) throw new pulumi.RunError(err.message);
+    if (err instanceof StackConfigError) throw new pulumi.RunError(err.message);
     throw err;
   }
   const project = new pulumi.Config(PROJECT);

@@ -26,7 +26,6 @@ export const CURITY_ENV = {
   signingKeyPem: 'SIGNING_KEY_PEM',
   signingCertificatePem: 'SIGNING_CERTIFICATE_PEM',
 } as const;
-export type CurityEnvName = (typeof CURITY_ENV)[keyof typeof CURITY_ENV];
 
 export interface CurityStep {
   /** The container's command (the image has no entrypoint). */

@@ -95,6 +95,7 @@ describe('generateCurityConfig', () => {
     const procedures = list(endpoint('token-service-token')['token-endpoint-procedures']).map((p) => [text(p.flow), text(p.procedure)]);
     assert.deepEqual(procedures, [
       ['oauth-token-authorization-code', PROCEDURE_IDS.agentAccessToken],
+      ['oauth-token-refresh', PROCEDURE_IDS.agentTokenRefresh],
       ['oauth-token-oauth-token-exchange', PROCEDURE_IDS.apiTokenExchange],
     ]);
     assert.equal(text(endpoint('token-service-registration')['pre-processing-procedure']), PROCEDURE_IDS.agentRegistration);

@@ -239,6 +239,7 @@ function tokenProfile(model: Model, algorithm: string) {
       'token-service-token': {
         'token-endpoint-procedures': [
           { flow: FLOWS.authorizationCode, procedure: PROCEDURE_IDS.agentAccessToken },
+          { flow: FLOWS.refresh, procedure: PROCEDURE_IDS.agentTokenRefresh },
           { flow: FLOWS.tokenExchange, procedure: PROCEDURE_IDS.apiTokenExchange },
         ],
       },

@@ -155,6 +155,67 @@ describe('authorization-code procedure (agents)', () => {
   });
 });
 
+describe('refresh procedure (agents)', () => {
+  const run = load(PROCEDURE_IDS.agentTokenRefresh);
+
+  /** Curity's refresh context: the default data is the client's, not what the first token carried. */
+  function refreshContext(tokenData: Record<string, unknown> = {}, presentedValue: string | null = null) {
+    const issued: { data?: Record<string, unknown>; refresh?: unknown } = {};
+    const iat = now();
+    const context = {
+      delegation: 'delegation',
+      presentedToken: { value: presentedValue },
+      getDefaultAccessTokenData: (delegation: unknown) => {
+        assert.equal(delegation, 'delegation');
+        return {
+          sub: 'jane.test@demo.example',
+          scope: 'stocks/read offline_access',
+          aud: ['client-default'],
+          iat,
+          exp: iat + 3600,
+          ...tokenData,
+        };
+      },
+      accessTokenIssuer: {
+        issue: (data: Record<string, unknown>) => {
+          issued.data = plain(data);
+          return 'renewed-token';
+        },
+      },
+      getDefaultRefreshTokenData: () => ({}),
+      refreshTokenIssuer: { issue: (_data: unknown, delegation: unknown) => (issued.refresh = `refresh-of-${String(delegation)}`) },
+    };
+    return { context, issued, iat };
+  }
+
+  it('renews the token with the same audience, claims and lifetime cap as the first one', () => {
+    const { context, issued, iat } = refreshContext();
+    const response = run(context);
+    assert.equal(response.access_token, 'renewed-token');
+    assert.deepEqual(issued.data?.aud, [model.mcpResource]);
+    assert.equal(issued.data?.region, 'Europe');
+    assert.equal(issued.data?.client_type, 'mcp');
+    assert.equal(issued.data?.client_assurance_level, 2);
+    assert.equal(issued.data?.exp, iat + 600);
+    assert.equal(issued.data?.scope, 'stocks/read');
+    assert.equal(response.scope, 'stocks/read');
+  });
+
+  it('issues the next refresh token when Curity rotates, and hands back a reusable one otherwise', () => {
+    const rotated = refreshContext();
+    assert.equal(run(rotated.context).refresh_token, 'refresh-of-delegation');
+    const reused = refreshContext({}, 'the-same-refresh-token');
+    assert.equal(run(reused.context).refresh_token, 'the-same-refresh-token');
+    assert.equal(reused.issued.refresh, undefined);
+  });
+
+  it('gives a user removed from the model no new token', () => {
+    const { context, issued } = refreshContext({ sub: 'former.employee@demo.example' });
+    assertRefused(() => run(context), 'invalid_grant');
+    assert.equal(issued.data, undefined);
+  });
+});
+
 describe('token-exchange procedure (MCP server)', () => {
   const run = load(PROCEDURE_IDS.apiTokenExchange);
   const ACCESS_TOKEN = 'urn:ietf:params:oauth:token-type:access_token';
@@ -297,6 +358,7 @@ describe('generated procedures', () => {
     const paths = generateProcedures(model).map((p) => p.path);
     assert.deepEqual(paths, [
       `/opt/idsvr/etc/init/token-procedures/${FLOWS.authorizationCode}/${PROCEDURE_IDS.agentAccessToken}.js`,
+      `/opt/idsvr/etc/init/token-procedures/${FLOWS.refresh}/${PROCEDURE_IDS.agentTokenRefresh}.js`,
       `/opt/idsvr/etc/init/token-procedures/${FLOWS.tokenExchange}/${PROCEDURE_IDS.apiTokenExchange}.js`,
       `/opt/idsvr/etc/init/pre-processing-procedures/${PROCEDURE_IDS.agentRegistration}.js`,
     ]);

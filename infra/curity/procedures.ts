@@ -22,6 +22,7 @@ export interface ProcedureFile {
 
 export const PROCEDURE_IDS = {
   agentAccessToken: 'agent-access-token',
+  agentTokenRefresh: 'agent-token-refresh',
   apiTokenExchange: 'api-token-exchange',
   agentRegistration: 'agent-registration-policy',
 } as const;
@@ -29,6 +30,7 @@ export const PROCEDURE_IDS = {
 /** Token-endpoint flows, as Curity names them. */
 export const FLOWS = {
   authorizationCode: 'oauth-token-authorization-code',
+  refresh: 'oauth-token-refresh',
   tokenExchange: 'oauth-token-oauth-token-exchange',
 } as const;
 
@@ -64,16 +66,21 @@ export function procedurePolicy(model: Model): ProcedurePolicy {
 /** Each procedure's file beside this module (real JavaScript: linted, and run by the tests in node:vm). */
 const SOURCES = {
   [PROCEDURE_IDS.agentAccessToken]: 'agent-access-token.js',
+  [PROCEDURE_IDS.agentTokenRefresh]: 'agent-token-refresh.js',
   [PROCEDURE_IDS.apiTokenExchange]: 'api-token-exchange.js',
   [PROCEDURE_IDS.agentRegistration]: 'agent-registration-policy.js',
 } as const;
 
-function body(id: keyof typeof SOURCES): string {
-  return readFileSync(new URL(`./procedures/${SOURCES[id]}`, import.meta.url), 'utf8');
+/** Procedures that issue agents' access tokens share the rules of `agent-claims.js`. */
+const USES_AGENT_CLAIMS: ReadonlySet<string> = new Set([PROCEDURE_IDS.agentAccessToken, PROCEDURE_IDS.agentTokenRefresh]);
+
+function read(file: string): string {
+  return readFileSync(new URL(`./procedures/${file}`, import.meta.url), 'utf8');
 }
 
 function source(policy: ProcedurePolicy, id: keyof typeof SOURCES): string {
-  return `// Generated from the deployment model; edit the model, not this file.\nvar POLICY = ${JSON.stringify(policy, null, 2)};\n${body(id)}`;
+  const shared = USES_AGENT_CLAIMS.has(id) ? `${read('agent-claims.js')}\n` : '';
+  return `// Generated from the deployment model; edit the model, not this file.\nvar POLICY = ${JSON.stringify(policy, null, 2)};\n${shared}${read(SOURCES[id])}`;
 }
 
 /** The procedures with their ids and the paths Curity loads them from. */
@@ -84,6 +91,11 @@ export function generateProcedures(model: Model): ProcedureFile[] {
       id: PROCEDURE_IDS.agentAccessToken,
       path: `${PROCEDURES_ROOT}/token-procedures/${FLOWS.authorizationCode}/${PROCEDURE_IDS.agentAccessToken}.js`,
       content: source(policy, PROCEDURE_IDS.agentAccessToken),
+    },
+    {
+      id: PROCEDURE_IDS.agentTokenRefresh,
+      path: `${PROCEDURES_ROOT}/token-procedures/${FLOWS.refresh}/${PROCEDURE_IDS.agentTokenRefresh}.js`,
+      content: source(policy, PROCEDURE_IDS.agentTokenRefresh),
     },
     {
       id: PROCEDURE_IDS.apiTokenExchange,

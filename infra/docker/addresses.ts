@@ -2,6 +2,7 @@
  * How the parts find each other on the Docker network: each container's alias and ports, and from
  * them the gateway's upstreams and the services' internal addresses. Pure, so it is tested alone.
  */
+import { CONTAINER_PORTS } from '../container-ports.ts';
 import type { InternalAddresses } from '../environments.ts';
 import type { KongUpstreams } from '../kong/generate.ts';
 import { HOST_NAMES, type HostName, type Model } from '../model.ts';
@@ -16,17 +17,14 @@ export const ALIASES = {
   postgres: 'postgres',
 } as const;
 
+/**
+ * Whose X-Forwarded-For the authorization server believes: Kong's container, by its name on the
+ * stack's network (Docker's DNS answers with the container's address, whatever the network's range).
+ */
+export const DOCKER_TRUSTED_PROXIES = [ALIASES.gateway];
+
 /** Ports inside the containers. */
-export const PORTS = {
-  stocksApi: 3000,
-  mcpServer: 3000,
-  authorizationServer: 8443,
-  maildevWeb: 1080,
-  maildevSmtp: 1025,
-  /** Kong runs as a non-root user, so it listens on high ports; the host maps 443 or 80 to them. */
-  kongHttps: 8443,
-  kongHttp: 8000,
-} as const;
+export const PORTS = CONTAINER_PORTS;
 
 /** Where the authorization server runs: the built-in one's fixed address, or Curity's outputs. */
 export interface AuthorizationServerAddresses {
@@ -38,12 +36,13 @@ export const BUILTIN_AUTHORIZATION_SERVER: AuthorizationServerAddresses = {
   runtime: `http://${ALIASES.authorizationServer}:${PORTS.authorizationServer}`,
 };
 
-export function dockerUpstreams(as: AuthorizationServerAddresses): KongUpstreams {
+/** `mail`: where maildev serves its inbox, under its secret path (`Maildev.webUrl`). */
+export function dockerUpstreams(as: AuthorizationServerAddresses, mail: string): KongUpstreams {
   return {
     api: `http://${ALIASES.stocksApi}:${PORTS.stocksApi}`,
     mcp: `http://${ALIASES.mcpServer}:${PORTS.mcpServer}`,
     login: as.runtime,
-    mail: `http://${ALIASES.maildev}:${PORTS.maildevWeb}`,
+    mail,
     ...(as.admin ? { admin: as.admin } : {}),
   };
 }

@@ -9,6 +9,7 @@
  */
 import * as docker from '@pulumi/docker';
 import * as pulumi from '@pulumi/pulumi';
+import { CONTAINER_PORTS } from '../container-ports.ts';
 import { CURITY_ENV, curityInitStep, curityServerStart } from '../curity/commands.ts';
 import { CURITY_PARAMETERS, generateCurityConfig, jdbcPostgresUrl } from '../curity/config.ts';
 import { curityKeyMaterial } from '../curity/key-material.ts';
@@ -34,7 +35,11 @@ export interface CurityServerArgs {
 
 export const CURITY_ALIAS = 'curity';
 export const CURITY_INIT_ALIAS = 'curity-init';
-export const CURITY_PORTS = { runtime: 8443, admin: 6749, status: 4465 } as const;
+export const CURITY_PORTS = {
+  runtime: CONTAINER_PORTS.curityRuntime,
+  admin: CONTAINER_PORTS.curityAdmin,
+  status: CONTAINER_PORTS.curityStatus,
+} as const;
 
 /** The image has neither curl nor wget: bash asks the status port directly. */
 const STATUS_CHECK = `exec 3<>/dev/tcp/127.0.0.1/${CURITY_PORTS.status} && printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3 && head -n 1 <&3 | grep -q ' 200 '`;

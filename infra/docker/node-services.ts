@@ -8,7 +8,7 @@ import * as docker from '@pulumi/docker';
 import * as pulumi from '@pulumi/pulumi';
 import { authorizationServerEnv, mcpServerEnv, stocksApiEnv, type Env, type InternalAddresses } from '../environments.ts';
 import type { Model } from '../model.ts';
-import { ALIASES, PORTS } from './addresses.ts';
+import { ALIASES, DOCKER_TRUSTED_PROXIES, PORTS } from './addresses.ts';
 import { envList, httpHealthcheck, onNetwork, RUNNING } from './container.ts';
 import type { DatabaseAccess } from './postgres.ts';
 import type { SecretOutputs } from './secrets.ts';
@@ -116,7 +116,7 @@ export class BuiltinAuthorizationServer extends pulumi.ComponentResource {
           internal,
           { gatewayClientSecret: gateway, mcpClientSecret: mcp, cookieSecret: cookie, keyEncryptionKey: kek },
           PORTS.authorizationServer,
-          { databaseUrl },
+          { databaseUrl, trustedProxies: DOCKER_TRUSTED_PROXIES },
         ),
       );
     ({ container: this.container } = deployService(

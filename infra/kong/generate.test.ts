@@ -49,6 +49,13 @@ test('the built-in authorization server gets exactly the api, mcp, login and mai
       paths: ['/stocks'],
       plugins: ['phantom-token', 'cors'],
     },
+    'stocks-api-options': {
+      service: 'stocks-api',
+      url: upstreams.api,
+      hosts: ['api.demo.example'],
+      paths: ['/stocks'],
+      plugins: ['cors', 'request-transformer'],
+    },
     'mcp-server': {
       service: 'mcp-server',
       url: upstreams.mcp,
@@ -56,12 +63,19 @@ test('the built-in authorization server gets exactly the api, mcp, login and mai
       paths: ['/'],
       plugins: ['phantom-token', 'cors'],
     },
+    'mcp-server-options': {
+      service: 'mcp-server',
+      url: upstreams.mcp,
+      hosts: ['mcp.demo.example'],
+      paths: ['/'],
+      plugins: ['cors', 'request-transformer'],
+    },
     'mcp-server-resource-metadata': {
       service: 'mcp-server',
       url: upstreams.mcp,
       hosts: ['mcp.demo.example'],
       paths: ['/.well-known/oauth-protected-resource'],
-      plugins: ['cors'],
+      plugins: ['cors', 'request-transformer'],
     },
     'authorization-server': {
       service: 'authorization-server',
@@ -70,8 +84,42 @@ test('the built-in authorization server gets exactly the api, mcp, login and mai
       paths: ['/'],
       plugins: ['cors'],
     },
-    mail: { service: 'mail', url: upstreams.mail, hosts: ['mail.demo.example'], paths: ['/'], plugins: [] },
+    mail: { service: 'mail', url: upstreams.mail, hosts: ['mail.demo.example'], paths: ['/'], plugins: ['response-transformer'] },
   });
+});
+
+test("OPTIONS, which the phantom-token plugin lets pass, has its own routes that drop the client's Authorization header", () => {
+  const config = generateKongConfig(model(), upstreams, secrets);
+  const routes = config.services.flatMap((s) => s.routes);
+  for (const name of ['stocks-api', 'mcp-server']) {
+    const options = routes.find((r) => r.name === `${name}-options`);
+    const main = routes.find((r) => r.name === name);
+    assert.deepEqual(options?.methods, ['OPTIONS']);
+    assert.deepEqual([options?.hosts, options?.paths], [main?.hosts, main?.paths]);
+    assert.deepEqual(plugin(config, `${name}-options`, 'request-transformer')?.config, { remove: { headers: ['Authorization'] } });
+  }
+  assert.deepEqual(plugin(config, 'mcp-server-resource-metadata', 'request-transformer')?.config, {
+    remove: { headers: ['Authorization'] },
+  });
+});
+
+test('the mail inbox may be served under a path of its upstream (a secret one in the local stack)', () => {
+  const config = generateKongConfig(model(), { ...upstreams, mail: 'http://127.0.0.1:9013/0123abcd/' }, secrets);
+  assert.equal(config.services.find((s) => s.name === 'mail')?.url, 'http://127.0.0.1:9013/0123abcd/');
+  for (const bad of ['http://127.0.0.1:9013/0123abcd', 'http://127.0.0.1:9013/x/?q=1']) {
+    assert.throws(() => generateKongConfig(model(), { ...upstreams, mail: bad }, secrets), /Upstream "mail" must be an origin/);
+  }
+  assert.throws(() => generateKongConfig(model(), { ...upstreams, api: 'http://stocks-api:3000/x/' }, secrets), /Upstream "api"/);
+});
+
+test("the mail inbox answers only its own host, without maildev's Access-Control-Allow-Origin", () => {
+  const config = generateKongConfig(model(), upstreams, secrets);
+  const mail = config.services.find((s) => s.name === 'mail');
+  assert.deepEqual(
+    mail?.routes.map((r) => r.hosts),
+    [['mail.demo.example']],
+  );
+  assert.deepEqual(plugin(config, 'mail', 'response-transformer')?.config, { remove: { headers: ['Access-Control-Allow-Origin'] } });
 });
 
 test('without a mail inbox the gateway serves no mail host', () => {
@@ -100,9 +148,15 @@ test('phantom-token introspects at the internal address with the gateway client'
       introspection_endpoint: 'http://authorization-server:8443/oauth/v2/oauth-introspect',
       client_id: m.clients.gateway.id,
       client_secret: 'gateway-secret-value',
-      token_cache_seconds: m.tokenCacheSeconds,
+      token_cache_seconds: m.introspectionCacheSeconds,
     });
   }
+});
+
+test('phantom-token caches introspection answers no longer than introspectionCacheSeconds (the revocation window)', () => {
+  assert.equal(plugin(generateKongConfig(model(), upstreams, secrets), 'mcp-server', 'phantom-token')?.config.token_cache_seconds, 30);
+  const short = generateKongConfig(model({ introspectionCacheSeconds: 2 }), upstreams, secrets);
+  for (const route of ['stocks-api', 'mcp-server']) assert.equal(plugin(short, route, 'phantom-token')?.config.token_cache_seconds, 2);
 });
 
 test('Curity adds the admin host and rewrites registration requests', () => {
@@ -125,7 +179,7 @@ test('Curity adds the admin host and rewrites registration requests', () => {
   assert.deepEqual(plugin(config, 'authorization-server-registration', 'request-transformer')?.config, {
     remove: { body: ['client_uri'] },
   });
-  assert.equal(Object.keys(table).length, 7);
+  assert.equal(Object.keys(table).length, 9);
 });
 
 test('the local stack can run the built-in server even when the configuration names Curity', () => {

@@ -16,7 +16,11 @@ export interface KongUpstreams {
   mcp: string;
   /** The authorization server; also where the gateway introspects tokens. */
   login: string;
-  /** The test mail inbox; without it the gateway serves no mail host. */
+  /**
+   * The test mail inbox; without it the gateway serves no mail host. An origin, or an origin and a
+   * path ending in "/" where the inbox is served (a secret path keeps a local inbox's own port
+   * useless to web pages that reach it directly).
+   */
   mail?: string;
   /** Curity's admin UI; required when Curity runs. */
   admin?: string;
@@ -45,7 +49,7 @@ export function generateKongConfig(
   options: KongOptions = {},
 ): KongConfig {
   const curity = (options.authorizationServer ?? model.config.authorizationServer) === 'curity';
-  for (const [host, url] of Object.entries(upstreams)) checkOrigin(host, url);
+  for (const [host, url] of Object.entries(upstreams)) checkOrigin(host, url, host === 'mail');
   if (curity && !upstreams.admin) {
     throw new KongGenerationError(
       'ERR_KONG_UPSTREAM_MISSING',
@@ -68,7 +72,7 @@ export function generateKongConfig(
       introspection_endpoint: `${upstreams.login}${AS_PATHS.introspect}`,
       client_id: model.clients.gateway.id,
       client_secret: secrets.gatewayClientSecret,
-      token_cache_seconds: model.tokenCacheSeconds,
+      token_cache_seconds: model.introspectionCacheSeconds,
     },
   };
   const plugins = (...list: (KongPlugin | undefined)[]) => list.filter((p): p is KongPlugin => p !== undefined);
@@ -83,19 +87,29 @@ export function generateKongConfig(
     ...(routePlugins.length ? { plugins: routePlugins } : {}),
   });
 
+  // A client's own Authorization header never reaches a service: on protected routes the
+  // phantom-token plugin replaces it with the JWT, but it lets OPTIONS pass untouched, so OPTIONS
+  // gets a route of its own (a route that also names methods wins over one that does not) where
+  // the header is removed instead; the public metadata route needs no credentials either.
+  const withoutAuthorization: KongPlugin = { name: 'request-transformer', config: { remove: { headers: ['Authorization'] } } };
+  const protectedRoutes = (name: string, host: string, paths: string[]): KongRoute[] => [
+    publicRoute(name, host, paths, plugins(phantomToken, cors)),
+    { ...publicRoute(`${name}-options`, host, paths, plugins(cors, withoutAuthorization)), methods: ['OPTIONS'] },
+  ];
+
   const services: KongService[] = [
     {
       name: 'stocks-api',
       url: upstreams.api,
-      routes: [publicRoute('stocks-api', model.hosts.api, ['/stocks'], plugins(phantomToken, cors))],
+      routes: protectedRoutes('stocks-api', model.hosts.api, ['/stocks']),
     },
     {
       name: 'mcp-server',
       url: upstreams.mcp,
       routes: [
-        publicRoute('mcp-server', model.hosts.mcp, ['/'], plugins(phantomToken, cors)),
+        ...protectedRoutes('mcp-server', model.hosts.mcp, ['/']),
         // Clients read the metadata before they have a token; the longer prefix wins over `/`.
-        publicRoute('mcp-server-resource-metadata', model.hosts.mcp, [WELL_KNOWN.protectedResource], plugins(cors)),
+        publicRoute('mcp-server-resource-metadata', model.hosts.mcp, [WELL_KNOWN.protectedResource], plugins(cors, withoutAuthorization)),
       ],
     },
     {
@@ -128,7 +142,17 @@ export function generateKongConfig(
     services.push({
       name: 'mail',
       url: upstreams.mail,
-      routes: [{ name: 'mail', hosts: [model.hosts.mail], paths: ['/'], strip_path: false }],
+      // Only the inbox's own host (Kong answers any other Host with 404), and without maildev's
+      // `Access-Control-Allow-Origin: *`: no web page may read the one-time codes in it.
+      routes: [
+        {
+          name: 'mail',
+          hosts: [model.hosts.mail],
+          paths: ['/'],
+          strip_path: false,
+          plugins: [{ name: 'response-transformer', config: { remove: { headers: ['Access-Control-Allow-Origin'] } } }],
+        },
+      ],
     });
   }
   if (curity) {
@@ -169,7 +193,7 @@ function corsPlugin(origins: string[]): KongPlugin | undefined {
   return { name: 'cors', config };
 }
 
-function checkOrigin(host: string, url: string | undefined): void {
+function checkOrigin(host: string, url: string | undefined, pathAllowed = false): void {
   if (url === undefined) return;
   let parsed: URL | undefined;
   try {
@@ -177,7 +201,8 @@ function checkOrigin(host: string, url: string | undefined): void {
   } catch {
     // reported below
   }
-  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.origin !== url) {
+  const withPath = pathAllowed && parsed !== undefined && parsed.href === url && !parsed.search && !parsed.hash && url.endsWith('/');
+  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || (parsed.origin !== url && !withPath)) {
     throw new KongGenerationError(
       'ERR_KONG_UPSTREAM_INVALID',
       `Upstream "${host}" must be an origin such as http://stocks-api:3000 (scheme, host and port; no path or trailing slash), got "${url}"`,

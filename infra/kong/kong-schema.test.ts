@@ -4,7 +4,7 @@
  * we write must exist, with the type Kong gives it, and every required plugin setting must be there.
  * The rules below are read from these files (see infra/curity/SOURCES.md):
  *   kong/db/schema/entities/{services,routes,plugins}.lua, kong/plugins/cors/schema.lua,
- *   kong/plugins/request-transformer/schema.lua (Kong 3.9.1), plugin/schema.lua (phantom token v2.0.1).
+ *   kong/plugins/{request,response}-transformer/schema.lua (Kong 3.9.1), plugin/schema.lua (phantom token v2.0.1).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -70,6 +70,14 @@ const PLUGIN_CONFIGS: Record<string, Check> = {
     replace: record({ body: array(string), headers: array(string), querystring: array(string), uri: string }),
     add: transformTargets,
     append: transformTargets,
+  }),
+  // kong/plugins/response-transformer/schema.lua
+  'response-transformer': record({
+    remove: record({ json: array(string), headers: array(string) }),
+    rename: record({ json: array(string), headers: array(string) }),
+    replace: record({ json: array(string), json_types: array(oneOf('boolean', 'number', 'string')), headers: array(string) }),
+    add: record({ json: array(string), json_types: array(oneOf('boolean', 'number', 'string')), headers: array(string) }),
+    append: record({ json: array(string), json_types: array(oneOf('boolean', 'number', 'string')), headers: array(string) }),
   }),
   'phantom-token': record(
     {

@@ -38,10 +38,16 @@ export interface RequestTransformerConfig {
   append?: TransformTargets;
 }
 
+/** Kong's response-transformer; we only remove headers. */
+export interface ResponseTransformerConfig {
+  remove?: { headers?: string[] };
+}
+
 export type KongPlugin =
   | { name: 'phantom-token'; config: PhantomTokenConfig; enabled?: boolean }
   | { name: 'cors'; config: CorsConfig; enabled?: boolean }
-  | { name: 'request-transformer'; config: RequestTransformerConfig; enabled?: boolean };
+  | { name: 'request-transformer'; config: RequestTransformerConfig; enabled?: boolean }
+  | { name: 'response-transformer'; config: ResponseTransformerConfig; enabled?: boolean };
 
 export interface KongRoute {
   name: string;

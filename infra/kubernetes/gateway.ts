@@ -10,7 +10,7 @@ import { gatewayEnv } from '../environments.ts';
 import type { HostName, Model } from '../model.ts';
 import { digest, splitEnvironment } from './environment.ts';
 import { imageVersion } from './images.ts';
-import { PARTS, partLabels, PORTS, selectorLabels } from './names.ts';
+import { GATEWAY_PODS, PARTS, partLabels, PORTS, selectorLabels } from './names.ts';
 import { IMAGE_USERS, resources, probes, scratch } from './pod.ts';
 import { deployWorkload, type Workload } from './workload.ts';
 
@@ -146,6 +146,22 @@ export class KongGateway extends pulumi.ComponentResource {
               // Keeps the client's address, which the authorization server's per-address limits use.
               externalTrafficPolicy: 'Local',
             },
+      },
+      { parent: this },
+    );
+
+    // Headless: its name resolves to the gateway pods' own addresses (not-ready ones too, so a pod is
+    // known before it serves), which the authorization server trusts for X-Forwarded-For.
+    new k8s.core.v1.Service(
+      `${name}-pods`,
+      {
+        metadata: { name: GATEWAY_PODS, namespace, labels },
+        spec: {
+          clusterIP: 'None',
+          publishNotReadyAddresses: true,
+          selector: selectorLabels(part),
+          ports: [{ name: servicePort.name, port: exposure.containerPort, targetPort: exposure.containerPort, protocol: 'TCP' }],
+        },
       },
       { parent: this },
     );

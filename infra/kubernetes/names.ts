@@ -3,6 +3,7 @@
  * pods' `app.kubernetes.io/name`), its ports, its labels, and from them the gateway's upstreams and
  * the services' internal addresses. Pure, so it is tested alone.
  */
+import { CONTAINER_PORTS } from '../container-ports.ts';
 import type { InternalAddresses } from '../environments.ts';
 import type { KongUpstreams } from '../kong/generate.ts';
 import { PROJECT, type Model } from '../model.ts';
@@ -35,21 +36,7 @@ const COMPONENT: Record<PartName, string> = {
 };
 
 /** Ports inside the pods; each Service exposes the same numbers. */
-export const PORTS = {
-  stocksApi: 3000,
-  mcpServer: 3000,
-  authorizationServer: 8443,
-  maildevWeb: 1080,
-  maildevSmtp: 1025,
-  /** Kong runs as a non-root user, so it listens on high ports; its Service maps 443 or 80 to them. */
-  kongHttps: 8443,
-  kongHttp: 8000,
-  /** Kong's status API: readiness and liveness. */
-  kongStatus: 8100,
-  curityRuntime: 8443,
-  curityAdmin: 6749,
-  curityStatus: 4465,
-} as const;
+export const PORTS = CONTAINER_PORTS;
 
 /** The labels that select a part's pods (stable for the life of the Deployment). */
 export function selectorLabels(part: PartName): Record<string, string> {
@@ -107,4 +94,14 @@ export function kubernetesInternalAddresses(model: Model): InternalAddresses {
     stocksApi: `http://${PARTS.stocksApi}:${PORTS.stocksApi}`,
     smtp: smtpServer(model),
   };
+}
+
+/**
+ * A headless Service listing the gateway's pods: its name resolves to their addresses, the only
+ * ones whose X-Forwarded-For the authorization server believes (with `kubernetes.trustedProxies`).
+ */
+export const GATEWAY_PODS = `${PARTS.gateway}-pods`;
+
+export function kubernetesTrustedProxies(model: Model): string[] {
+  return [GATEWAY_PODS, ...model.config.kubernetes.trustedProxies];
 }

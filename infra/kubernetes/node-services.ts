@@ -9,7 +9,7 @@ import { authorizationServerEnv, mcpServerEnv, stocksApiEnv, type Env } from '..
 import type { Model } from '../model.ts';
 import { splitEnvironment } from './environment.ts';
 import { imageVersion } from './images.ts';
-import { kubernetesInternalAddresses, PARTS, partLabels, PORTS, type PartName } from './names.ts';
+import { kubernetesInternalAddresses, kubernetesTrustedProxies, PARTS, partLabels, PORTS, type PartName } from './names.ts';
 import { httpProbe, IMAGE_USERS, resources, scratch, type Resources } from './pod.ts';
 import type { KubernetesSecrets } from './secrets.ts';
 import { deployWorkload, type Workload, type WorkloadArgs } from './workload.ts';
@@ -155,7 +155,10 @@ export function builtinAuthorizationServerEnv(
   if (secrets.smtpPassword) internal.smtp.password = secrets.smtpPassword;
   return {
     KEY_ENCRYPTION_KEY: secrets.keyEncryptionKey,
-    ...authorizationServerEnv(model, internal, secrets, PORTS.authorizationServer, { databaseUrl: secrets.databaseUrl }),
+    ...authorizationServerEnv(model, internal, secrets, PORTS.authorizationServer, {
+      databaseUrl: secrets.databaseUrl,
+      trustedProxies: kubernetesTrustedProxies(model),
+    }),
   };
 }
 

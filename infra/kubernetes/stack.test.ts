@@ -244,6 +244,11 @@ test('secrets only by reference: every secret value lives in a Secret, and each 
 
   const kong = parse(d.one('Secret', 'gateway-config').stringData!['kong.yml']!);
   assert.deepEqual(kong, generateKongConfig(model, kubernetesUpstreams(model), { gatewayClientSecret: secrets('gatewayClientSecret') }));
+  // Only the gateway's pods (found through a headless Service) are believed about X-Forwarded-For.
+  assert.equal(asEnv['TRUSTED_PROXIES'], 'gateway-pods');
+  const pods = d.one('Service', 'gateway-pods');
+  assert.equal(pods.spec!['clusterIP'], 'None');
+  assert.deepEqual(pods.spec!['selector'], d.one('Service', 'gateway').spec!['selector']);
 });
 
 test('Curity: the init Job and the server from the generated files, no built-in server', async () => {

@@ -34,6 +34,7 @@ export interface DataFolder {
 
 export class DataFolderInUseError extends Error {
   override name = 'DataFolderInUseError';
+  readonly code = 'ERR_DATA_FOLDER_IN_USE';
 }
 
 /** `.data/<stack>` under `root`. */

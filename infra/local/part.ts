@@ -20,6 +20,7 @@ export type LogSink = (part: string, line: string) => void;
 
 export class PartFailedError extends Error {
   override name = 'PartFailedError';
+  readonly code = 'ERR_PART_FAILED';
   constructor(
     readonly part: string,
     message: string,

@@ -40,3 +40,29 @@ export async function freePorts(count: number): Promise<number[]> {
   await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
   return ports;
 }
+
+/**
+ * The development gateway's own loopback address: it connects to the services from here, and the
+ * authorization server believes X-Forwarded-For from this address only, so no other process on
+ * this machine (nor a web page rebound to 127.0.0.1) can choose the address its rate limits count.
+ */
+export const GATEWAY_SOURCE_ADDRESS = '127.0.100.1';
+
+/**
+ * The gateway's own loopback address when this machine has it (Linux and Windows answer on all of
+ * 127.0.0.0/8; macOS only on the addresses given to lo0), else undefined.
+ */
+export async function gatewaySourceAddress(): Promise<string | undefined> {
+  const server = createServer();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, GATEWAY_SOURCE_ADDRESS, resolve);
+    });
+    return GATEWAY_SOURCE_ADDRESS;
+  } catch {
+    return undefined;
+  } finally {
+    server.close();
+  }
+}

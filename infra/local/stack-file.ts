@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { ConfigError, parseStackConfig, PROJECT, type StackConfig } from '../model.ts';
+import { StackConfigError, parseStackConfig, PROJECT, type StackConfig } from '../model.ts';
 
 /**
  * The local stack always runs the built-in authorization server (Curity needs a licence and
@@ -32,7 +32,7 @@ export async function readStackFile(stack: string, directory = process.cwd()): P
   try {
     return parseStackConfig(raw);
   } catch (err) {
-    if (err instanceof ConfigError) err.message = `${file}: ${err.message}`;
+    if (err instanceof StackConfigError) err.message = `${file}: ${err.message}`;
     throw err;
   }
 }

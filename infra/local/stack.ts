@@ -14,8 +14,8 @@ import { kongConfigYaml } from '../kong/generate.ts';
 import { buildModel, SECRET_NAMES, type Model, type Secrets, type StackConfig } from '../model.ts';
 import { openDataFolder, temporaryDataFolder, type DataFolder, type KeptSecrets } from './data-folder.ts';
 import { Part, type LogSink } from './part.ts';
-import { BACKENDS, direct, partSpecs, type PartName } from './parts.ts';
-import { allocatePorts, DEFAULT_BASE_PORT, type Ports } from './ports.ts';
+import { direct, partSpecs, secretInboxPath, type PartName } from './parts.ts';
+import { allocatePorts, DEFAULT_BASE_PORT, GATEWAY_SOURCE_ADDRESS, gatewaySourceAddress, type Ports } from './ports.ts';
 
 export { DEFAULT_BASE_PORT, freePorts } from './ports.ts';
 export type { PartName } from './parts.ts';
@@ -94,20 +94,20 @@ async function internalAddresses(ports: Ports, interpose: LocalStackOptions['int
 }
 
 /** The Kong file holds the gateway's client secret: a private directory, removed at stop. */
-async function writeKongFile(model: Model, ports: Ports, internal: InternalAddresses, secrets: Secrets) {
+async function writeKongFile(model: Model, ports: Ports, internal: InternalAddresses, secrets: Secrets, inbox: string) {
   const dir = await mkdtemp(join(tmpdir(), 'mcp-secured-api-'));
   const file = join(dir, 'kong.yaml');
   const upstreams = {
     api: internal.stocksApi,
     mcp: direct(ports.mcpServer),
     login: internal.authorizationServer,
-    mail: direct(ports.mailWeb),
+    mail: `${direct(ports.mailWeb)}${inbox}`,
   };
   await writeFile(file, kongConfigYaml(model, upstreams, secrets), { mode: 0o600 });
   return { file, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
-function readyInfo(model: Model, ports: Ports): ReadyInfo {
+function readyInfo(model: Model, ports: Ports, inbox: string): ReadyInfo {
   return {
     mcp: model.origins.mcp,
     api: model.origins.api,
@@ -118,35 +118,41 @@ function readyInfo(model: Model, ports: Ports): ReadyInfo {
       stocksApi: direct(ports.stocksApi),
       mcpServer: direct(ports.mcpServer),
       authorizationServer: direct(ports.authorizationServer),
-      mail: direct(ports.mailWeb),
+      mail: `${direct(ports.mailWeb)}${inbox}`,
       smtp: `smtp://127.0.0.1:${ports.smtp}`,
     },
   };
 }
 
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
-  const log = options.log ?? (() => {});
-  const progress = options.progress ?? (() => {});
   const ports = options.ports ?? (await allocatePorts(options.basePort ?? DEFAULT_BASE_PORT));
-  const local = (port: number) => `http://localhost:${port}`;
-  const model = buildModel(options.config, {
-    origins: { mcp: local(ports.mcp), api: local(ports.api), login: local(ports.login), mail: local(ports.mail) },
-  });
-
-  const data: DataFolder = options.dataDir ? await openDataFolder(options.dataDir, { fresh: options.fresh }) : await temporaryDataFolder();
-  progress(
-    options.dataDir
-      ? `data in ${data.shown}/ (${data.created ? 'new' : 'kept from the last start; --fresh starts empty'})`
-      : `data in a temporary folder, removed at stop`,
-  );
+  const model = localModel(options.config, ports);
+  const data = await openData(options);
   const secrets = secretsFor(data.secrets);
   const internal = await internalAddresses(ports, options.interpose);
-  const kong = await writeKongFile(model, ports, internal, secrets);
-  const specs = partSpecs({ model, ports, internal, secrets, databaseUrl: options.databaseUrl ?? data.databaseUrl, kongFile: kong.file });
+  const inbox = secretInboxPath();
+  const kong = await writeKongFile(model, ports, internal, secrets, inbox);
+  const gatewaySource = await gatewaySourceAddress();
+  if (!gatewaySource) {
+    options.progress?.(
+      `the gateway shares 127.0.0.1 with this machine's other processes (${GATEWAY_SOURCE_ADDRESS} is not a loopback address here), ` +
+        'so they could name another client address to the rate limits',
+    );
+  }
+  const specs = partSpecs({
+    model,
+    ports,
+    internal,
+    secrets,
+    databaseUrl: options.databaseUrl ?? data.databaseUrl,
+    kongFile: kong.file,
+    gatewaySource,
+    inboxPath: inbox,
+  });
   const parts = new Map(
     (Object.keys(specs) as PartName[]).map((name) => [
       name,
-      new Part({ ...specs[name], env: { ...specs[name].env, ...options.env?.[name] } }, log),
+      new Part({ ...specs[name], env: { ...specs[name].env, ...options.env?.[name] } }, options.log ?? (() => {})),
     ]),
   );
   const part = (name: PartName): Part => parts.get(name)!;
@@ -159,15 +165,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
 
   try {
-    const started = async (name: PartName) => {
-      const begun = Date.now();
-      await part(name).start();
-      const used = Object.values(part(name).spec.ports);
-      const seconds = ((Date.now() - begun) / 1000).toFixed(1);
-      progress(`${name} is up (port${used.length > 1 ? 's' : ''} ${used.join(', ')}, ${seconds} s)`);
-    };
-    await Promise.all(BACKENDS.map(started));
-    await started('gateway');
+    await startParts([...parts.values()], options.progress ?? (() => {}));
   } catch (err) {
     await stop();
     throw err;
@@ -177,11 +175,47 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     model,
     secrets,
     users: model.users,
-    info: readyInfo(model, ports),
+    info: readyInfo(model, ports, inbox),
     dataDir: data.path,
     ports,
     part,
     pids: () => Object.fromEntries([...parts].map(([n, p]) => [n, p.running ? p.pid : undefined])) as Record<PartName, number | undefined>,
     stop,
   };
+}
+
+/** The model with its public origins on this machine's ports. */
+function localModel(config: StackConfig, ports: Ports): Model {
+  const local = (port: number) => `http://localhost:${port}`;
+  return buildModel(config, {
+    origins: { mcp: local(ports.mcp), api: local(ports.api), login: local(ports.login), mail: local(ports.mail) },
+  });
+}
+
+/** The data folder asked for (or a temporary one), saying where it is. */
+async function openData(options: LocalStackOptions): Promise<DataFolder> {
+  const data = options.dataDir ? await openDataFolder(options.dataDir, { fresh: options.fresh }) : await temporaryDataFolder();
+  options.progress?.(
+    options.dataDir
+      ? `data in ${data.shown}/ (${data.created ? 'new' : 'kept from the last start; --fresh starts empty'})`
+      : `data in a temporary folder, removed at stop`,
+  );
+  return data;
+}
+
+/**
+ * Starts every part at once and resolves when each answers its health check, telling of each as
+ * it does. The gateway need not wait for the others: its own health check goes through it to the
+ * MCP server, so it is not ready before that is.
+ */
+async function startParts(parts: Part[], progress: (message: string) => void): Promise<void> {
+  await Promise.all(
+    parts.map(async (part) => {
+      const begun = Date.now();
+      await part.start();
+      const used = Object.values(part.spec.ports);
+      const seconds = ((Date.now() - begun) / 1000).toFixed(1);
+      progress(`${part.name} is up (port${used.length > 1 ? 's' : ''} ${used.join(', ')}, ${seconds} s)`);
+    }),
+  );
 }

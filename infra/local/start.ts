@@ -89,7 +89,7 @@ function printSummary(stack: LocalStack): void {
   for (const [k, v] of rows) console.log(`  ${k.padEnd(width)}  ${v}`);
   console.log('\nUsers who may sign in (the one-time code arrives in the mail inbox):\n');
   for (const u of stack.users) console.log(`  ${u.email.padEnd(width)}  region ${u.region}`);
-  console.log(`\nConnect a client: npm run client -- ${info.mcp}/\nStop with Ctrl-C.\n`);
+  console.log(`\nConnect a client: npx mcp-client ${info.mcp}/\nStop with Ctrl-C.\n`);
   console.log(`ready ${JSON.stringify(info)}`);
 }
 

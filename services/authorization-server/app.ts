@@ -4,7 +4,7 @@
  * it survives restarts and several instances on one database act as one server.
  */
 import { Hono, type Context } from 'hono';
-import { AS_PATHS } from '@mcp-secured-api/contracts';
+import { AS_PATHS, createLogger } from '@mcp-secured-api/contracts';
 import { secureHeaders } from 'hono/secure-headers';
 import { bodyLimit } from 'hono/body-limit';
 import { assetRoutes } from './assets.ts';
@@ -77,18 +77,13 @@ const DEFAULT_LIMITS: RateLimits = {
   codesPerUserAndAddressPerHour: 5,
 };
 
-const consoleLog: Logger = {
-  info: (m) => console.log(`[authorization-server] ${m}`),
-  error: (m) => console.error(`[authorization-server] ${m}`),
-};
-
 export async function createAuthorizationServer(
   input: AuthorizationServerConfigInput,
   deps: AuthorizationServerDeps = {},
 ): Promise<AuthorizationServer> {
   const config = parseAuthorizationServerConfig(input);
   const now = deps.now ?? (() => Math.floor(Date.now() / 1000));
-  const log = deps.log ?? consoleLog;
+  const log = deps.log ?? createLogger();
   const database = deps.database ?? (await openDatabase('memory://'));
   let keys: SigningKeys;
   try {
@@ -164,7 +159,7 @@ export async function createAuthorizationServer(
     }
     if (error instanceof PageError) {
       const { title = 'Cannot continue', detail, back, headers } = error.options;
-      return c.html(errorPage(config, { title, message: error.message, code: error.code, detail, back }), error.status, headers);
+      return c.html(errorPage(config, { title, message: error.message, code: error.error, detail, back }), error.status, headers);
     }
     log.error(`Unexpected error on ${c.req.method} ${c.req.path}: ${error instanceof Error ? error.message : String(error)}`);
     return c.json({ error: 'server_error', error_description: 'The authorization server failed; try again later' }, 500, {

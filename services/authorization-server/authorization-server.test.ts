@@ -150,7 +150,8 @@ test('happy path: registration, sign-in with the mailed code, consent, token, JW
   assert.equal(introspected.status, 200);
   assert.equal(introspected.headers.get('content-type'), 'application/jwt');
   const maxAge = Number(/max-age=(\d+)/.exec(introspected.headers.get('cache-control') ?? '')?.[1]);
-  assert.ok(maxAge > 890 && maxAge <= 900, `max-age ${maxAge}`);
+  // The token lives 900 s, but the gateway may keep the answer only introspectionCacheSeconds (30 by default).
+  assert.ok(maxAge > 0 && maxAge <= 30, `max-age ${maxAge}`);
   const jwt = await introspected.text();
   const header = decodeProtectedHeader(jwt);
   assert.equal(header.alg, 'PS256');

@@ -91,10 +91,11 @@ function documents(options: Partial<ClientMetadataDocumentOptions> = {}) {
   });
 }
 
-async function refused(promise: Promise<unknown>, code: ClientMetadataError['code']) {
+async function refused(promise: Promise<unknown>, reason: ClientMetadataError['reason']) {
   await assert.rejects(promise, (error: unknown) => {
     assert.ok(error instanceof ClientMetadataError, String(error));
-    assert.equal(error.code, code, error.message);
+    assert.equal(error.reason, reason, error.message);
+    assert.equal(error.code, `ERR_CLIENT_METADATA_${reason.toUpperCase()}`);
     return true;
   });
 }

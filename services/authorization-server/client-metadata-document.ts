@@ -18,7 +18,7 @@ import { OAuthError } from './errors.ts';
 import { FetchSlots, type FetchSlotLimits } from './fetch-slots.ts';
 import { isLoopbackHost } from './redirect-uri.ts';
 
-export type ClientMetadataErrorCode =
+export type ClientMetadataErrorReason =
   | 'invalid_url'
   | 'address_not_allowed'
   | 'redirect_refused'
@@ -33,11 +33,14 @@ export type ClientMetadataErrorCode =
 
 export class ClientMetadataError extends Error {
   override name = 'ClientMetadataError';
+  /** `ERR_CLIENT_METADATA_` and the reason in capitals, e.g. `ERR_CLIENT_METADATA_TOO_LARGE`. */
+  readonly code: string;
   constructor(
-    readonly code: ClientMetadataErrorCode,
+    readonly reason: ClientMetadataErrorReason,
     message: string,
   ) {
     super(message);
+    this.code = `ERR_CLIENT_METADATA_${reason.toUpperCase()}`;
   }
 }
 

@@ -3,6 +3,7 @@
  */
 import { z } from 'zod';
 import { AS_PATHS } from '@mcp-secured-api/contracts';
+import { parseProxyEntry, PROXY_ENTRY_MESSAGE } from './trusted-proxies.ts';
 
 // RFC 6749 scope-token characters: one scope, no spaces.
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
@@ -40,6 +41,11 @@ export const authorizationServerConfigSchema = z
     accessTokenTtlSeconds: z.number().int().min(1).max(86_400),
     /** How long a refresh token lives (each use gives a new one); 0: no refresh tokens. */
     refreshTokenTtlSeconds: z.number().int().min(0).max(REFRESH_TOKEN_TTL_MAX).default(86_400),
+    /**
+     * The longest `max-age` an introspection answer carries: how long the gateway may keep using it,
+     * so how long a revoked token can keep working there.
+     */
+    introspectionCacheSeconds: z.number().int().min(1).max(300).default(30),
     clientType: z.string().min(1).default('mcp'),
     clientAssuranceLevel: z.number().int().min(0).max(3),
     clients: z.object({ gateway: confidentialClient, mcpServer: confidentialClient }).strict(),
@@ -67,8 +73,13 @@ export const authorizationServerConfigSchema = z
       })
       .strict()
       .default({ allowLoopback: false, allowPrivateNetworks: false }),
-    /** Take the client address from the last `X-Forwarded-For` entry (set when the gateway fronts the server). */
-    trustProxy: z.boolean().default(false),
+    /**
+     * The proxies whose `X-Forwarded-For` is believed (the gateway): IP addresses, CIDR ranges or
+     * host names (resolved, and again every 10 s). From a trusted peer, a request counts against
+     * the rightmost `X-Forwarded-For` entry that is not a trusted proxy; from anyone else, against
+     * the connection's own address. Empty: `X-Forwarded-For` is never believed.
+     */
+    trustProxy: z.array(z.string().refine((e) => parseProxyEntry(e) !== undefined, { message: PROXY_ENTRY_MESSAGE })).default([]),
   })
   .strict()
   .refine((c) => c.issuer === `${c.loginOrigin}${AS_PATHS.issuer}`, {

@@ -7,10 +7,9 @@ import type { RequestCounter } from './rate-limit.ts';
 import type { Store } from './store.ts';
 import type { Tokens } from './tokens.ts';
 
-export interface Logger {
-  info(message: string): void;
-  error(message: string): void;
-}
+import type { Logger } from '@mcp-secured-api/contracts';
+
+export type { Logger };
 
 export interface RateLimits {
   /** Registrations per minute and client address. */

@@ -24,6 +24,7 @@ const envSchema = z.object({
   USERS: text,
   ACCESS_TOKEN_TTL_SECONDS: int(1, 86_400),
   REFRESH_TOKEN_TTL_SECONDS: int(0, REFRESH_TOKEN_TTL_MAX).default(86_400),
+  INTROSPECTION_CACHE_SECONDS: int(1, 300).default(30),
   CLIENT_TYPE: text,
   CLIENT_ASSURANCE_LEVEL: int(0, 3),
   GATEWAY_CLIENT_ID: text,
@@ -40,7 +41,18 @@ const envSchema = z.object({
   SMTP_USER: z.string().optional(),
   SMTP_PASSWORD: z.string().optional(),
   CIMD_ALLOW_LOOPBACK: bool.default(false),
-  TRUST_PROXY: bool.default(false),
+  /** Comma-separated addresses, CIDR ranges or host names of the gateway (config.ts, `trustProxy`). */
+  TRUSTED_PROXIES: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((e) => e.trim())
+        .filter(Boolean),
+    ),
+  /** Where to listen: an address of this machine; default all interfaces. */
+  LISTEN_ADDRESS: z.union([z.ipv4(), z.ipv6()], { message: 'must be an IP address of this machine, such as 127.0.0.1' }).optional(),
 });
 
 /** Where each configuration field comes from, to name the variable in errors. */
@@ -56,6 +68,7 @@ const VARIABLE_OF: Record<string, string> = {
   users: 'USERS',
   accessTokenTtlSeconds: 'ACCESS_TOKEN_TTL_SECONDS',
   refreshTokenTtlSeconds: 'REFRESH_TOKEN_TTL_SECONDS',
+  introspectionCacheSeconds: 'INTROSPECTION_CACHE_SECONDS',
   clientType: 'CLIENT_TYPE',
   clientAssuranceLevel: 'CLIENT_ASSURANCE_LEVEL',
   'clients.gateway.id': 'GATEWAY_CLIENT_ID',
@@ -70,20 +83,24 @@ const VARIABLE_OF: Record<string, string> = {
   'smtp.security': 'SMTP_SECURITY',
   'smtp.user': 'SMTP_USER',
   'smtp.password': 'SMTP_PASSWORD',
+  trustProxy: 'TRUSTED_PROXIES',
 };
 
-export class EnvironmentError extends Error {
-  override name = 'EnvironmentError';
+export class AuthorizationServerEnvironmentError extends Error {
+  override name = 'AuthorizationServerEnvironmentError';
+  readonly code = 'ERR_ENVIRONMENT_INVALID';
 }
 
 function fail(problems: string[]): never {
-  throw new EnvironmentError(
+  throw new AuthorizationServerEnvironmentError(
     `The authorization server cannot start; fix these environment variables:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
   );
 }
 
 export function configFromEnv(env: Record<string, string | undefined>): {
   port: number;
+  /** Undefined: every interface. */
+  listenAddress: string | undefined;
   databaseUrl: string;
   config: AuthorizationServerConfig;
 } {
@@ -115,6 +132,7 @@ export function configFromEnv(env: Record<string, string | undefined>): {
     users,
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
     refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL_SECONDS,
+    introspectionCacheSeconds: e.INTROSPECTION_CACHE_SECONDS,
     clientType: e.CLIENT_TYPE,
     clientAssuranceLevel: e.CLIENT_ASSURANCE_LEVEL,
     clients: {
@@ -132,7 +150,7 @@ export function configFromEnv(env: Record<string, string | undefined>): {
     cookieSecret: e.COOKIE_SECRET,
     keyEncryptionKey: e.KEY_ENCRYPTION_KEY,
     clientMetadata: { allowLoopback: e.CIMD_ALLOW_LOOPBACK, allowPrivateNetworks: false },
-    trustProxy: e.TRUST_PROXY,
+    trustProxy: e.TRUSTED_PROXIES,
   });
   if (!config.success) {
     fail(
@@ -143,5 +161,5 @@ export function configFromEnv(env: Record<string, string | undefined>): {
       }),
     );
   }
-  return { port: e.PORT, databaseUrl: e.DATABASE_URL, config: config.data };
+  return { port: e.PORT, listenAddress: e.LISTEN_ADDRESS, databaseUrl: e.DATABASE_URL, config: config.data };
 }

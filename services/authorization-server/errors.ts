@@ -3,18 +3,21 @@
  */
 export class OAuthError extends Error {
   override name = 'OAuthError';
+  /** `ERR_OAUTH_` and the `error` value in capitals, e.g. `ERR_OAUTH_INVALID_GRANT`. */
+  readonly code: string;
   constructor(
-    /** The machine-readable `error` value, e.g. `invalid_grant`. */
-    readonly code: string,
+    /** The response's `error` value, e.g. `invalid_grant`. */
+    readonly error: string,
     description: string,
     readonly status: 400 | 401 | 403 | 429 = 400,
     readonly headers: Record<string, string> = {},
   ) {
     super(description);
+    this.code = `ERR_OAUTH_${error.toUpperCase()}`;
   }
 
   toResponse(): Response {
-    return new Response(JSON.stringify({ error: this.code, error_description: this.message }), {
+    return new Response(JSON.stringify({ error: this.error, error_description: this.message }), {
       status: this.status,
       headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', Pragma: 'no-cache', ...this.headers },
     });
@@ -35,13 +38,17 @@ export interface PageErrorOptions {
 /** A request to the browser-facing pages that cannot go on; shown as a page, never redirected. */
 export class PageError extends Error {
   override name = 'PageError';
+  /** `ERR_PAGE_` and the `error` value in capitals, e.g. `ERR_PAGE_CSRF`. */
+  readonly code: string;
   constructor(
-    readonly code: string,
+    /** The OAuth-style `error` value the page shows, e.g. `invalid_request`. */
+    readonly error: string,
     /** What happened and what to do, in plain words. */
     message: string,
     readonly status: 400 | 403 | 429 = 400,
     readonly options: PageErrorOptions = {},
   ) {
     super(message);
+    this.code = `ERR_PAGE_${error.toUpperCase()}`;
   }
 }

@@ -1,7 +1,9 @@
 /**
  * Introspection (RFC 7662), for the gateway's client only. With `Accept: application/jwt` (the
- * phantom-token pattern): 200 with the JWT as the body and `Cache-Control: max-age=<seconds left>`,
- * or 204 for an inactive token; otherwise RFC 7662 JSON.
+ * phantom-token pattern): 200 with the JWT as the body and `Cache-Control: max-age=<seconds>`, the
+ * token's remaining life but at most `introspectionCacheSeconds`, so a gateway that caches the
+ * answer stops accepting a revoked token within that window; 204 for an inactive token; otherwise
+ * RFC 7662 JSON.
  */
 import { Hono } from 'hono';
 import { decodeJwt } from 'jose';
@@ -11,7 +13,7 @@ import { readForm } from './form.ts';
 import { AS_PATHS } from '@mcp-secured-api/contracts';
 
 export function introspectionRoutes(ctx: ServerContext): Hono {
-  const { clients, tokens, now } = ctx;
+  const { clients, tokens, now, config } = ctx;
   const app = new Hono();
 
   app.post(AS_PATHS.introspect, async (c) => {
@@ -25,7 +27,7 @@ export function introspectionRoutes(ctx: ServerContext): Hono {
       if (!record) return c.body(null, 204, { 'Cache-Control': 'no-store' });
       return c.body(record.jwt, 200, {
         'Content-Type': 'application/jwt',
-        'Cache-Control': `max-age=${Math.max(0, record.expiresAt - now())}`,
+        'Cache-Control': `max-age=${Math.max(0, Math.min(config.introspectionCacheSeconds, record.expiresAt - now()))}`,
       });
     }
     if (!record) return c.json({ active: false }, 200, { 'Cache-Control': 'no-store' });

@@ -6,7 +6,7 @@ import { authorizationServerEnv } from '../../infra/environments.ts';
 import { buildModel, parseStackConfig } from '../../infra/model.ts';
 import { freePorts } from '../../infra/local/ports.ts';
 import { runEntryPoint } from '../../test/support/entry-point.ts';
-import { configFromEnv, EnvironmentError } from './env.ts';
+import { configFromEnv, AuthorizationServerEnvironmentError } from './env.ts';
 import { AS_PATHS } from '@mcp-secured-api/contracts';
 
 const main = fileURLToPath(new URL('./main.ts', import.meta.url));
@@ -44,7 +44,14 @@ test('the configuration comes from exactly the variables the deployment sets', (
   assert.equal(config.clientMetadata.allowLoopback, false);
   assert.equal(config.keyEncryptionKey, secrets.keyEncryptionKey);
   assert.equal(config.refreshTokenTtlSeconds, 86_400);
-  assert.equal(config.trustProxy, true);
+  assert.deepEqual(config.trustProxy, [], 'no X-Forwarded-For is believed unless the deployment names its gateway');
+  assert.deepEqual(configFromEnv({ ...env, TRUSTED_PROXIES: '10.0.0.5, 10.1.0.0/16,api-gateway' }).config.trustProxy, [
+    '10.0.0.5',
+    '10.1.0.0/16',
+    'api-gateway',
+  ]);
+  assert.equal(configFromEnv(env).listenAddress, undefined, 'every interface unless told');
+  assert.equal(configFromEnv({ ...env, LISTEN_ADDRESS: '127.0.0.1' }).listenAddress, '127.0.0.1');
   assert.equal(configFromEnv({ ...env, CIMD_ALLOW_LOOPBACK: 'true' }).config.clientMetadata.allowLoopback, true);
 });
 
@@ -53,7 +60,7 @@ test('bad variables are named', () => {
     try {
       configFromEnv({ ...env, ...overrides });
     } catch (error) {
-      assert.ok(error instanceof EnvironmentError);
+      assert.ok(error instanceof AuthorizationServerEnvironmentError);
       return error.message;
     }
     assert.fail('accepted');
@@ -73,6 +80,10 @@ test('bad variables are named', () => {
   assert.match(problems({ REFRESH_TOKEN_TTL_SECONDS: '-1' }), /REFRESH_TOKEN_TTL_SECONDS/);
   assert.match(problems({ SMTP_SECURITY: 'ssl' }), /SMTP_SECURITY must be "none", "starttls" or "tls"/);
   assert.match(problems({ SMTP_PASSWORD: 'relay-password' }), /SMTP_USER has a password but no user/);
+  assert.match(problems({ TRUSTED_PROXIES: '10.0.0.5,10.0.0.0/33' }), /TRUSTED_PROXIES must be an IP address .*, a CIDR range/);
+  assert.match(problems({ TRUSTED_PROXIES: 'http://gateway' }), /TRUSTED_PROXIES must be an IP address/);
+  assert.match(problems({ LISTEN_ADDRESS: 'localhost' }), /LISTEN_ADDRESS must be an IP address/);
+  assert.match(problems({ INTROSPECTION_CACHE_SECONDS: '0' }), /INTROSPECTION_CACHE_SECONDS/);
 });
 
 test('a mail relay: its security and credentials from the deployment, the test inbox without either', () => {

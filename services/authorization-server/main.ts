@@ -1,15 +1,16 @@
 /**
  * Entry point of the built-in authorization server (container image and local stack).
  * Reads the environment, opens its database (DATABASE_URL) and brings the schema up to date,
- * listens on 0.0.0.0:PORT, rotates the signing key on SIGUSR2, and stops on SIGTERM or SIGINT.
+ * listens on LISTEN_ADDRESS (default every interface) and PORT, rotates the signing key on SIGUSR2, and stops on SIGTERM or SIGINT.
  * A database it cannot reach at start, or cannot use, stops it with a message saying why.
  */
 import { serve } from '@hono/node-server';
+import { createLogger } from '@mcp-secured-api/contracts';
 import { createAuthorizationServer, type AuthorizationServer } from './app.ts';
 import { openDatabase } from './database.ts';
-import { configFromEnv, EnvironmentError } from './env.ts';
+import { configFromEnv, AuthorizationServerEnvironmentError } from './env.ts';
 
-const log = (message: string) => console.log(`[authorization-server] ${message}`);
+const log = createLogger();
 
 function exit(message: string): never {
   console.error(message);
@@ -21,25 +22,25 @@ async function start(): Promise<void> {
   try {
     settings = configFromEnv(process.env);
   } catch (error) {
-    if (error instanceof EnvironmentError) exit(error.message);
+    if (error instanceof AuthorizationServerEnvironmentError) exit(error.message);
     throw error;
   }
-  const { port, databaseUrl, config } = settings;
+  const { port, listenAddress, databaseUrl, config } = settings;
   let server: AuthorizationServer;
   try {
-    server = await createAuthorizationServer(config, { database: await openDatabase(databaseUrl) });
+    server = await createAuthorizationServer(config, { database: await openDatabase(databaseUrl), log });
   } catch (error) {
     exit(`The authorization server cannot start: ${(error as Error).message}`);
   }
-  log(`state in ${server.databaseLocation}`);
-  const http = serve({ fetch: server.app.fetch, port, hostname: '0.0.0.0' }, (info) => {
-    log(`issuer ${config.issuer}, listening on port ${info.port}`);
+  log.info(`state in ${server.databaseLocation}`);
+  const http = serve({ fetch: server.app.fetch, port, hostname: listenAddress ?? '0.0.0.0' }, (info) => {
+    log.info(`issuer ${config.issuer}, listening on port ${info.port}`);
   });
 
   process.on('SIGUSR2', () => {
     server.rotateSigningKey().then(
-      (made) => log(`signing key rotated; new kid ${server.currentKeyId}${made ? '' : ' (made by another instance)'}`),
-      (error: Error) => console.error(`[authorization-server] signing key rotation failed: ${error.message}`),
+      (made) => log.info(`signing key rotated; new kid ${server.currentKeyId}${made ? '' : ' (made by another instance)'}`),
+      (error: Error) => log.error(`signing key rotation failed: ${error.message}`),
     );
   });
   const stop = () => {

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { Hono } from 'hono';
 import { listen } from '../../test/support/listen.ts';
 import { rateLimit, type RequestCounter } from './rate-limit.ts';
@@ -13,7 +14,7 @@ function counter(): RequestCounter {
   };
 }
 
-function limited(trustProxy: boolean) {
+function limited(trustProxy: string[]) {
   const app = new Hono();
   app.post(
     '/',
@@ -31,29 +32,67 @@ function limited(trustProxy: boolean) {
   return app;
 }
 
-test('counts per address; behind a trusted gateway, per the address it appended to X-Forwarded-For', async () => {
-  const server = await listen(limited(true));
+/** Posts from a loopback source address of our choice (Linux answers on all of 127.0.0.0/8). */
+function poster(url: string, from: string) {
+  const post = (xff?: string) =>
+    new Promise<{ status: number; headers: http.IncomingHttpHeaders }>((resolve, reject) => {
+      const req = http.request(url, { method: 'POST', localAddress: from, headers: xff ? { 'x-forwarded-for': xff } : {} }, (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  return { post, close: async () => {} };
+}
+
+test('behind a trusted gateway, each client counts by the address the gateway appended to X-Forwarded-For', async () => {
+  const server = await listen(limited(['127.0.0.1']));
+  const gateway = poster(server.url, '127.0.0.1');
   try {
-    const post = (xff?: string) => fetch(server.url, { method: 'POST', headers: xff ? { 'x-forwarded-for': xff } : {} });
-    assert.equal((await post('198.51.100.1')).status, 200);
-    assert.equal((await post('203.0.113.9, 198.51.100.1')).status, 200, 'the last entry counts, not what the client wrote first');
-    const refused = await post('198.51.100.1');
+    assert.equal((await gateway.post('198.51.100.1')).status, 200);
+    assert.equal(
+      (await gateway.post('203.0.113.9, 198.51.100.1')).status,
+      200,
+      'the gateway appended the last entry; the first is the client’s own claim',
+    );
+    const refused = await gateway.post('198.51.100.1');
     assert.equal(refused.status, 429);
-    assert.ok(Number(refused.headers.get('retry-after')) > 0);
-    assert.equal((await post('198.51.100.2')).status, 200, 'another address has its own budget');
+    assert.ok(Number(refused.headers['retry-after']) > 0);
+    assert.equal((await gateway.post('198.51.100.2')).status, 200, 'another address has its own budget');
   } finally {
+    await gateway.close();
     await server.close();
   }
 });
 
-test('without a trusted gateway, X-Forwarded-For is ignored', async () => {
-  const server = await listen(limited(false));
+test(
+  'a client reaching the server directly cannot choose its address with X-Forwarded-For',
+  { skip: process.platform !== 'linux' && 'needs 127.0.0.2 (Linux)' },
+  async () => {
+    const server = await listen(limited(['127.0.0.1']));
+    const direct = poster(server.url, '127.0.0.2');
+    try {
+      assert.equal((await direct.post('198.51.100.1')).status, 200);
+      assert.equal((await direct.post('198.51.100.2')).status, 200);
+      assert.equal((await direct.post('198.51.100.3')).status, 429, 'counted by its own address, 127.0.0.2');
+      assert.equal((await direct.post('127.0.0.1')).status, 429, "naming the gateway's address does not help either");
+    } finally {
+      await direct.close();
+      await server.close();
+    }
+  },
+);
+
+test('without trusted proxies, X-Forwarded-For is ignored', async () => {
+  const server = await listen(limited([]));
+  const client = poster(server.url, '127.0.0.1');
   try {
-    const post = (xff: string) => fetch(server.url, { method: 'POST', headers: { 'x-forwarded-for': xff } });
-    assert.equal((await post('198.51.100.1')).status, 200);
-    assert.equal((await post('198.51.100.2')).status, 200);
-    assert.equal((await post('198.51.100.3')).status, 429);
+    assert.equal((await client.post('198.51.100.1')).status, 200);
+    assert.equal((await client.post('198.51.100.2')).status, 200);
+    assert.equal((await client.post('198.51.100.3')).status, 429);
   } finally {
+    await client.close();
     await server.close();
   }
 });

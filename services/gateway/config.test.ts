@@ -37,6 +37,17 @@ function problems(yamlText: string): string[] {
 }
 
 describe('loadKongConfig', () => {
+  it('accepts response-transformer removing headers, and refuses the transformations it does not perform', () => {
+    const withPlugin = (config: string) =>
+      valid.replace('        plugins:\n', `        plugins:\n          - name: response-transformer\n            config:\n${config}`);
+    const loaded = loadKongConfig(withPlugin('              remove:\n                headers: [Access-Control-Allow-Origin]\n'));
+    assert.deepEqual(loaded.services[0]!.routes[0]!.plugins.find((p) => p.name === 'response-transformer')?.config, {
+      remove: { headers: ['Access-Control-Allow-Origin'] },
+    });
+    assert.match(problems(withPlugin('              remove:\n                json: [secret]\n')).join('\n'), /unknown field "json"/);
+    assert.match(problems(withPlugin('              add:\n                headers: ["x-a:b"]\n')).join('\n'), /unknown field "add"/);
+  });
+
   it('accepts the generated shape and fills in Kong defaults', () => {
     const config = loadKongConfig(valid);
     const service = config.services[0]!;

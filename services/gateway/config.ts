@@ -89,15 +89,21 @@ const requestTransformerConfig = z.strictObject({
   append: pairLists.default(emptyLists),
 });
 
+// Kong's response-transformer: only header removal (what we generate); anything else is refused.
+const responseTransformerConfig = z.strictObject({
+  remove: z.strictObject({ headers: headerNameList }).default({ headers: [] }),
+});
+
 const plugin = <N extends string, C extends z.ZodType>(name: N, config: C) =>
   z.strictObject({ name: z.literal(name), enabled: z.boolean().default(true), config });
 
-export const PLUGIN_NAMES = ['cors', 'phantom-token', 'request-transformer'] as const;
+export const PLUGIN_NAMES = ['cors', 'phantom-token', 'request-transformer', 'response-transformer'] as const;
 
 const pluginSchema = z.discriminatedUnion('name', [
   plugin('phantom-token', phantomTokenConfig),
   plugin('cors', corsConfig.default(corsConfig.parse({}))),
   plugin('request-transformer', requestTransformerConfig.default(requestTransformerConfig.parse({}))),
+  plugin('response-transformer', responseTransformerConfig.default(responseTransformerConfig.parse({}))),
 ]);
 
 const pluginList = z
@@ -187,6 +193,7 @@ export type PluginConfig<N extends KongPlugin['name']> = Extract<KongPlugin, { n
 /** The configuration is not one the gateway can serve as Kong would; `problems` name each place. */
 export class KongConfigError extends Error {
   override name = 'KongConfigError';
+  readonly code = 'ERR_KONG_CONFIG_UNSUPPORTED';
   constructor(readonly problems: string[]) {
     super(`Invalid Kong declarative configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }

@@ -2,7 +2,7 @@
  * The development gateway: a Hono app that proxies as Kong 3.x does for the declarative
  * configuration we generate. Per request: cap the body, match a route, check its protocols, set
  * X-Forwarded-*, then run the route's plugins in Kong's priority order (cors 2000, phantom-token
- * 1000, request-transformer 801) in front of the upstream call.
+ * 1000, request-transformer 801, response-transformer 800) in front of the upstream call.
  */
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -15,13 +15,20 @@ import { chain, type Handler, type Plugin, type ProxyRequest } from './pipeline.
 import { cors } from './plugins/cors.ts';
 import { phantomToken } from './plugins/phantom-token.ts';
 import { requestTransformer } from './plugins/request-transformer.ts';
+import { responseTransformer } from './plugins/response-transformer.ts';
 import { createAgent, deliver, forward, type UpstreamTarget } from './proxy.ts';
 import { normalizeHost, normalizePath, Router, upstreamPath, type CompiledRoute } from './router.ts';
 import { PhantomTokenCache } from './token-cache.ts';
 import { finishUpgrade, isWebSocketUpgrade, upgradeUpstream, writeResponse } from './upgrade.ts';
 
 export interface GatewayOptions {
-  /** Route as if every request named this host; the request's own Host is still what `preserve_host` forwards. */
+  /**
+   * Route as if every request named this host; the request's own Host is still what `preserve_host`
+   * forwards. Such a listener stands for one public host on one local port, so it answers only a
+   * Host that names it: the virtual host itself, or a loopback name with the listener's port (as the
+   * local stack's origins, http://localhost:<port>, do). Any other Host, such as a web page's own
+   * domain rebound to this machine, gets Kong's 404 for a host no route serves.
+   */
   virtualHost?: string;
   /** The scheme clients use to reach this listener (X-Forwarded-Proto, route `protocols`). Default "http". */
   scheme?: 'http' | 'https';
@@ -35,6 +42,11 @@ export interface GatewayOptions {
   tokenCacheEntries?: number;
   /** A cache to share between listeners, as Kong shares one cache between all its routes. */
   tokenCache?: PhantomTokenCache;
+  /**
+   * The address the gateway connects to services from: its own, so that a service can tell the
+   * gateway (whose X-Forwarded-For it believes) from other local processes. Default: the system's choice.
+   */
+  sourceAddress?: string;
   /** Where operational events go (never tokens). Default: JSON lines on stderr. */
   log?: (event: Record<string, unknown>) => void;
 }
@@ -52,7 +64,12 @@ export interface Gateway {
 const redact = (text: string) =>
   text.replace(/\b(bearer|basic)\s+[^\s"',]+/gi, '$1 [redacted]').replace(/eyJ[\w-]*\.[\w-]*\.[\w-]*/g, '[jwt]');
 
-const PRIORITY: Record<KongPlugin['name'], number> = { cors: 2000, 'phantom-token': 1000, 'request-transformer': 801 };
+const PRIORITY: Record<KongPlugin['name'], number> = {
+  cors: 2000,
+  'phantom-token': 1000,
+  'request-transformer': 801,
+  'response-transformer': 800,
+};
 
 /** What @hono/node-server passes as `c.env`: the client's socket gives X-Forwarded-For and -Port. */
 export type GatewayEnv = { Bindings: { incoming?: http.IncomingMessage; outgoing?: http.ServerResponse } };
@@ -70,7 +87,7 @@ export function createGateway(config: KongConfig, options: GatewayOptions = {}):
   const targetOf = (compiled: CompiledRoute): UpstreamTarget => {
     let agent = agents.get(compiled.service.name);
     if (!agent) agents.set(compiled.service.name, (agent = createAgent(compiled.upstream)));
-    return { upstream: compiled.upstream, service: compiled.service, agent };
+    return { upstream: compiled.upstream, service: compiled.service, agent, localAddress: options.sourceAddress };
   };
   const pluginsOf = (compiled: CompiledRoute): Plugin[] =>
     [...compiled.plugins].sort((a, b) => PRIORITY[b.name] - PRIORITY[a.name]).map(instantiate);
@@ -105,6 +122,8 @@ export function createGateway(config: KongConfig, options: GatewayOptions = {}):
         });
       case 'request-transformer':
         return requestTransformer(plugin.config, { maxBodyBytes: maxTransformBodyBytes });
+      case 'response-transformer':
+        return responseTransformer(plugin.config);
     }
   }
 
@@ -116,6 +135,10 @@ export function createGateway(config: KongConfig, options: GatewayOptions = {}):
     const url = new URL(client.url);
     const path = normalizePath(url.pathname);
     const hostHeader = client.headers.get('host') ?? url.host;
+    const localPort = incoming?.socket?.localPort ?? Number(url.port || (scheme === 'https' ? 443 : 80));
+    if (options.virtualHost && !namesListener(hostHeader, options.virtualHost, localPort, scheme)) {
+      return kongError(404, KONG_MESSAGES.noRoute);
+    }
     const match = router.match(client.method, options.virtualHost ?? hostHeader, path);
     if (!match) return kongError(404, KONG_MESSAGES.noRoute);
     const { route, upstream } = match.compiled;
@@ -198,4 +221,15 @@ export function createGateway(config: KongConfig, options: GatewayOptions = {}):
       introspectionAgents.destroy();
     },
   };
+}
+
+const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** The Host names the listener: its virtual host (any port, as Kong ignores it), or loopback on its own port. */
+function namesListener(hostHeader: string, virtualHost: string, localPort: number, scheme: 'http' | 'https'): boolean {
+  const name = normalizeHost(hostHeader);
+  if (name === normalizeHost(virtualHost)) return true;
+  if (!LOOPBACK_NAMES.has(name)) return false;
+  const port = /\]?:(\d+)$/.exec(hostHeader.trim())?.[1];
+  return Number(port ?? (scheme === 'https' ? 443 : 80)) === localPort;
 }

@@ -39,6 +39,8 @@ const envSchema = z
     PORT: port.optional(),
     GATEWAY_BIND: z.string().min(1).default('127.0.0.1'),
     GATEWAY_SCHEME: z.enum(['http', 'https']).default('http'),
+    // The gateway's own address towards the services (e.g. 127.0.100.1), which they trust for X-Forwarded-For.
+    GATEWAY_SOURCE_ADDRESS: z.union([z.ipv4(), z.ipv6()], { error: 'must be an IP address of this machine' }).optional(),
     GATEWAY_MAX_BODY_BYTES: positive.optional(),
     GATEWAY_INTROSPECTION_TIMEOUT_MS: positive.optional(),
   })
@@ -72,6 +74,7 @@ try {
     scheme: env.GATEWAY_SCHEME,
     maxBodyBytes: env.GATEWAY_MAX_BODY_BYTES,
     introspectionTimeoutMs: env.GATEWAY_INTROSPECTION_TIMEOUT_MS,
+    sourceAddress: env.GATEWAY_SOURCE_ADDRESS,
   });
   const listeners = Object.fromEntries(running.listeners.map((l) => [l.virtualHost ?? '*', l.url]));
   process.stdout.write(`gateway ready ${JSON.stringify({ listeners })}\n`);

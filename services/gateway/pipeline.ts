@@ -34,7 +34,7 @@ export function chain(plugins: Plugin[], last: Handler): Handler {
 /** The body grew beyond the gateway's cap; the gateway answers 413. */
 export class PayloadTooLargeError extends Error {
   override name = 'PayloadTooLargeError';
-  readonly code = 'PAYLOAD_TOO_LARGE';
+  readonly code = 'ERR_PAYLOAD_TOO_LARGE';
   constructor(readonly limit: number) {
     super(`request body larger than ${limit} bytes`);
   }

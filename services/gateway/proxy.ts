@@ -18,11 +18,13 @@ export interface UpstreamTarget {
   upstream: Upstream;
   service: KongService;
   agent: http.Agent;
+  /** The address the gateway connects from (its own address as the services see it); default: the system's choice. */
+  localAddress?: string;
 }
 
 class UpstreamTimeoutError extends Error {
   override name = 'UpstreamTimeoutError';
-  readonly code = 'UPSTREAM_TIMEOUT';
+  readonly code = 'ERR_UPSTREAM_TIMEOUT';
 }
 
 // nginx retries only idempotent requests on another try, and only when nothing was received.
@@ -94,6 +96,7 @@ export function requestUpstream(
   upstream: Upstream,
   agent: http.Agent | false,
   extra: http.OutgoingHttpHeaders = {},
+  localAddress?: string,
 ): http.ClientRequest {
   const headers: http.OutgoingHttpHeaders = {};
   req.headers.forEach((value, name) => {
@@ -107,13 +110,14 @@ export function requestUpstream(
     path: req.path + req.search,
     headers: { ...headers, host: req.host, ...extra },
     agent,
+    ...(localAddress ? { localAddress } : {}),
   });
 }
 
 function send(req: ProxyRequest, target: UpstreamTarget, maxBodyBytes: number): Promise<Response> {
   const { upstream, service } = target;
   return new Promise<Response>((resolve, reject) => {
-    const client = requestUpstream(req, upstream, target.agent);
+    const client = requestUpstream(req, upstream, target.agent, {}, target.localAddress);
     let settled = false;
     const fail = (err: Error) => {
       if (!settled) {

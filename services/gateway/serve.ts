@@ -27,17 +27,19 @@ export interface RunningGateway {
 
 export class ListenError extends Error {
   override name = 'ListenError';
+  readonly code: 'ERR_LISTEN_PORT_IN_USE' | 'ERR_LISTEN_FAILED';
   constructor(
     readonly listener: Listener,
-    readonly code: string | undefined,
+    systemCode: string | undefined,
     cause: Error,
   ) {
     super(
-      code === 'EADDRINUSE'
+      systemCode === 'EADDRINUSE'
         ? `port ${listener.port}${listener.virtualHost ? ` (for ${listener.virtualHost})` : ''} is already in use: stop what uses it or choose another port`
         : `cannot listen on port ${listener.port}: ${cause.message}`,
       { cause },
     );
+    this.code = systemCode === 'EADDRINUSE' ? 'ERR_LISTEN_PORT_IN_USE' : 'ERR_LISTEN_FAILED';
   }
 }
 

@@ -34,7 +34,7 @@ export function upgradeUpstream(req: ProxyRequest, target: UpstreamTarget): Prom
   const { upstream, service } = target;
   return new Promise<Response>((resolve) => {
     // A connection of its own: an upgraded socket never goes back to a keep-alive pool.
-    const client = requestUpstream(req, upstream, false, { connection: 'keep-alive, Upgrade', upgrade: 'websocket' });
+    const client = requestUpstream(req, upstream, false, { connection: 'keep-alive, Upgrade', upgrade: 'websocket' }, target.localAddress);
     client.setTimeout(service.connect_timeout);
     let settled = false;
     const settle = (response: Response) => {

@@ -7,7 +7,7 @@
 import { Hono } from 'hono';
 import type { MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { protectedResourceMetadataUrl, WELL_KNOWN } from '@mcp-secured-api/contracts';
+import { createLogger, protectedResourceMetadataUrl, WELL_KNOWN, type Logger } from '@mcp-secured-api/contracts';
 import {
   bearerAuth,
   dnsRebindingProtection,
@@ -43,8 +43,8 @@ export type McpServerConfig = {
   apiTimeoutMs?: number;
   /** Largest accepted request body in bytes. Default: 100 KiB. */
   maxBodyBytes?: number;
-  /** Receives a line per failed upstream call (never a token). Default: standard error. */
-  log?: (line: string) => void;
+  /** Told of each failed upstream call and unexpected error (never a token). Default: standard output and error. */
+  log?: Logger;
 } & (
   | { /** Validation of incoming JWTs (the audience is `resource`). */ jwt: Omit<AccessTokenVerifierOptions, 'audience'> }
   | {
@@ -70,7 +70,7 @@ export function createMcpServer(config: McpServerConfig): Hono<AuthEnv> {
     scope: config.requiredScope,
     resourceName: config.resourceName,
   });
-  const log = config.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const log = config.log ?? createLogger();
   const authenticate =
     'authenticate' in config
       ? config.authenticate
@@ -126,7 +126,7 @@ export function createMcpServer(config: McpServerConfig): Hono<AuthEnv> {
   app.notFound((c) => c.json({ error: 'not_found' }, 404));
   app.onError((err, c) => {
     if (err instanceof HTTPException) return err.getResponse();
-    log(JSON.stringify({ error: 'unexpected', method: c.req.method, path: c.req.path, message: err.message }));
+    log.error('unexpected error', { method: c.req.method, path: c.req.path, reason: err.message });
     return c.json(jsonRpcError(-32603, 'Internal error.'), 500);
   });
   return app;

@@ -10,6 +10,7 @@ import { extractWWWAuthenticateParams } from '@modelcontextprotocol/sdk/client/a
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { decodeJwt } from 'jose';
+import { createLogger, silentLogger } from '@mcp-secured-api/contracts';
 import { createMcpServer } from './app.ts';
 import type { McpServerConfig } from './app.ts';
 import { createStocksApi } from '../stocks-api/app.ts';
@@ -79,7 +80,7 @@ describe('MCP server and stocks API chain', () => {
         timeoutMs: 300,
       },
       apiTimeoutMs: 1000,
-      log: (line) => logLines.push(line),
+      log: createLogger({ write: (line) => logLines.push(line) }),
       ...overrides,
     } as McpServerConfig);
     servers.push(listening);
@@ -108,7 +109,7 @@ describe('MCP server and stocks API chain', () => {
     issuer = await startTestIssuer({ mcpResource: 'placeholder', apiAudience: API });
     const apiApp = createStocksApi({
       jwt: { issuer: issuer.issuer, audience: API, jwks: issuer.jwksUri, requiredScope: 'stocks/read' },
-      log: () => {},
+      log: silentLogger,
     });
     api = await listen({
       fetch: async (r) => {

@@ -1,10 +1,11 @@
 /** The MCP server's configuration from the environment (the names of infra/environments.ts). */
 import { z } from 'zod';
-import { httpUrl, jwtEnvironment, origin, originList, port, readEnvironment } from '@mcp-secured-api/security';
+import { httpUrl, jwtEnvironment, listenAddress, origin, originList, port, readEnvironment } from '@mcp-secured-api/security';
 import type { McpServerConfig } from './app.ts';
 
 const schema = z.object({
   PORT: port,
+  LISTEN_ADDRESS: listenAddress,
   PUBLIC_ORIGIN: origin('https://mcp.demo.example'),
   RESOURCE: httpUrl('https://mcp.demo.example/'),
   RESOURCE_NAME: z.string().min(1, { message: 'must name the MCP server for people, such as Stocks MCP server' }),
@@ -23,10 +24,15 @@ const schema = z.object({
     .optional(),
 });
 
-export function mcpServerConfigFromEnvironment(env: Record<string, string | undefined>): { port: number; config: McpServerConfig } {
+export function mcpServerConfigFromEnvironment(env: Record<string, string | undefined>): {
+  port: number;
+  listenAddress: string | undefined;
+  config: McpServerConfig;
+} {
   const e = readEnvironment('mcp-server', schema, env);
   return {
     port: e.PORT,
+    listenAddress: e.LISTEN_ADDRESS,
     config: {
       publicOrigin: e.PUBLIC_ORIGIN,
       allowedOrigins: e.ALLOWED_ORIGINS,

@@ -5,6 +5,7 @@
  */
 import type { CallToolResult, ListToolsResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
+import type { Logger } from '@mcp-secured-api/contracts';
 import { ApiAuthorizationError, UpstreamError, stockSchema } from './stocks-client.ts';
 import type { StocksClient } from './stocks-client.ts';
 import { TokenExchangeError } from './token-exchange.ts';
@@ -20,8 +21,8 @@ export interface CallContext {
 export interface StockToolsOptions {
   stocks: StocksClient;
   apiTokens: ApiTokenProvider;
-  /** Receives one line per failed upstream call (no tokens). */
-  log: (line: string) => void;
+  /** Told of each failed upstream call (no tokens). */
+  log: Logger;
 }
 
 export interface StockTools {
@@ -61,7 +62,7 @@ export function createStockTools(options: StockToolsOptions): StockTools {
       } else if (!(err instanceof TokenExchangeError || err instanceof UpstreamError)) {
         throw err;
       }
-      log(JSON.stringify({ tool, sub: call.subject.claims.sub, error: (err as { code?: string }).code, message: err.message }));
+      log.error('tool call failed', { tool, sub: call.subject.claims.sub, code: (err as { code?: string }).code, reason: err.message });
       return errorResult(err.message);
     }
   }

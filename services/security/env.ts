@@ -5,8 +5,9 @@
  */
 import { z } from 'zod';
 
-export class EnvironmentError extends Error {
-  override name = 'EnvironmentError';
+export class ResourceServerEnvironmentError extends Error {
+  override name = 'ResourceServerEnvironmentError';
+  readonly code = 'ERR_ENVIRONMENT_INVALID';
   constructor(
     service: string,
     readonly problems: { variable: string; message: string }[],
@@ -24,7 +25,7 @@ export function readEnvironment<S extends z.ZodObject>(service: string, schema: 
     const variable = String(issue.path[0] ?? '(environment)');
     if (!problems.has(variable)) problems.set(variable, env[variable] === undefined ? 'is required' : issue.message);
   }
-  throw new EnvironmentError(
+  throw new ResourceServerEnvironmentError(
     service,
     [...problems].map(([variable, message]) => ({ variable, message })),
   );
@@ -42,6 +43,11 @@ export const port = z.coerce
   .int({ message: 'must be a whole number' })
   .min(0, { message: 'must be between 0 and 65535' })
   .max(65_535, { message: 'must be between 0 and 65535' });
+
+/** LISTEN_ADDRESS: an address of this machine to listen on; absent, every interface. */
+export const listenAddress = z
+  .union([z.ipv4(), z.ipv6()], { message: 'must be an IP address of this machine, such as 127.0.0.1' })
+  .optional();
 
 const list = z.string().transform((v) =>
   v

@@ -12,4 +12,13 @@ export { dnsRebindingProtection } from './dns-rebinding.ts';
 export type { DnsRebindingOptions } from './dns-rebinding.ts';
 export { protectedResourceMetadata } from './protected-resource-metadata.ts';
 export type { ProtectedResourceMetadata } from './protected-resource-metadata.ts';
-export { readEnvironment, EnvironmentError, jwtEnvironment, httpUrl, origin, port, originList } from './env.ts';
+export {
+  readEnvironment,
+  ResourceServerEnvironmentError,
+  jwtEnvironment,
+  httpUrl,
+  listenAddress,
+  origin,
+  port,
+  originList,
+} from './env.ts';

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { extractBearerToken } from './bearer.ts';
 import { bearerChallenge, errorResponse } from './challenge.ts';
 import { dnsRebindingProtection } from './dns-rebinding.ts';
-import { EnvironmentError, jwtEnvironment, originList, readEnvironment } from './env.ts';
+import { ResourceServerEnvironmentError, jwtEnvironment, originList, readEnvironment } from './env.ts';
 import { InsufficientScopeError, InvalidRequestError, InvalidTokenError, MissingTokenError } from './errors.ts';
 import { hasScope } from './scope.ts';
 
@@ -102,7 +102,7 @@ describe('readEnvironment', () => {
     assert.throws(
       () => readEnvironment('stocks-api', schema, { ...missing, JWT_ALGORITHMS: 'none', ALLOWED_ORIGINS: 'http://x/path' }),
       (err: unknown) =>
-        err instanceof EnvironmentError &&
+        err instanceof ResourceServerEnvironmentError &&
         /ISSUER is required/.test(err.message) &&
         /JWT_ALGORITHMS must be/.test(err.message) &&
         /ALLOWED_ORIGINS/.test(err.message),

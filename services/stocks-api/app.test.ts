@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { createLogger } from '@mcp-secured-api/contracts';
 import { createStocksApi } from './app.ts';
 import { listen } from '../../test/support/listen.ts';
 import type { Listening } from '../../test/support/listen.ts';
@@ -21,7 +22,7 @@ describe('stocks API', () => {
     issuer = await startTestIssuer({ mcpResource: MCP, apiAudience: API });
     const app = createStocksApi({
       jwt: { issuer: issuer.issuer, audience: API, jwks: issuer.jwksUri, requiredScope: 'stocks/read' },
-      log: (line) => lines.push(line),
+      log: createLogger({ write: (line) => lines.push(line) }),
     });
     api = await listen(app);
   });

@@ -6,12 +6,13 @@
 import { Hono } from 'hono';
 import type { MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import { createLogger, type Logger } from '@mcp-secured-api/contracts';
 import { bearerAuth, type AuthEnv, type BearerAuthOptions } from '@mcp-secured-api/security';
 import { findStock, stocksInRegion } from './stocks.ts';
 
 export type StocksApiConfig = {
-  /** Receives one line per request (JSON, never a token). Default: standard output. */
-  log?: (line: string) => void;
+  /** Told of each request (never a token) and each failure. Default: standard output and error. */
+  log?: Logger;
 } & (
   | { /** Token validation for the secure middleware. */ jwt: BearerAuthOptions }
   | {
@@ -21,7 +22,7 @@ export type StocksApiConfig = {
 
 export function createStocksApi(config: StocksApiConfig): Hono<AuthEnv> {
   const authenticate = 'authenticate' in config ? config.authenticate : bearerAuth(config.jwt);
-  const log = config.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const log = config.log ?? createLogger();
   const app = new Hono<AuthEnv>();
 
   app.get('/health', (c) => c.json({ status: 'ok' }));
@@ -39,7 +40,7 @@ export function createStocksApi(config: StocksApiConfig): Hono<AuthEnv> {
   app.notFound((c) => c.json({ error: 'not_found', error_description: `No route for ${c.req.method} ${c.req.path}.` }, 404));
   app.onError((err, c) => {
     if (err instanceof HTTPException) return err.getResponse();
-    console.error(`stocks-api: ${c.req.method} ${c.req.path} failed: ${err.message}`);
+    log.error('request failed', { method: c.req.method, path: c.req.path, reason: err.message });
     return c.json({ error: 'server_error', error_description: 'The request failed unexpectedly; try again later.' }, 500);
   });
   return app;
@@ -58,25 +59,23 @@ function regionOf(claims: AuthEnv['Variables']['claims']): string {
 }
 
 /** One line per request: who (subject, client type, actor), what, and the outcome. Never a token. */
-function requestLog(log: (line: string) => void): MiddlewareHandler<AuthEnv> {
+function requestLog(log: Logger): MiddlewareHandler<AuthEnv> {
   return async function requestLogMiddleware(c, next) {
     const started = performance.now();
     try {
       await next();
     } finally {
       const claims = c.get('claims');
-      log(
-        JSON.stringify({
-          method: c.req.method,
-          path: c.req.path,
-          status: c.res.status,
-          sub: claims?.sub,
-          client_type: claims?.client_type,
-          client_assurance_level: claims?.client_assurance_level,
-          actor: claims?.act?.sub,
-          ms: Math.round((performance.now() - started) * 10) / 10,
-        }),
-      );
+      log.info('request', {
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        sub: claims?.sub,
+        client_type: claims?.client_type,
+        client_assurance_level: claims?.client_assurance_level,
+        actor: claims?.act?.sub,
+        ms: Math.round((performance.now() - started) * 10) / 10,
+      });
     }
   };
 }

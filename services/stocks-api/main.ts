@@ -1,6 +1,7 @@
 /** Entry point of the stocks API: configuration from the environment, then listen. */
 import { serve } from '@hono/node-server';
 import type { Server } from 'node:http';
+import { createLogger } from '@mcp-secured-api/contracts';
 import { createStocksApi } from './app.ts';
 import { stocksApiConfigFromEnvironment } from './config.ts';
 
@@ -12,9 +13,13 @@ try {
   process.exit(1);
 }
 
-const server = serve({ fetch: createStocksApi(settings.config).fetch, port: settings.port }, (info) => {
-  console.log(`stocks-api listening on port ${info.port}`);
-}) as Server;
+const log = createLogger();
+const server = serve(
+  { fetch: createStocksApi({ ...settings.config, log }).fetch, port: settings.port, hostname: settings.listenAddress },
+  (info) => {
+    log.info(`listening on port ${info.port}`);
+  },
+) as Server;
 // Longer than the gateway's and the MCP server's idle time, so a kept-alive connection is never
 // closed under a request in flight.
 server.keepAliveTimeout = 65_000;

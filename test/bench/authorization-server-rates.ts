@@ -7,6 +7,9 @@
  *                  committed per call (several sign-ins refreshing in parallel)
  *   introspection  the gateway's lookups of the opaque tokens just issued (Accept: application/jwt)
  *   exchange       RFC 8693 exchanges of those tokens' JWTs, each one new (no cache hit)
+ *   sign-ins       whole code flows over HTTP, as a browser and an agent make them: sign-in page,
+ *                  email, the one-time code read from the mail inbox (maildev, real SMTP), consent,
+ *                  then the code redeemed at the token endpoint (several users in parallel)
  *
  * `measureAuthorizationServerRates` is the function the benchmark calls; `npm run bench:as` runs it
  * on PGlite in memory, PGlite on a folder (as `npm start` runs) and PostgreSQL (TEST_DATABASE_URL,
@@ -18,7 +21,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { AS_PATHS, basicAuthorization, GRANT_TYPE, OFFLINE_ACCESS, TOKEN_TYPE } from '@mcp-secured-api/contracts';
 import { openDatabase } from '../../services/authorization-server/database.ts';
-import { parseForms, UserAgent } from '../../infra/local/headless-sign-in.ts';
+import { parseForms, signIn, UserAgent, type HtmlForm, type Page } from '../../infra/local/headless-sign-in.ts';
 import {
   authorizeUrl,
   GATEWAY_CLIENT,
@@ -29,6 +32,7 @@ import {
   startTestAuthorizationServer,
   TEST_SCOPE,
 } from '../support/authorization-server.ts';
+import { startMaildev, type Maildev } from '../support/maildev.ts';
 import { createTestDatabase } from '../support/postgres.ts';
 
 export interface Rate {
@@ -41,9 +45,18 @@ export interface AuthorizationServerRates {
   issuance: Rate;
   introspection: Rate;
   exchange: Rate;
+  /** Whole sign-ins (code flow with the code read from the inbox), when an inbox was given. */
+  signIns?: Rate & { perMinute: number };
 }
 
 const REDIRECT = 'https://agent.example/cb';
+
+/** The page's form with `field` (a page may hold other forms, such as one to send a new code). */
+function formWith(page: Page, field: string): HtmlForm {
+  const form = parseForms(page.body, page.url).find((f) => field in f.fields || f.buttons.some((b) => b.name === field));
+  if (!form) throw new Error(`No form with "${field}" at ${page.url} (${page.status})`);
+  return form;
+}
 
 /** Runs `work` from `concurrency` loops until `items` run out or `durationMs` passes. */
 async function drive<T>(
@@ -121,12 +134,13 @@ export async function measureAuthorizationServerRates(options: {
           resource: MCP_RESOURCE,
         }),
       );
-      page = await agent.submit(parseForms(page.body, page.url)[0]!, { email: 'john.doe@demo.example' });
+      page = await agent.submit(formWith(page, 'email'), { email: 'john.doe@demo.example' });
       await as.server.mailQueue.idle();
-      page = await agent.submit(parseForms(page.body, page.url)[0]!, { otp: codes.at(-1)! });
-      const consent = parseForms(page.body, page.url)[0]!;
+      page = await agent.submit(formWith(page, 'otp'), { otp: codes.at(-1)! });
+      const consent = formWith(page, 'decision');
       page = await agent.submit(consent, {}, { name: 'decision', value: 'approve' });
-      const code = new URL(page.location!).searchParams.get('code')!;
+      if (!page.location) throw new Error(`sign-in ${page.status} ${page.url}: ${page.body.slice(0, 800)}`);
+      const code = new URL(page.location).searchParams.get('code')!;
       const response = await post(AS_PATHS.token, {
         grant_type: 'authorization_code',
         client_id: clientId,
@@ -177,30 +191,118 @@ export async function measureAuthorizationServerRates(options: {
   }
 }
 
-async function main(): Promise<void> {
-  const rows: (AuthorizationServerRates & { name: string })[] = [];
-  const run = async (name: string, databaseUrl: string) => {
-    console.error(`Measuring on ${name}…`);
-    rows.push({ name, ...(await measureAuthorizationServerRates({ databaseUrl })) });
-  };
-  await run('PGlite in memory', 'memory://');
-  const folder = await mkdtemp(join(tmpdir(), 'bench-as-'));
+/**
+ * Whole sign-ins per minute on the database of `databaseUrl`: `concurrency` users at a time, each
+ * one a new browser (no session), through the mail inbox at `maildev`.
+ */
+export async function measureSignIns(options: {
+  databaseUrl: string;
+  maildev: Maildev;
+  durationMs?: number;
+  concurrency?: number;
+}): Promise<Rate & { perMinute: number }> {
+  const concurrency = options.concurrency ?? 4;
+  const users = Array.from({ length: concurrency }, (_, i) => ({ email: `bench-user-${i}@demo.example`, region: 'USA' }));
+  const as = await startTestAuthorizationServer({
+    smtp: options.maildev.smtp,
+    config: { users },
+    deps: {
+      database: await openDatabase(options.databaseUrl),
+      limits: { registrationsPerMinute: 1_000, signInPostsPerMinute: 10_000, authorizationsPerMinute: 10_000 },
+    },
+  });
   try {
-    await run('PGlite on a folder (npm start)', `file:${folder}`);
+    const clientId = (await registerClient(as.url, { redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none' })).body
+      .client_id as string;
+    const rate = await drive(Array.from({ length: 1_000_000 }), concurrency, options.durationMs ?? 5_000, async (_, worker) => {
+      const pkce = pkcePair();
+      const signedIn = await signIn({
+        authorizeUrl: authorizeUrl(as.url, {
+          response_type: 'code',
+          client_id: clientId,
+          redirect_uri: REDIRECT,
+          code_challenge: pkce.challenge,
+          code_challenge_method: 'S256',
+          scope: TEST_SCOPE,
+          resource: MCP_RESOURCE,
+        }),
+        email: users[worker]!.email,
+        mailApi: options.maildev.apiUrl,
+      });
+      if (!signedIn.code) throw new Error(`sign-in ended without a code: ${signedIn.url.href}`);
+      const response = await fetch(`${as.url}${AS_PATHS.token}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'authorization_code',
+          client_id: clientId,
+          code: signedIn.code,
+          redirect_uri: REDIRECT,
+          code_verifier: pkce.verifier,
+        }),
+      });
+      if (response.status !== 200) throw new Error(`the code was refused (${response.status}): ${await response.text()}`);
+      await response.body?.cancel();
+    });
+    return { ...rate, perMinute: Math.round(rate.perSecond * 60) };
   } finally {
-    await rm(folder, { recursive: true, force: true });
+    await as.close();
   }
-  const postgres = await createTestDatabase('the authorization server on PostgreSQL');
-  if (postgres.skip) console.error(postgres.skip);
-  else {
+}
+
+export type DatabaseRates = AuthorizationServerRates & { name: string };
+
+/**
+ * The rates on PGlite in memory, PGlite on a folder (as `npm start` runs) and PostgreSQL
+ * (TEST_DATABASE_URL, in a database of its own; skipped, saying so, without a server).
+ */
+export async function measureOnEveryDatabase(say: (line: string) => void, durationMs?: number): Promise<DatabaseRates[]> {
+  const rows: DatabaseRates[] = [];
+  const maildev = await startMaildev();
+  const run = async (name: string, databaseUrl: () => string) => {
+    say(`Authorization server on ${name}: issuance, introspection, exchange, then sign-ins…`);
+    const rates = await measureAuthorizationServerRates({ databaseUrl: databaseUrl(), durationMs });
+    const signIns = await measureSignIns({ databaseUrl: databaseUrl(), maildev, durationMs });
+    rows.push({ name, ...rates, signIns });
+  };
+  try {
+    await run('PGlite in memory', () => 'memory://');
+    const folder = await mkdtemp(join(tmpdir(), 'bench-as-'));
     try {
-      await run('PostgreSQL (node-postgres)', postgres.url);
+      let n = 0;
+      await run('PGlite on a folder (npm start)', () => `file:${join(folder, String(n++))}`);
     } finally {
-      await postgres.drop();
+      await rm(folder, { recursive: true, force: true });
     }
+    const postgres = await createTestDatabase('the authorization server on PostgreSQL');
+    if (postgres.skip) say(postgres.skip);
+    else {
+      try {
+        await run('PostgreSQL (node-postgres)', () => postgres.url);
+      } finally {
+        await postgres.drop();
+      }
+    }
+  } finally {
+    await maildev.close();
   }
-  console.log('\n| database | issuance (refresh grants)/s | introspection/s | exchange/s |\n| --- | --- | --- | --- |');
-  for (const r of rows) console.log(`| ${r.name} | ${r.issuance.perSecond} | ${r.introspection.perSecond} | ${r.exchange.perSecond} |`);
+  return rows;
+}
+
+export function ratesTable(rows: DatabaseRates[]): string {
+  return [
+    '| database | issuance (refresh grants)/s | introspection/s | exchange/s | sign-ins/min |',
+    '| --- | --- | --- | --- | --- |',
+    ...rows.map(
+      (r) =>
+        `| ${r.name} | ${r.issuance.perSecond} | ${r.introspection.perSecond} | ${r.exchange.perSecond} | ${r.signIns?.perMinute ?? '—'} |`,
+    ),
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const rows = await measureOnEveryDatabase((line) => console.error(line));
+  console.log(`\n${ratesTable(rows)}`);
   console.log(`\n${JSON.stringify(rows)}`);
 }
 

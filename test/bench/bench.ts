@@ -15,11 +15,13 @@
  *
  * Then the secured chain with 1, 1,000 and 10,000 users' tokens in rotation (calls/s and resident
  * memory per process), and once more beyond the caches' bound. First of all, what signing and
- * verifying a token costs with PS256, ES256 and EdDSA.
+ * verifying a token costs with PS256, ES256 and EdDSA; last, the built-in authorization server's
+ * issuance, introspection and exchange rates on PGlite and on PostgreSQL.
  *
  * Prints tables and bar charts and writes bench-results.json (or --out <path>).
  * Options: --duration <s per variant and round> --rounds <n> --connections <n> --cold <first calls per batch>
  *          --users <sizes, e.g. 1,1000,10000; "none" skips> --scale-rounds <n>
+ *          --no-authorization-server (skips the authorization server's rates)
  */
 import { writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
@@ -38,6 +40,7 @@ import { signInMany } from '../support/many-users.ts';
 import { startInsecureChain } from './insecure-chain.ts';
 import { fromAutocannon, load, measureCpu, median, ratiosPerRound, round2, summarise, type Sample, type Summary } from './measure.ts';
 import { barChart, fmt, table, targetLine } from './report.ts';
+import { measureOnEveryDatabase, ratesTable } from './authorization-server-rates.ts';
 import { measureScale } from './scale.ts';
 import { ALGORITHMS, measureSigning } from './signing.ts';
 
@@ -66,6 +69,7 @@ const { values: flags } = parseArgs({
     cold: { type: 'string', default: '6' },
     users: { type: 'string', default: '1,1000,10000' },
     'scale-rounds': { type: 'string', default: '3' },
+    'authorization-server': { type: 'boolean', default: true },
   },
 });
 const settings = {
@@ -75,6 +79,7 @@ const settings = {
   coldTokensPerRound: positive('cold', flags.cold),
   users: flags.users === 'none' ? [] : [...new Set(flags.users.split(',').map((n) => positive('users', n.trim())))].sort((a, b) => a - b),
   scaleRounds: positive('scale-rounds', flags['scale-rounds']),
+  authorizationServerRates: flags['authorization-server'],
 };
 
 function positive(name: string, value: string): number {
@@ -151,6 +156,10 @@ async function main(): Promise<void> {
       })
     : undefined;
   await stopAll();
+  // Alone on the machine, after the stacks have stopped: the server and its database, in process.
+  const authorizationServer = settings.authorizationServerRates
+    ? await measureOnEveryDatabase(say, settings.durationSeconds * 1000)
+    : undefined;
 
   const variants = Object.fromEntries(VARIANTS.map((v) => [v, summarise(samples[v])])) as Record<Variant, Summary>;
   // Each round's ratio compares variants measured moments apart; the median of the rounds' ratios
@@ -175,6 +184,7 @@ async function main(): Promise<void> {
   say();
   say(signingTable(signing));
   if (scale) say(`\n${scale.report}`);
+  if (authorizationServer) say(`\nThe built-in authorization server, in process, by database:\n${ratesTable(authorizationServer)}`);
   say(`\n${variantTable(variants)}\n`);
   say(
     barChart(
@@ -206,6 +216,7 @@ async function main(): Promise<void> {
     ratiosPerRound: perRound,
     mcpServerCpuMsPerCall,
     scale: scale?.results,
+    authorizationServer,
     signing,
     targets: { ...TARGETS, errors: 0, met: checked.met },
   };

@@ -33,7 +33,7 @@ export interface ScaleStack {
 }
 
 const REDIRECT_URI = 'http://127.0.0.1:8090/callback';
-const HEAP_PROBE = new URL('./heap-probe.mjs', import.meta.url).href;
+const HEAP_PROBE = new URL('../support/heap-probe.mjs', import.meta.url).href;
 const TOOL_CALL = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'fetch-stock-prices', arguments: {} } });
 
 export async function startScaleStack(options: {
@@ -168,7 +168,7 @@ export async function startScaleStack(options: {
             heapReports.set(name, resolve);
             setTimeout(() => reject(new Error(`${name} did not report its heap within 10 s`)), 10_000).unref();
           });
-          process.kill(pid!, 'SIGUSR2');
+          process.kill(pid!, 'SIGWINCH');
           return [name, Math.round((await reported) / 1024)] as const;
         });
         return Object.fromEntries(await Promise.all(entries));

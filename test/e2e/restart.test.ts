@@ -55,9 +55,9 @@ describe('the local stack restarted on its data folder', { timeout: 240_000 }, (
 
   test('a reused refresh token is refused and revokes the tokens issued from it', async () => {
     const next = await refreshToken(stack!.model, before1);
-    await assert.rejects(refreshToken(stack!.model, before1), (error: TokenRequestError) => error.code === 'invalid_grant');
+    await assert.rejects(refreshToken(stack!.model, before1), (error: TokenRequestError) => error.error === 'invalid_grant');
     assert.match(await toolWorks(next.accessToken), /HTTP 401/, 'the access token of the newest refresh is revoked too');
-    await assert.rejects(refreshToken(stack!.model, next), (error: TokenRequestError) => error.code === 'invalid_grant');
+    await assert.rejects(refreshToken(stack!.model, next), (error: TokenRequestError) => error.error === 'invalid_grant');
   });
 
   test('a SIGKILLed authorization server loses nothing it acknowledged', async () => {

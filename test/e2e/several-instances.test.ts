@@ -56,9 +56,8 @@ describe('two authorization servers on one PostgreSQL database', { skip: databas
       { authorizationServer: balancer.url, stocksApi: 'http://127.0.0.1:9', smtp: mail.smtp },
       SECRETS,
       0,
-      {
-        databaseUrl: database.url,
-      },
+      // The balancer stands for the gateway: the server believes its X-Forwarded-For.
+      { databaseUrl: database.url, trustedProxies: ['127.0.0.1'] },
     );
     // Started together on an empty database: the migrations and the first key must not race.
     instances = await Promise.all([startEntryPoint(MAIN, env), startEntryPoint(MAIN, env)]);

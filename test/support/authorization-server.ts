@@ -14,7 +14,7 @@ import {
   type AuthorizationServerDeps,
 } from '../../services/authorization-server/app.ts';
 import type { AuthorizationServerConfigInput } from '../../services/authorization-server/config.ts';
-import { AS_PATHS } from '@mcp-secured-api/contracts';
+import { AS_PATHS, silentLogger } from '@mcp-secured-api/contracts';
 
 export const TEST_USERS = [
   { email: 'john.doe@demo.example', region: 'USA' },
@@ -66,7 +66,7 @@ export async function startTestAuthorizationServer(
       keyEncryptionKey: KEY_ENCRYPTION_KEY,
       ...options.config,
     },
-    { now: () => Math.floor(Date.now() / 1000) + offset, log: { info: () => {}, error: () => {} }, ...options.deps },
+    { now: () => Math.floor(Date.now() / 1000) + offset, log: silentLogger, ...options.deps },
   ).catch(async (error: unknown) => {
     await new Promise((resolve) => http.close(resolve));
     throw error;

@@ -89,13 +89,16 @@ async function tokenRequest(model: Model, clientId: string, form: Record<string,
 
 export class TokenRequestError extends Error {
   override name = 'TokenRequestError';
+  /** `ERR_OAUTH_` and the `error` in capitals, as the authorization server's own `OAuthError`. */
+  readonly code: string;
   constructor(
     readonly status: number,
     /** The OAuth `error`, e.g. invalid_grant. */
-    readonly code: string,
+    readonly error: string,
     message: string,
   ) {
     super(message);
+    this.code = `ERR_OAUTH_${error.toUpperCase()}`;
   }
 }
 

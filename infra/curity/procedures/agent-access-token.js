@@ -1,7 +1,8 @@
-// Issues agents access tokens for the MCP server only: audience the MCP resource, PKCE required,
-// lifetime capped, AI-context claims added, a refresh token only when offline_access was granted.
-// Runs in Curity's script engine: POLICY (the model's values) is put in front of this file by
-// infra/curity/procedures.ts; exceptionFactory and secondsUntil are Curity's globals.
+/* global applyAgentPolicy -- defined by agent-claims.js, put in front of this file */
+// Issues agents access tokens for the MCP server only (the rules of agent-claims.js), PKCE
+// required, a refresh token only when offline_access was granted.
+// Runs in Curity's script engine: POLICY (the model's values) and agent-claims.js are put in front
+// of this file by infra/curity/procedures.ts; exceptionFactory and secondsUntil are Curity's globals.
 function audienceFor(resource) {
   if (!resource) {
     return POLICY.mcpResource;
@@ -27,27 +28,7 @@ function result(context) {
   var delegation = context.delegationIssuer.issue(delegationData);
 
   var data = context.getDefaultAccessTokenData();
-  var subject = String(data.sub || '').toLowerCase();
-  if (!Object.prototype.hasOwnProperty.call(POLICY.regions, subject)) {
-    throw exceptionFactory.badRequestException('invalid_grant', 'This user may not use agents');
-  }
-  data.aud = [audience];
-  var issuedAt = data.iat || Math.floor(Date.now() / 1000);
-  var latest = issuedAt + POLICY.accessTokenTtlSeconds;
-  if (!data.exp || data.exp > latest) {
-    data.exp = latest;
-  }
-  data.region = POLICY.regions[subject];
-  data.client_type = POLICY.clientType;
-  data.client_assurance_level = POLICY.clientAssuranceLevel;
-  // offline_access asks for a refresh token; it gives no access to the API.
-  var granted = String(data.scope || '').split(' ');
-  var offline = POLICY.refreshTokenTtlSeconds > 0 && granted.indexOf('offline_access') !== -1;
-  data.scope = granted
-    .filter(function (s) {
-      return s.length > 0 && s !== 'offline_access';
-    })
-    .join(' ');
+  var offline = applyAgentPolicy(data, audience);
 
   var accessToken = context.accessTokenIssuer.issue(data, delegation);
   var response = {
