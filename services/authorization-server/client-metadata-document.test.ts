@@ -217,7 +217,7 @@ describe('fetch slots are shared fairly', () => {
     const outcomes = urls.map((url) =>
       docs.resolve(url, source).then(
         () => 'resolved',
-        (error: unknown) => (error instanceof ClientMetadataError ? error.code : String(error)),
+        (error: unknown) => (error instanceof ClientMetadataError ? error.reason : String(error)),
       ),
     );
     // Refusals come at once; the fetches that got a slot wait for their slow documents.

@@ -141,13 +141,15 @@ export class MailQueue {
   #retry(job: Job, error: unknown): void {
     if (this.#closed) return;
     const why = this.#describe(job, error);
+    const fields = { mail: job.id, try: job.attempt, tries: this.#attempts, smtpReply: (error as { responseCode?: number }).responseCode };
     if (job.attempt >= this.#attempts || !transient(error)) {
-      this.#log.error(`Could not send sign-in code mail ${job.id} (try ${job.attempt} of ${this.#attempts}), giving up: ${why}`);
+      this.#log.error(`Could not send sign-in code mail ${job.id} (try ${job.attempt} of ${this.#attempts}), giving up: ${why}`, fields);
       return;
     }
     const delay = Math.round(this.#retryDelayMs * 2 ** (job.attempt - 1) * (0.5 + Math.random() / 2));
     this.#log.error(
       `Could not send sign-in code mail ${job.id} (try ${job.attempt} of ${this.#attempts}), trying again in ${delay} ms: ${why}`,
+      { ...fields, retryInMs: delay },
     );
     const timer = setTimeout(() => {
       this.#retrying.delete(timer);
