@@ -1,7 +1,9 @@
 import { EventEmitter } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { authorizer, type UrlOpener } from './authorize.ts';
+import { authorizer, followOverHttp, type UrlOpener } from './authorize.ts';
 import { startCallbackServer } from './callback-server.ts';
 import { ConsoleOAuthProvider } from './oauth-provider.ts';
 
@@ -55,4 +57,25 @@ test('with no browser to open, the client says so and asks for the URL to be ope
   assert.equal(byHand.exec(failing[1] ?? '')?.[1], 'unsupported platform');
   // A browser that opened says nothing more.
   assert.equal((await attempt(opener((child) => child.emit('exit', 0, null)))).length, 1);
+});
+
+test('following the sign-in URL over HTTP asks once more when the server resets the connection', async () => {
+  let requests = 0;
+  const server = createServer((request, response) => {
+    requests++;
+    // The first request meets a connection closed under it, as a kept-alive socket the server dropped.
+    if (requests === 1) return request.socket.destroy();
+    if (request.url?.startsWith('/authorize')) {
+      response.writeHead(302, { location: `http://127.0.0.1:${port()}/callback?code=c&state=s` }).end();
+    } else response.writeHead(200).end('signed in');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = () => (server.address() as AddressInfo).port;
+  try {
+    await followOverHttp(new URL(`http://127.0.0.1:${port()}/authorize?state=s`), `http://127.0.0.1:${port()}/callback`);
+    assert.equal(requests, 3, 'the reset request, its repetition, and the callback');
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
 });

@@ -66,7 +66,13 @@ export function authorizer(mode: AuthorizeMode, redirectUrl: string, progress: P
  * URI, for authorization servers that approve without a person (automation, test suites).
  */
 export async function followOverHttp(authorizationUrl: URL, redirectUrl: string): Promise<void> {
-  const response = await fetch(authorizationUrl, { redirect: 'follow', signal: AbortSignal.timeout(HTTP_FOLLOW_TIMEOUT_MS) });
+  const follow = () => fetch(authorizationUrl, { redirect: 'follow', signal: AbortSignal.timeout(HTTP_FOLLOW_TIMEOUT_MS) });
+  // A kept-alive connection the server closed just as it was reused fails with ECONNRESET before the
+  // request reached the server: asked once more on a new connection.
+  const response = await follow().catch((err: unknown) => {
+    if (connectionReset(err)) return follow();
+    throw err;
+  });
   await response.body?.cancel();
   const ended = new URL(response.url);
   if (`${ended.origin}${ended.pathname}` !== redirectUrl) {
@@ -77,4 +83,9 @@ export async function followOverHttp(authorizationUrl: URL, redirectUrl: string)
   }
   // The callback keeps the reason of a refusal (state, issuer, or the server's error) for the client.
   if (!response.ok) throw new Error(`The client's callback refused the authorization response (HTTP ${response.status}).`);
+}
+
+function connectionReset(err: unknown): boolean {
+  const code = (err as { cause?: { code?: unknown } } | undefined)?.cause?.code;
+  return code === 'ECONNRESET' || code === 'UND_ERR_SOCKET';
 }

@@ -36,12 +36,13 @@ export const BUILTIN_AUTHORIZATION_SERVER: AuthorizationServerAddresses = {
   runtime: `http://${ALIASES.authorizationServer}:${PORTS.authorizationServer}`,
 };
 
-export function dockerUpstreams(as: AuthorizationServerAddresses): KongUpstreams {
+/** `mail`: where maildev serves its inbox, under its secret path (`Maildev.webUrl`). */
+export function dockerUpstreams(as: AuthorizationServerAddresses, mail: string): KongUpstreams {
   return {
     api: `http://${ALIASES.stocksApi}:${PORTS.stocksApi}`,
     mcp: `http://${ALIASES.mcpServer}:${PORTS.mcpServer}`,
     login: as.runtime,
-    mail: `http://${ALIASES.maildev}:${PORTS.maildevWeb}`,
+    mail,
     ...(as.admin ? { admin: as.admin } : {}),
   };
 }

@@ -65,7 +65,9 @@ async function deploy(name: string, change: Partial<StackConfigInput> = {}, lice
     Object.fromEntries(plain<string[]>(container(alias).envs).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
   const uploads = (alias: string) => plain<Upload[]>(container(alias).uploads ?? []);
   const secret = (key: string) => `random-${name}-secrets-${key}`;
-  return { model, stack, resources, ofType, containers, container, env, uploads, secret };
+  /** Where the gateway reaches the inbox: maildev's port and its random path. */
+  const inbox = `http://maildev:1080/random-${name}-maildev-inboxPath/`;
+  return { model, stack, resources, ofType, containers, container, env, uploads, secret, inbox };
 }
 
 test('https: every part runs on one network under its alias, built from pinned images', async () => {
@@ -89,9 +91,17 @@ test('https: every part runs on one network under its alias, built from pinned i
   for (const [alias, c] of d.containers) {
     assert.deepEqual(c.networksAdvanced, [{ name: networkName, aliases: [alias] }], alias);
     if (alias === POSTGRES_INIT) continue; // runs once and exits
-    assert.equal(c.healthcheck?.tests[0], 'CMD', alias);
+    assert.equal(plain<{ tests: string[] }>(c.healthcheck).tests[0], 'CMD', alias);
     assert.equal(c.wait, true, alias);
   }
+  // maildev serves the inbox only under a random path, which the gateway's configuration names.
+  const maildev = d.container(ALIASES.maildev);
+  assert.ok(isSecretInput(maildev.envs), "maildev's environment holds the inbox's path");
+  assert.equal(d.env(ALIASES.maildev)['MAILDEV_BASE_PATHNAME'], `/random-https-maildev-inboxPath`);
+  assert.match(
+    plain<{ tests: string[] }>(maildev.healthcheck).tests.join(' '),
+    /127\.0\.0\.1:1080\/random-https-maildev-inboxPath\/healthz/,
+  );
   // Only the gateway is published, on loopback.
   assert.deepEqual(d.container(ALIASES.gateway).ports, [{ internal: 8443, external: 443, ip: '127.0.0.1' }]);
   for (const alias of [ALIASES.stocksApi, ALIASES.mcpServer, ALIASES.authorizationServer, ALIASES.maildev, ALIASES.postgres]) {
@@ -136,7 +146,9 @@ test('https: the gateway gets the generated configuration, the certificate and i
   ]);
   assert.deepEqual(
     parse(files['/usr/local/kong/declarative/kong.yml']!),
-    generateKongConfig(d.model, dockerUpstreams(BUILTIN_AUTHORIZATION_SERVER), { gatewayClientSecret: d.secret('gatewayClientSecret') }),
+    generateKongConfig(d.model, dockerUpstreams(BUILTIN_AUTHORIZATION_SERVER, d.inbox), {
+      gatewayClientSecret: d.secret('gatewayClientSecret'),
+    }),
   );
   assert.match(files['/usr/local/kong/tls/server.crt']!, /BEGIN CERTIFICATE-----\ntls-tls-cert\n/);
   assert.match(files['/usr/local/kong/tls/server.key']!, /BEGIN PRIVATE KEY-----\ntls-tls-key\n/);
@@ -171,6 +183,8 @@ test('each service gets the environment its entry point reads; secrets are rando
       ...SECRET_NAMES.map((k) => `env-secrets-${k}`),
       'env-postgres-superuser-password',
       `env-postgres-${DATABASES.authorizationServer}-password`,
+      // The path maildev serves its inbox under.
+      'env-maildev-inboxPath',
     ].sort(),
   );
   const secrets = {
@@ -270,7 +284,7 @@ test('Curity: deployed in place of the built-in server, with the admin host rout
   const kong = parse(d.uploads(ALIASES.gateway).find((u) => u.file.endsWith('kong.yml'))!.content);
   assert.deepEqual(
     kong,
-    generateKongConfig(d.model, dockerUpstreams({ runtime: 'http://curity:8443', admin: 'http://curity:6749' }), {
+    generateKongConfig(d.model, dockerUpstreams({ runtime: 'http://curity:8443', admin: 'http://curity:6749' }, d.inbox), {
       gatewayClientSecret: d.secret('gatewayClientSecret'),
     }),
   );

@@ -87,8 +87,8 @@ export class McpSecuredApiStack extends pulumi.ComponentResource {
           )
         : undefined;
     const configYaml = pulumi
-      .all([authorizationServerAddresses, secrets.gatewayClientSecret])
-      .apply(([as, gatewayClientSecret]) => kongConfigYaml(model, dockerUpstreams(as), { gatewayClientSecret }));
+      .all([authorizationServerAddresses, secrets.gatewayClientSecret, maildev.webUrl])
+      .apply(([as, gatewayClientSecret, mail]) => kongConfigYaml(model, dockerUpstreams(as, mail), { gatewayClientSecret }));
     new KongGateway(
       `${name}-gateway`,
       {

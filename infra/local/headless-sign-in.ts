@@ -106,13 +106,16 @@ export function pageText(html: string, max = 500): string {
 export class UserAgent {
   readonly jar = new CookieJar();
 
+  /** `send` makes the requests: `fetch`, or a stand-in (an app in the same process, tests). */
+  constructor(private readonly send: typeof fetch = fetch) {}
+
   /** One request, redirects not followed; cookies sent and stored. */
   async request(url: string, init: { method?: string; body?: URLSearchParams; headers?: Record<string, string> } = {}): Promise<Page> {
     const headers = new Headers(init.headers);
     const cookie = this.jar.header(url);
     if (cookie) headers.set('cookie', cookie);
     if (init.body) headers.set('content-type', 'application/x-www-form-urlencoded');
-    const response = await fetch(url, {
+    const response = await this.send(url, {
       method: init.method ?? 'GET',
       headers,
       body: init.body,

@@ -136,7 +136,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const kong = await writeKongFile(model, ports, internal, secrets, inbox);
   const gatewaySource = await gatewaySourceAddress();
   if (!gatewaySource) {
-    progress(
+    options.progress?.(
       `the gateway shares 127.0.0.1 with this machine's other processes (${GATEWAY_SOURCE_ADDRESS} is not a loopback address here), ` +
         'so they could name another client address to the rate limits',
     );

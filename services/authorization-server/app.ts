@@ -16,10 +16,12 @@ import type { Logger, RateLimits, ServerContext } from './context.ts';
 import { OAuthError, PageError } from './errors.ts';
 import { introspectionRoutes } from './introspection.ts';
 import { SigningKeys } from './keys.ts';
+import { MailQueue, type MailQueueOptions } from './mail-queue.ts';
 import { createSmtpMailer, type CodeMailer } from './mailer.ts';
 import { metadataRoutes } from './metadata.ts';
 import { errorPage } from './pages.ts';
 import { registrationRoutes } from './registration.ts';
+import { noStore, PAGE_POLICY } from './response-policy.ts';
 import { revocationRoutes } from './revocation.ts';
 import { signInRoutes } from './sign-in.ts';
 import { DatabaseUnavailableError, openDatabase, type Database } from './database.ts';
@@ -33,6 +35,8 @@ export interface AuthorizationServerDeps {
   /** Where the state lives; the server closes it. Default: an embedded database in memory (nothing is kept). */
   database?: Database;
   mailer?: CodeMailer;
+  /** How the mail queue holds, sends and retries code mails. */
+  mailQueue?: MailQueueOptions;
   clientMetadataDocuments?: ClientMetadataDocuments;
   /** Seconds since the epoch; tests move it to expire codes and tokens. */
   now?: () => number;
@@ -45,6 +49,8 @@ export interface AuthorizationServerDeps {
 export interface AuthorizationServer {
   app: Hono;
   store: Store;
+  /** Code mails on their way out; `idle()` resolves once it is empty. */
+  mailQueue: MailQueue;
   /** Where the state lives, for messages. */
   readonly databaseLocation: string;
   /**
@@ -63,7 +69,13 @@ export interface AuthorizationServer {
 export const SWEEP_BATCH = 1_000;
 const SWEEP_INTERVAL_MS = 60_000;
 
-const DEFAULT_LIMITS: RateLimits = { registrationsPerMinute: 60, signInPostsPerMinute: 120, authorizationsPerMinute: 120 };
+const DEFAULT_LIMITS: RateLimits = {
+  registrationsPerMinute: 60,
+  signInPostsPerMinute: 120,
+  authorizationsPerMinute: 120,
+  codesPerUserPerHour: 20,
+  codesPerUserAndAddressPerHour: 5,
+};
 
 export async function createAuthorizationServer(
   input: AuthorizationServerConfigInput,
@@ -88,7 +100,7 @@ export async function createAuthorizationServer(
     throw error;
   }
   const store = createStore(database);
-  const mailer = deps.mailer ?? createSmtpMailer(config.smtp, config.organizationName);
+  const mailQueue = new MailQueue(deps.mailer ?? createSmtpMailer(config.smtp, config.organizationName), log, deps.mailQueue);
   const documents =
     deps.clientMetadataDocuments ??
     createClientMetadataDocuments({
@@ -100,7 +112,7 @@ export async function createAuthorizationServer(
     config,
     store,
     keys,
-    mailer,
+    mailQueue,
     log,
     now,
     limits: { ...DEFAULT_LIMITS, ...deps.limits },
@@ -112,12 +124,19 @@ export async function createAuthorizationServer(
   const app = new Hono();
   app.use(
     secureHeaders({
-      contentSecurityPolicy: { defaultSrc: ["'none'"], styleSrc: ["'self'"], frameAncestors: ["'none'"], baseUri: ["'none'"] },
+      contentSecurityPolicy: PAGE_POLICY,
       xFrameOptions: 'DENY',
       referrerPolicy: 'no-referrer',
       crossOriginResourcePolicy: false,
+      // The consent page sets its own policy (its form's answer redirects to the client).
+      overwrite: false,
     }),
   );
+  // Sign-in pages, codes, consents, tokens and client credentials are never cached (the versioned
+  // stylesheet says otherwise itself). Introspection sets its own: the gateway may cache an answer.
+  for (const path of [`${AS_PATHS.authn}*`, AS_PATHS.authorize, AS_PATHS.token, AS_PATHS.registration, AS_PATHS.revoke]) {
+    app.use(path, noStore());
+  }
   app.use(
     '*',
     bodyLimit({ maxSize: 64 * 1024, onError: () => new OAuthError('invalid_request', 'The request body is too large').toResponse() }),
@@ -166,6 +185,7 @@ export async function createAuthorizationServer(
   return {
     app,
     store,
+    mailQueue,
     databaseLocation: database.location,
     rotateSigningKey: () => keys.rotate(),
     get currentKeyId() {
@@ -175,7 +195,7 @@ export async function createAuthorizationServer(
     async close() {
       clearInterval(sweeper);
       keys.close();
-      mailer.close();
+      mailQueue.close();
       await database.close();
     },
   };

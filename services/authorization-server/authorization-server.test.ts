@@ -167,11 +167,11 @@ test('happy path: registration, sign-in with the mailed code, consent, token, JW
   assert.equal(payload.client_assurance_level, 1);
   for (const claim of ['exp', 'iat', 'nbf', 'jti']) assert.ok(payload[claim] !== undefined, claim);
 
-  const json = await postForm(`${as.url}${AS_PATHS.introspect}`, {
-    token: accessToken,
-    client_id: GATEWAY_CLIENT.id,
-    client_secret: GATEWAY_CLIENT.secret,
-  });
+  const json = await postForm(
+    `${as.url}${AS_PATHS.introspect}`,
+    { token: accessToken },
+    { authorization: basicAuthorization(GATEWAY_CLIENT.id, GATEWAY_CLIENT.secret) },
+  );
   const active = (await json.json()) as Record<string, unknown>;
   assert.equal(active.active, true);
   assert.equal(active.sub, 'john.doe@demo.example');

@@ -12,7 +12,7 @@ import { singleValued } from './form.ts';
 import { AS_PATHS, GRANT_TYPE, OFFLINE_ACCESS } from '@mcp-secured-api/contracts';
 import { PAGES } from './paths.ts';
 import { isValidS256Challenge } from './pkce.ts';
-import { pageRateLimit } from './rate-limit.ts';
+import { clientAddress, pageRateLimit } from './rate-limit.ts';
 import { redirectUriMatches } from './redirect-uri.ts';
 import type { SignInTransaction } from './store.ts';
 import { setTransactionCookie } from './transaction-cookie.ts';
@@ -63,7 +63,7 @@ export function authorizeRoutes(ctx: ServerContext): Hono {
     if (!q.client_id) throw invalidLink('the authorization request has no client_id');
     let client;
     try {
-      client = await clients.forAuthorization(q.client_id);
+      client = await clients.forAuthorization(q.client_id, clientAddress(c, config.trustProxy));
     } catch (error) {
       if (error instanceof ClientMetadataError)
         throw new PageError(

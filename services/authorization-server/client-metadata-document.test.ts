@@ -1,4 +1,4 @@
-import { after, before, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,6 +9,16 @@ let server: Server;
 let base: string;
 const fetches: string[] = [];
 const sockets = new Set<import('node:net').Socket>();
+/** Answers held back until `releaseHeld()`: slow documents. */
+const held: (() => void)[] = [];
+const releaseHeld = () => held.splice(0).forEach((answer) => answer());
+/** Waits until `n` requests are held (so that a release answers them all). */
+async function heldCount(n: number) {
+  for (let waited = 0; held.length < n; waited += 10) {
+    assert.ok(waited < 5_000, `${n} requests held (${held.length} are)`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
 
 function document(path: string, extra: Record<string, unknown> = {}) {
   return JSON.stringify({ client_id: `${base}${path}`, client_name: 'Agent', redirect_uris: ['http://127.0.0.1:3000/callback'], ...extra });
@@ -22,6 +32,7 @@ before(async () => {
       res.writeHead(200, { 'content-type': 'application/json', ...headers });
       res.end(body);
     };
+    if (path.startsWith('/held/')) return void held.push(() => json(document(path)));
     switch (path) {
       case '/ok.json':
         return json(document(path), { 'cache-control': 'max-age=120' });
@@ -181,4 +192,82 @@ test('documents are cached within bounds and concurrent fetches of one URL share
   before = fetches.length;
   await refused(failing.resolve(`${base}/mismatch.json`), 'client_id_mismatch');
   assert.equal(fetches.length, before + 1);
+});
+
+describe('fetch slots are shared fairly', () => {
+  /** Another loopback host (its own address), serving one good document. */
+  let other: Server;
+  let otherBase: string;
+  before(async () => {
+    other = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ client_id: `${otherBase}${req.url}`, redirect_uris: ['http://127.0.0.1:3000/callback'] }));
+    });
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.2', resolve));
+    otherBase = `http://127.0.0.2:${(other.address() as AddressInfo).port}`;
+  });
+  after(async () => {
+    releaseHeld();
+    other.closeAllConnections();
+    await new Promise((resolve) => other.close(resolve));
+  });
+
+  /** Starts resolving `urls` for `source`; returns how many were refused as busy at once, and the rest. */
+  async function flood(docs: ReturnType<typeof documents>, source: string, urls: string[]) {
+    const outcomes = urls.map((url) =>
+      docs.resolve(url, source).then(
+        () => 'resolved',
+        (error: unknown) => (error instanceof ClientMetadataError ? error.reason : String(error)),
+      ),
+    );
+    // Refusals come at once; the fetches that got a slot wait for their slow documents.
+    const settled = await Promise.all(outcomes.map((o) => Promise.race([o, new Promise((r) => setTimeout(() => r('pending'), 200))])));
+    return { busy: settled.filter((o) => o === 'busy').length, pending: settled.filter((o) => o === 'pending').length, outcomes };
+  }
+  const slow = (n: number, prefix = 'a') => Array.from({ length: n }, (_, i) => `${base}/held/${prefix}${i}.json`);
+
+  test("105 slow documents from one source leave the other sources' clients their fetches", async () => {
+    const docs = documents({ timeoutMs: 10_000 });
+    const attack = await flood(docs, '198.51.100.66', slow(105));
+    assert.ok(attack.pending <= 10, `the source holds at most its share: ${attack.pending}`);
+    assert.equal(attack.busy + attack.pending, 105);
+    const metadata = await docs.resolve(`${otherBase}/agent.json`, '203.0.113.5');
+    assert.deepEqual(metadata.redirectUris, ['http://127.0.0.1:3000/callback'], "another source's client, while the slow ones wait");
+    await heldCount(attack.pending);
+    releaseHeld();
+    const done = await Promise.all(attack.outcomes);
+    assert.equal(done.filter((o) => o === 'resolved').length, attack.pending, 'the slow ones complete once answered');
+  });
+
+  test('one source gets at most its share; another source naming the same host still gets its fetch', async () => {
+    const docs = documents({ timeoutMs: 10_000, fetchSlots: { total: 100, perSource: 10, perHost: 1_000 } });
+    const attack = await flood(docs, '198.51.100.66', slow(50, 'b'));
+    assert.equal(attack.pending, 10);
+    assert.equal(attack.busy, 40);
+    const mine = docs.resolve(`${base}/held/c.json`, '203.0.113.5');
+    const refused = await docs.resolve(`${base}/held/b-more.json`, '198.51.100.66').catch((e: ClientMetadataError) => e.message);
+    assert.match(String(refused), /for requests from your address/);
+    await heldCount(11);
+    releaseHeld();
+    assert.ok(await mine);
+    await Promise.all(attack.outcomes);
+  });
+
+  test('one host gets at most its share of fetches, whoever names it; other hosts are fetched meanwhile', async () => {
+    const docs = documents({ timeoutMs: 10_000, fetchSlots: { total: 100, perSource: 1_000, perHost: 10 } });
+    const sources = Array.from({ length: 30 }, (_, i) => `192.0.2.${i + 1}`);
+    const floods = await Promise.all(sources.map((source, i) => flood(docs, source, slow(1, `d${i}-`))));
+    assert.equal(
+      floods.reduce((n, f) => n + f.pending, 0),
+      10,
+    );
+    assert.equal(
+      floods.reduce((n, f) => n + f.busy, 0),
+      20,
+    );
+    assert.ok(await docs.resolve(`${otherBase}/agent.json`, '192.0.2.1'));
+    await heldCount(10);
+    releaseHeld();
+    await Promise.all(floods.flatMap((f) => f.outcomes));
+  });
 });

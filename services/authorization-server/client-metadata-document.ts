@@ -3,7 +3,9 @@
  * client publishes. It is fetched with SSRF protection (addresses checked when the connection
  * is made, so DNS cannot swap them in between; no redirects; size limit with early refusal on
  * Content-Length; time-out), validated, cached per its Cache-Control within bounds, and
- * concurrent fetches of one URL share one request.
+ * concurrent fetches of one URL share one request (lru-cache's `fetch`). Fetches in progress are
+ * limited in total, per requesting address and per document host (fetch-slots.ts), so one source
+ * naming many slow documents cannot keep another's client from being looked up.
  */
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import http from 'node:http';
@@ -13,6 +15,7 @@ import { LRUCache } from 'lru-cache';
 import { addressProblem, classifyAddress, type AddressPolicy } from './address-policy.ts';
 import { validateClientMetadata, type ClientMetadata } from './client-rules.ts';
 import { OAuthError } from './errors.ts';
+import { FetchSlots, type FetchSlotLimits } from './fetch-slots.ts';
 import { isLoopbackHost } from './redirect-uri.ts';
 
 export type ClientMetadataErrorReason =
@@ -51,10 +54,13 @@ export interface ClientMetadataDocumentOptions extends AddressPolicy {
   minCacheSeconds?: number;
   maxCacheSeconds?: number;
   defaultCacheSeconds?: number;
+  /** Fetches in progress at once: in total, per requesting address, per document host. */
+  fetchSlots?: Partial<FetchSlotLimits>;
 }
 
 export interface ClientMetadataDocuments {
-  resolve(clientId: string): Promise<ClientMetadata>;
+  /** The client's metadata; `source` is the address of the request that needs it (its share of fetches). */
+  resolve(clientId: string, source?: string): Promise<ClientMetadata>;
 }
 
 /** Whether a client_id names a metadata document rather than a registered client. */
@@ -62,7 +68,12 @@ export function isClientIdUrl(clientId: string): boolean {
   return clientId.startsWith('https://') || clientId.startsWith('http://');
 }
 
-const MAX_IN_FLIGHT = 100;
+const FETCH_SLOTS: FetchSlotLimits = { total: 100, perSource: 10, perHost: 10 };
+const BUSY = {
+  total: 'Too many client metadata documents are being fetched; try again shortly',
+  source: 'Too many client metadata documents are being fetched for requests from your address; try again shortly',
+  host: "Too many client metadata documents are being fetched from this document's host; try again shortly",
+} as const;
 
 export function createClientMetadataDocuments(options: ClientMetadataDocumentOptions): ClientMetadataDocuments {
   const maxBytes = options.maxBytes ?? 5 * 1024;
@@ -70,30 +81,32 @@ export function createClientMetadataDocuments(options: ClientMetadataDocumentOpt
   const minTtl = options.minCacheSeconds ?? 60;
   const maxTtl = options.maxCacheSeconds ?? 86_400;
   const defaultTtl = options.defaultCacheSeconds ?? 600;
-  const cache = new LRUCache<string, ClientMetadata>({ max: options.cacheEntries ?? 1_000 });
-  const inFlight = new Map<string, Promise<ClientMetadata>>();
-
-  async function load(clientId: string): Promise<ClientMetadata> {
-    const url = checkUrl(clientId, options);
-    const { body, cacheControl } = await fetchDocument(url, options, maxBytes, timeoutMs);
-    const metadata = checkDocument(clientId, body, options);
-    const ttl = Math.min(maxTtl, Math.max(minTtl, maxAge(cacheControl) ?? defaultTtl));
-    cache.set(clientId, metadata, { ttl: ttl * 1000 });
-    return metadata;
-  }
+  const slots = new FetchSlots({ ...FETCH_SLOTS, ...options.fetchSlots });
+  // fetch() shares one load among concurrent callers of one URL; a failed load is not kept. The
+  // slot is taken for the caller whose request starts the load.
+  const cache = new LRUCache<string, ClientMetadata, { source: string }>({
+    max: options.cacheEntries ?? 1_000,
+    fetchMethod: async (clientId, _stale, { options: entry, context }) => {
+      const url = checkUrl(clientId, options);
+      const release = slots.take(context.source, url.hostname);
+      if (typeof release === 'string') throw new ClientMetadataError('busy', BUSY[release]);
+      try {
+        const { body, cacheControl } = await fetchDocument(url, options, maxBytes, timeoutMs);
+        const metadata = checkDocument(clientId, body, options);
+        entry.ttl = Math.min(maxTtl, Math.max(minTtl, maxAge(cacheControl) ?? defaultTtl)) * 1000;
+        return metadata;
+      } finally {
+        release();
+      }
+    },
+  });
 
   return {
-    async resolve(clientId) {
-      const cached = cache.get(clientId);
-      if (cached) return cached;
-      let pending = inFlight.get(clientId);
-      if (!pending) {
-        if (inFlight.size >= MAX_IN_FLIGHT)
-          throw new ClientMetadataError('busy', 'Too many client metadata documents are being fetched; try again shortly');
-        pending = load(clientId).finally(() => inFlight.delete(clientId));
-        inFlight.set(clientId, pending);
-      }
-      return pending;
+    async resolve(clientId, source = 'unknown') {
+      const metadata = await cache.fetch(clientId, { context: { source } });
+      // fetch() gives undefined only when the load was aborted (the entry evicted meanwhile).
+      if (!metadata) throw new ClientMetadataError('busy', BUSY.total);
+      return metadata;
     },
   };
 }

@@ -2,12 +2,14 @@
  * Who the clients are: the two confidential clients of the deployment (the gateway introspects,
  * the MCP server exchanges tokens), clients registered dynamically, and clients named by a
  * metadata document URL. Client authentication per RFC 6749 §2.3: `client_secret_basic`,
- * `client_secret_post`, or `none` for public clients.
+ * `client_secret_post`, or `none` for public clients, each client only with the method it is
+ * registered for.
  */
 import { timingSafeEqual } from 'node:crypto';
 import { parseBasicAuthorization } from '@mcp-secured-api/contracts';
 import type { AuthorizationServerConfig } from './config.ts';
 import { isClientIdUrl, type ClientMetadataDocuments } from './client-metadata-document.ts';
+import type { TokenEndpointAuthMethod } from './client-rules.ts';
 import { OAuthError } from './errors.ts';
 import { tokenHash, type GrantType, type Store } from './store.ts';
 
@@ -51,10 +53,13 @@ export class Clients {
     ]);
   }
 
-  /** The client of an authorization request; throws ClientMetadataError for a bad document, undefined when unknown. */
-  async forAuthorization(clientId: string): Promise<AuthorizingClient | undefined> {
+  /**
+   * The client of an authorization request from the address `source`; throws ClientMetadataError
+   * for a bad document, undefined when unknown.
+   */
+  async forAuthorization(clientId: string, source: string): Promise<AuthorizingClient | undefined> {
     if (isClientIdUrl(clientId)) {
-      const doc = await this.documents.resolve(clientId);
+      const doc = await this.documents.resolve(clientId, source);
       const { redirectUris, scope, grantTypes } = doc;
       return { id: clientId, name: doc.clientName ?? new URL(clientId).host, redirectUris, scope, grantTypes };
     }
@@ -64,13 +69,19 @@ export class Clients {
     return { id: clientId, name: registered.clientName ?? clientId, redirectUris, scope, grantTypes };
   }
 
-  /** Authenticates the client of a token, introspection or revocation request. */
+  /**
+   * Authenticates the client of a token, introspection or revocation request, with the method it
+   * is registered for and no other (RFC 7591 §2): a secret meant for Basic is refused in the body.
+   * The deployment's own clients are registered for `client_secret_basic`.
+   */
   async authenticate(authorization: string | undefined, form: Record<string, string>): Promise<AuthenticatedClient> {
     let clientId = form.client_id;
     let secret = form.client_secret;
     const basic = parseBasicAuthorization(authorization);
-    const challenge = basic ? { 'WWW-Authenticate': 'Basic realm="oauth"' } : undefined;
-    const invalidClient = (why: string) => new OAuthError('invalid_client', why, 401, challenge);
+    // RFC 6749 §5.2: a client that tried Basic gets a Basic challenge with its 401; so does one whose
+    // registered method is Basic, to say which scheme it must use.
+    const invalidClient = (why: string, challenge = basic !== undefined) =>
+      new OAuthError('invalid_client', why, 401, challenge ? { 'WWW-Authenticate': 'Basic realm="oauth"' } : {});
     if (basic === null) throw invalidClient('Malformed Basic credentials');
     if (authorization && !basic) throw invalidClient('Client authentication must use HTTP Basic or the request body');
     if (basic) {
@@ -82,24 +93,37 @@ export class Clients {
       secret = basic.clientSecret;
     }
     if (!clientId) throw invalidClient('Client authentication is required');
+    const used: TokenEndpointAuthMethod = basic ? 'client_secret_basic' : secret !== undefined ? 'client_secret_post' : 'none';
+    const expect = (registered: TokenEndpointAuthMethod) => {
+      if (used === registered) return;
+      const how =
+        registered === 'none'
+          ? 'This client is public and has no secret: send only its client_id'
+          : `This client is registered to authenticate with ${registered}${
+              registered === 'client_secret_basic' ? ' (HTTP Basic)' : ' (client_secret in the body)'
+            }; use that method`;
+      throw invalidClient(how, basic !== undefined || registered === 'client_secret_basic');
+    };
 
     const confidential = this.#confidential.get(clientId);
     if (confidential) {
-      if (secret === undefined || !secretMatches(secret, confidential.hash)) throw invalidClient('Client authentication failed');
+      expect('client_secret_basic');
+      if (!secretMatches(secret!, confidential.hash)) throw invalidClient('Client authentication failed');
       return { id: clientId, capabilities: confidential.capabilities };
     }
     if (isClientIdUrl(clientId)) {
       // Metadata-document clients are public: their document carries no secret.
-      if (secret !== undefined) throw invalidClient('This client is public and has no secret');
+      expect('none');
       return { id: clientId, capabilities: AGENT };
     }
     const registered = await this.store.clients.get(clientId, this.now());
     if (!registered) throw invalidClient('Unknown client; register again');
-    if (registered.secretHash === undefined) {
-      if (secret !== undefined) throw invalidClient('This client is public and has no secret');
-    } else if (secret === undefined || !secretMatches(secret, registered.secretHash)) {
+    expect(registered.tokenEndpointAuthMethod);
+    if (
+      registered.tokenEndpointAuthMethod !== 'none' &&
+      (registered.secretHash === undefined || !secretMatches(secret!, registered.secretHash))
+    )
       throw invalidClient('Client authentication failed');
-    }
     return { id: clientId, capabilities: AGENT };
   }
 }

@@ -2,7 +2,7 @@
 import type { AuthorizationServerConfig } from './config.ts';
 import type { Clients } from './clients.ts';
 import type { SigningKeys } from './keys.ts';
-import type { CodeMailer } from './mailer.ts';
+import type { MailQueue } from './mail-queue.ts';
 import type { RequestCounter } from './rate-limit.ts';
 import type { Store } from './store.ts';
 import type { Tokens } from './tokens.ts';
@@ -18,6 +18,10 @@ export interface RateLimits {
   signInPostsPerMinute: number;
   /** Authorization requests per minute and client address: each one holds a sign-in in the bounded store. */
   authorizationsPerMinute: number;
+  /** Code mails per user and hour, whoever asks (protects the mailbox, bounds guessing). */
+  codesPerUserPerHour: number;
+  /** Code mails per user, hour and client address: one address cannot use up the user's allowance. */
+  codesPerUserAndAddressPerHour: number;
 }
 
 export interface ServerContext {
@@ -26,7 +30,8 @@ export interface ServerContext {
   clients: Clients;
   tokens: Tokens;
   keys: SigningKeys;
-  mailer: CodeMailer;
+  /** Sends code mails after the answer. */
+  mailQueue: MailQueue;
   log: Logger;
   limits: RateLimits;
   /** Counts requests per client address for the rate limit named `bucket`, shared by every instance. */

@@ -6,6 +6,9 @@
  */
 import { html } from 'hono/html';
 import { STYLESHEET_URL } from './assets.ts';
+import type { CodeState } from './one-time-codes.ts';
+
+export type { CodeState };
 
 type Html = ReturnType<typeof html>;
 
@@ -98,12 +101,6 @@ export function emailPage(
   });
 }
 
-/**
- * Where the code page stands: a code to enter; this code locked after too many wrong tries (a new
- * one can be sent, or the sign-in has used all its codes); the address locked for a while.
- */
-export type CodeState = 'enter' | 'code-locked' | 'no-more-codes' | 'address-locked';
-
 export function codePage(
   site: Site,
   p: {
@@ -118,7 +115,6 @@ export function codePage(
     /** A new code replaced an earlier one. */
     resent: boolean;
     validMinutes: number;
-    lockMinutes: number;
     error?: string;
     back: ReturnLink;
   },
@@ -133,18 +129,15 @@ export function codePage(
 
   if (p.state !== 'enter') {
     const explanation = {
-      'code-locked': html`<p>For your safety, the code we sent to <strong>${p.email}</strong> no longer works.</p>
+      'code-locked': html`<p>
+          Too many wrong codes were entered for <strong>${p.email}</strong>, so for your safety the code we sent no longer works.
+        </p>
         <p>Send a new code, then enter the new one.</p>`,
       'no-more-codes': html`<p>
-          For your safety, the code we sent to <strong>${p.email}</strong> no longer works, and this sign-in has used all the codes it may
-          send.
+          Too many wrong codes were entered for <strong>${p.email}</strong>, so for your safety the code we sent no longer works, and this
+          sign-in has used all the codes it may send.
         </p>
         <p>Go back to ${p.back.clientName} and start again.</p>`,
-      'address-locked': html`<p>
-          Too many wrong codes were entered for <strong>${p.email}</strong>, so for your safety it is locked for up to ${p.lockMinutes}
-          minutes.
-        </p>
-        <p>Wait, then start again from ${p.back.clientName}.</p>`,
     }[p.state];
     return layout(site, {
       title: 'Too many wrong codes',

@@ -49,14 +49,26 @@ function form(page: Page, field: string) {
   return f;
 }
 
+/** The mails `email` has, once every mail the server queued has left (mails are sent after the answer). */
+async function settledMailbox(email: string) {
+  await as.server.mailQueue.idle();
+  return mailboxSnapshot(mail.apiUrl, email);
+}
+
+/** A browser whose requests reach the server from the network address `address`. */
+function browserAt(address: string): UserAgent {
+  return new UserAgent((url, init) =>
+    Promise.resolve(as.server.app.request(String(url), init, { incoming: { socket: { remoteAddress: address } } })),
+  );
+}
+
 /** Opens the authorization, posts the email; returns the agent on the code page. */
-async function toCodePage(email: string) {
-  const agent = new UserAgent();
+async function toCodePage(email: string, agent = new UserAgent()) {
   const signInPage = await agent.navigate(start());
   const emailForm = form(signInPage, 'email');
   assert.ok(emailForm.fields.csrf, 'the form carries a CSRF token');
   const posted = await agent.request(emailForm.action, { method: 'POST', body: new URLSearchParams({ ...emailForm.fields, email }) });
-  assert.equal(posted.status, 303, '303 after POST');
+  if (posted.status !== 303) return { agent, codePage: posted, csrf: emailForm.fields.csrf! };
   const codePage = await agent.navigate(posted.location!);
   return { agent, codePage, csrf: emailForm.fields.csrf! };
 }
@@ -77,20 +89,20 @@ async function enter(agent: UserAgent, page: Page, otp: string): Promise<Page> {
 
 test('an unknown address sees the same pages as a known one and gets no mail; no code works for it', async () => {
   const unknown = 'nobody@demo.example';
-  const before = await mailboxSnapshot(mail.apiUrl, unknown);
+  const before = await settledMailbox(unknown);
   const a = await toCodePage(unknown);
   const b = await toCodePage(KNOWN);
   const text = (p: Page, email: string) => pageText(p.body, 5_000).replaceAll(email, '<email>');
   assert.equal(text(a.codePage, unknown), text(b.codePage, KNOWN));
   await readCode({ mailApi: mail.apiUrl, email: KNOWN, timeoutMs: 3_000 });
-  assert.equal((await mailboxSnapshot(mail.apiUrl, unknown)).size, before.size, 'no mail to an unknown address');
+  assert.equal((await settledMailbox(unknown)).size, before.size, 'no mail to an unknown address');
   const after = await enter(a.agent, a.codePage, '123456');
   assert.ok(form(after, 'otp'), 'still on the code page');
   assert.match(pageText(after.body), /not valid or has expired/);
 });
 
 test('a wrong code is refused; the right one then leads to consent naming client, redirect host and scope', async () => {
-  const seen = await mailboxSnapshot(mail.apiUrl, KNOWN);
+  const seen = await settledMailbox(KNOWN);
   const { agent, codePage } = await toCodePage(KNOWN);
   const code = await readCode({ mailApi: mail.apiUrl, email: KNOWN, exclude: seen });
   const wrong = await enter(agent, codePage, code === '000000' ? '111111' : '000000');
@@ -118,7 +130,7 @@ test('a wrong code is refused; the right one then leads to consent naming client
 });
 
 test('an expired code is refused', async () => {
-  const seen = await mailboxSnapshot(mail.apiUrl, KNOWN);
+  const seen = await settledMailbox(KNOWN);
   const { agent, codePage } = await toCodePage(KNOWN);
   const code = await readCode({ mailApi: mail.apiUrl, email: KNOWN, exclude: seen });
   as.advance(301);
@@ -128,7 +140,7 @@ test('an expired code is refused', async () => {
 });
 
 test('five wrong codes lock the code: the page offers a new code instead of the field, and the new code works', async () => {
-  let seen = await mailboxSnapshot(mail.apiUrl, KNOWN);
+  let seen = await settledMailbox(KNOWN);
   const { agent, codePage, csrf } = await toCodePage(KNOWN);
   const code = await readCode({ mailApi: mail.apiUrl, email: KNOWN, exclude: seen });
   const wrong = code === '999999' ? '999998' : '999999';
@@ -143,37 +155,82 @@ test('five wrong codes lock the code: the page offers a new code instead of the 
   page = await postCode(agent, csrf, code);
   assert.match(pageText(page.body), /Too many wrong codes/, 'the right code no longer works either');
 
-  seen = await mailboxSnapshot(mail.apiUrl, KNOWN);
+  seen = await settledMailbox(KNOWN);
   page = await agent.submit(resend);
   assert.match(pageText(page.body, 5_000), /we have sent a new 6-digit code/);
   page = await enter(agent, page, await readCode({ mailApi: mail.apiUrl, email: KNOWN, exclude: seen }));
   assert.ok(form(page, 'decision'), 'the new code leads to consent');
 });
 
-test('wrong codes count per address across sign-ins: new sign-ins buy no more guesses, until the lock ends', async () => {
+test('an attacker guessing from one address locks nobody out: the user signs in from another address with a fresh code', async () => {
   const JANE = 'jane.test@demo.example';
-  // Each sign-in waits for its own mail, so no code is mistaken for another sign-in's.
-  const codePageWithCode = async () => {
-    const seen = await mailboxSnapshot(mail.apiUrl, JANE);
-    const started = await toCodePage(JANE);
+  const attacker = '198.51.100.66';
+  const codeOf = async (start: (agent: UserAgent) => Promise<{ agent: UserAgent; codePage: Page; csrf: string }>, agent: UserAgent) => {
+    const seen = await settledMailbox(JANE);
+    const started = await start(agent);
     return { ...started, code: await readCode({ mailApi: mail.apiUrl, email: JANE, exclude: seen }) };
   };
-  for (let attempt = 0; attempt < 2; attempt++) {
-    const { agent, codePage, code } = await codePageWithCode();
-    const wrong = code === '000000' ? '111111' : '000000';
-    let page = codePage;
-    for (let i = 0; i < 5; i++) page = await enter(agent, page, wrong);
-  }
-  const fresh = await codePageWithCode();
-  assert.match(pageText(fresh.codePage.body, 5_000), /locked for up to 15 minutes/);
-  let page = await postCode(fresh.agent, fresh.csrf, fresh.code);
-  assert.match(pageText(page.body, 5_000), /locked for up to 15 minutes/);
-  assert.ok(!parseForms(page.body, page.url).some((f) => f.buttons.some((b) => b.name === 'decision')), 'no consent page');
+  // Jane asked for a code; before she types it, someone elsewhere guesses.
+  const jane = await codeOf((agent) => toCodePage(JANE, agent), browserAt('203.0.113.5'));
 
-  as.advance(901);
-  const later = await codePageWithCode();
-  page = await enter(later.agent, later.codePage, later.code);
-  assert.ok(form(page, 'decision'), 'the lock has ended: consent');
+  const guesser = await codeOf((agent) => toCodePage(JANE, agent), browserAt(attacker));
+  const wrong = (code: string) => (code === '000000' ? '111111' : '000000');
+  let page = guesser.codePage;
+  let sent = 1;
+  for (let guesses = 0; guesses < 10;) {
+    for (let i = 0; i < 5; i++, guesses++) page = await postCode(guesser.agent, guesser.csrf, wrong(guesser.code));
+    assert.match(pageText(page.body, 5_000), /Too many wrong codes/);
+    if (guesses < 10) {
+      page = await guesser.agent.submit(parseForms(page.body, page.url).find((f) => f.fields.email === JANE)!);
+      sent++;
+    }
+  }
+  assert.equal(sent, 2);
+  // Ten wrong codes for Jane: every code of hers still outstanding died, hers included.
+  page = await enter(jane.agent, jane.codePage, jane.code);
+  assert.match(
+    pageText(page.body, 5_000),
+    /Too many wrong codes were entered for jane\.test@demo\.example ?, so for your safety the code we sent no longer works/,
+  );
+
+  // The guesser's address runs out of codes for Jane; Jane's does not.
+  for (; sent < 5; sent++) {
+    const next = await toCodePage(JANE, browserAt(attacker));
+    assert.ok(form(next.codePage, 'otp'), `code ${sent + 1} from the guessing address`);
+  }
+  const refused = await toCodePage(JANE, browserAt(attacker));
+  assert.equal(refused.codePage.status, 429, 'a sixth code within the hour from one address is refused');
+  assert.match(pageText(refused.codePage.body), /Too many codes were sent to this address in the last hour from your network/);
+  assert.equal(refused.codePage.headers.get('retry-after') !== null, true);
+
+  const seen = await settledMailbox(JANE);
+  page = await jane.agent.submit(parseForms(page.body, page.url).find((f) => f.fields.email === JANE)!);
+  assert.match(pageText(page.body, 5_000), /we have sent a new 6-digit code/);
+  page = await enter(jane.agent, page, await readCode({ mailApi: mail.apiUrl, email: JANE, exclude: seen }));
+  assert.ok(form(page, 'decision'), 'the fresh code leads to consent');
+});
+
+test('codes mailed to one user are capped per hour across addresses; a code used gives its count back', async () => {
+  const ANN = 'ann.nobody@demo.example';
+  // Twenty codes within the hour, from four addresses (five each, the most one address may ask for).
+  for (let n = 0; n < 20; n++) {
+    const { codePage } = await toCodePage(ANN, browserAt(`192.0.2.${Math.floor(n / 5) + 1}`));
+    assert.ok(form(codePage, 'otp'), `code ${n + 1}`);
+  }
+  const refused = await toCodePage(ANN, browserAt('192.0.2.99'));
+  assert.equal(refused.codePage.status, 429, 'the 21st code of the hour, from a fresh address, is refused');
+  assert.match(pageText(refused.codePage.body), /Too many codes were sent to this address in the last hour\. Wait/);
+  as.advance(3_601);
+  assert.ok(form((await toCodePage(ANN, browserAt('192.0.2.99'))).codePage, 'otp'), 'a new hour, a new allowance');
+
+  // A user who signs in, and uses each code, is never refused.
+  const JOHN_AT = browserAt('192.0.2.200');
+  for (let n = 0; n < 7; n++) {
+    const seen = await settledMailbox(KNOWN);
+    const { agent, codePage } = await toCodePage(KNOWN, JOHN_AT);
+    const page = await enter(agent, codePage, await readCode({ mailApi: mail.apiUrl, email: KNOWN, exclude: seen }));
+    assert.ok(form(page, 'decision'), `sign-in ${n + 1} from one address`);
+  }
 });
 
 test('form posts without the CSRF token, with a wrong one, or without the signed cookie are refused', async () => {
@@ -214,7 +271,7 @@ test('deny returns access_denied with state and iss', async () => {
 
 test('the consent decision is single use', async () => {
   const agent = new UserAgent();
-  const seen = await mailboxSnapshot(mail.apiUrl, KNOWN);
+  const seen = await settledMailbox(KNOWN);
   let page = await agent.navigate(start());
   page = await agent.submit(form(page, 'email'), { email: KNOWN });
   page = await agent.submit(form(page, 'otp'), { otp: await readCode({ mailApi: mail.apiUrl, email: KNOWN, exclude: seen }) });
@@ -250,7 +307,7 @@ test('at most three codes per sign-in', async () => {
 });
 
 test('"Not you?" forgets who signed in: back to an empty email page, and the consent page is gone', async () => {
-  const seen = await mailboxSnapshot(mail.apiUrl, KNOWN);
+  const seen = await settledMailbox(KNOWN);
   const { agent, codePage } = await toCodePage(KNOWN);
   const consent = await enter(agent, codePage, await readCode({ mailApi: mail.apiUrl, email: KNOWN, exclude: seen }));
   const restart = parseForms(consent.body, consent.url).find((f) => f.action.endsWith(PAGES.restart));
@@ -270,7 +327,7 @@ test('an invalid address is refused at its field', async () => {
 });
 
 test('the code mail has a text and an HTML part naming the organisation and the application; its subject holds no code', async () => {
-  const seen = await mailboxSnapshot(mail.apiUrl, KNOWN);
+  const seen = await settledMailbox(KNOWN);
   await toCodePage(KNOWN);
   const code = await readCode({ mailApi: mail.apiUrl, email: KNOWN, exclude: seen });
   const mails = (await (await fetch(`${mail.apiUrl}/email`)).json()) as { id: string; subject: string; text: string; html: string }[];

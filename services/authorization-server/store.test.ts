@@ -87,14 +87,52 @@ test('rate-limit windows and wrong-code counters restart once their window has p
   assert.deepEqual(await store.rateLimits.hit('registrations', '198.51.100.1', 1_059, 60), { count: 2, resetAt: 1_060 });
   assert.deepEqual(await store.rateLimits.hit('sign-in', '198.51.100.1', 1_059, 60), { count: 1, resetAt: 1_119 }, 'per bucket');
   assert.deepEqual(await store.rateLimits.hit('registrations', '198.51.100.1', 1_060, 60), { count: 1, resetAt: 1_120 });
+  await store.rateLimits.refund('registrations', '198.51.100.1');
+  await store.rateLimits.refund('registrations', '198.51.100.1');
+  assert.deepEqual(
+    await store.rateLimits.hit('registrations', '198.51.100.1', 1_061, 60),
+    { count: 1, resetAt: 1_120 },
+    'refunds stop at 0',
+  );
 
-  for (let i = 0; i < 3; i++) await store.codeFailures.add('a@demo.example', 1_000 + i, 900);
-  assert.equal(await store.codeFailures.count('a@demo.example', 1_899), 3, 'counted from the first failure');
-  assert.equal(await store.codeFailures.count('a@demo.example', 1_900), 0, 'the lock ends 15 minutes after the first failure');
-  await store.codeFailures.add('a@demo.example', 1_900, 900);
-  assert.equal(await store.codeFailures.count('a@demo.example', 1_901), 1);
+  for (let i = 0; i < 2; i++) await store.codeFailures.add('a@demo.example', 1_000 + i, 900);
+  assert.equal(await store.codeFailures.add('a@demo.example', 1_899, 900), 3, 'counted from the first failure');
+  assert.equal(await store.codeFailures.add('a@demo.example', 1_900, 900), 1, 'the count restarts 15 minutes after the first failure');
   await store.codeFailures.clear('a@demo.example');
-  assert.equal(await store.codeFailures.count('a@demo.example', 1_901), 0);
+  assert.equal(await store.codeFailures.add('a@demo.example', 1_901, 900), 1);
+});
+
+test("one-time codes: one per sign-in, the latest replacing the last; a user's codes are invalidated together", async () => {
+  const signIn = (id: string) => ({
+    id,
+    csrf: 'c',
+    expiresAt: 2_000,
+    request: { clientId: 'c', clientName: 'C', redirectUri: 'https://a.example/cb', codeChallenge: 'x', scope: 's', resource: 'r' },
+    codesSent: 1,
+  });
+  const code = (signInId: string, email: string, codeHash: string) => ({
+    signInId,
+    email,
+    codeHash,
+    requestedBy: '198.51.100.1',
+    failures: 0,
+    usableUntil: 1_300,
+    expiresAt: 2_000,
+  });
+  for (const id of ['s1', 's2', 's3']) await store.signIns.insert(signIn(id));
+  await store.oneTimeCodes.put(code('s1', 'a@demo.example', 'h1'));
+  await store.oneTimeCodes.put(code('s1', 'a@demo.example', 'h1b'));
+  await store.oneTimeCodes.put(code('s2', 'a@demo.example', 'h2'));
+  await store.oneTimeCodes.put(code('s3', 'b@demo.example', 'h3'));
+  assert.equal((await store.oneTimeCodes.get('s1'))?.codeHash, 'h1b', 'the new code replaced the old');
+  assert.equal(await store.oneTimeCodes.fail('s1'), 1);
+  assert.equal(await store.oneTimeCodes.fail('s1'), 2);
+  assert.equal(await store.oneTimeCodes.deleteForEmail('a@demo.example'), 2);
+  assert.equal(await store.oneTimeCodes.get('s2'), undefined);
+  assert.equal(await store.oneTimeCodes.fail('s1'), undefined, 'a wrong try on an invalidated code finds nothing');
+  assert.equal((await store.oneTimeCodes.get('s3'))?.codeHash, 'h3', "another user's code stays");
+  await store.signIns.delete('s3');
+  assert.equal(await store.oneTimeCodes.get('s3'), undefined, 'gone with its sign-in');
 });
 
 test('a transaction that throws leaves nothing behind', async () => {

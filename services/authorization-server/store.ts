@@ -47,13 +47,26 @@ export interface SignInTransaction {
   };
   /** The address typed in, lower-case; set once the email form is posted. */
   email?: string;
-  /** The one-time code sent to a configured user, and its bookkeeping. */
-  otp?: { code: string; expiresAt: number; failures: number };
+  /** Codes sent in this sign-in (each one is a row of `oneTimeCodes`, the latest replacing the last). */
   codesSent: number;
   /** Set once the code was entered correctly. */
   subject?: string;
   /** A message for the next page (after a redirect). */
   notice?: string;
+}
+
+/** A one-time code mailed for a sign-in. */
+export interface OneTimeCode {
+  signInId: string;
+  email: string;
+  /** `tokenHash` of the code; empty for an address that may not sign in (nothing matches it). */
+  codeHash: string;
+  /** The client address that asked for it. */
+  requestedBy: string;
+  failures: number;
+  usableUntil: number;
+  /** Its sign-in's expiry: the row says what became of the code as long as the sign-in lives. */
+  expiresAt: number;
 }
 
 /** What the user approved, carried by an authorization code. */
@@ -129,15 +142,30 @@ export interface Store {
     /** Removes it; false when it was already gone. */
     delete(id: string): Promise<boolean>;
   };
+  oneTimeCodes: {
+    /** Stores the sign-in's code, replacing the one it had. */
+    put(code: OneTimeCode): Promise<void>;
+    get(signInId: string): Promise<OneTimeCode | undefined>;
+    /** Counts a wrong try; the code's failures, or undefined when it is gone (invalidated meanwhile). */
+    fail(signInId: string): Promise<number | undefined>;
+    /** Removes it; false when it was already gone. */
+    delete(signInId: string): Promise<boolean>;
+    /** Invalidates every outstanding code of `email`; returns how many. */
+    deleteForEmail(email: string): Promise<number>;
+  };
   codeFailures: {
-    count(email: string, now: number): Promise<number>;
-    /** Counts one more; the count starts again once `windowSeconds` passed since its first. */
-    add(email: string, now: number, windowSeconds: number): Promise<void>;
+    /**
+     * Counts one more wrong code for `email` (which it locks until the transaction ends) and
+     * returns the count; it starts again once `windowSeconds` passed since its first.
+     */
+    add(email: string, now: number, windowSeconds: number): Promise<number>;
     clear(email: string): Promise<void>;
   };
   rateLimits: {
     /** Counts one request in the current fixed window. */
     hit(bucket: string, address: string, now: number, windowSeconds: number): Promise<{ count: number; resetAt: number }>;
+    /** Takes one back from the current window's count (a mailed code that was used). */
+    refund(bucket: string, address: string): Promise<void>;
   };
   codes: {
     insert(codeHash: string, code: AuthorizationCode, keepUntil: number): Promise<void>;
@@ -180,6 +208,7 @@ export interface Store {
 
 /** The tables the sweep visits; deleting a grant deletes its tokens too. */
 const SWEPT = [
+  'one_time_codes',
   'sign_ins',
   'authorization_codes',
   'access_tokens',
@@ -227,6 +256,15 @@ interface RefreshTokenRow {
   grant_id: string;
   client_id: string;
   used_at: number | null;
+  expires_at: number;
+}
+interface OneTimeCodeRow {
+  sign_in_id: string;
+  email: string;
+  code_hash: string;
+  requested_by: string;
+  failures: number;
+  usable_until: number;
   expires_at: number;
 }
 interface CodeRow {
@@ -326,19 +364,56 @@ function bind(q: Queryable, db: Database): Store {
       },
     },
 
-    codeFailures: {
-      async count(email, now) {
-        const r = await first<{ count: number }>('SELECT count FROM code_failures WHERE email = $1 AND expires_at > $2', [email, now]);
-        return r?.count ?? 0;
-      },
-      async add(email, now, windowSeconds) {
+    oneTimeCodes: {
+      async put(code) {
         await run(
+          `INSERT INTO one_time_codes (sign_in_id, email, code_hash, requested_by, failures, usable_until, expires_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)
+           ON CONFLICT (sign_in_id) DO UPDATE SET
+             email = $2, code_hash = $3, requested_by = $4, failures = $5, usable_until = $6, expires_at = $7`,
+          [code.signInId, code.email, code.codeHash, code.requestedBy, code.failures, code.usableUntil, code.expiresAt],
+        );
+      },
+      async get(signInId) {
+        const r = await first<OneTimeCodeRow>('SELECT * FROM one_time_codes WHERE sign_in_id = $1', [signInId]);
+        return (
+          r && {
+            signInId: r.sign_in_id,
+            email: r.email,
+            codeHash: r.code_hash,
+            requestedBy: r.requested_by,
+            failures: r.failures,
+            usableUntil: r.usable_until,
+            expiresAt: r.expires_at,
+          }
+        );
+      },
+      async fail(signInId) {
+        const r = await first<{ failures: number }>(
+          'UPDATE one_time_codes SET failures = failures + 1 WHERE sign_in_id = $1 RETURNING failures',
+          [signInId],
+        );
+        return r?.failures;
+      },
+      async delete(signInId) {
+        return (await run('DELETE FROM one_time_codes WHERE sign_in_id = $1', [signInId])) > 0;
+      },
+      async deleteForEmail(email) {
+        return run('DELETE FROM one_time_codes WHERE email = $1', [email]);
+      },
+    },
+
+    codeFailures: {
+      async add(email, now, windowSeconds) {
+        const r = await first<{ count: number }>(
           `INSERT INTO code_failures (email, count, expires_at) VALUES ($1, 1, $2::bigint + $3::bigint)
            ON CONFLICT (email) DO UPDATE SET
              count = CASE WHEN code_failures.expires_at <= $2 THEN 1 ELSE code_failures.count + 1 END,
-             expires_at = CASE WHEN code_failures.expires_at <= $2 THEN $2::bigint + $3::bigint ELSE code_failures.expires_at END`,
+             expires_at = CASE WHEN code_failures.expires_at <= $2 THEN $2::bigint + $3::bigint ELSE code_failures.expires_at END
+           RETURNING count`,
           [email, now, windowSeconds],
         );
+        return r!.count;
       },
       async clear(email) {
         await run('DELETE FROM code_failures WHERE email = $1', [email]);
@@ -356,6 +431,9 @@ function bind(q: Queryable, db: Database): Store {
           [bucket, address, now, windowSeconds],
         );
         return { count: r!.count, resetAt: r!.expires_at };
+      },
+      async refund(bucket, address) {
+        await run('UPDATE rate_limits SET count = GREATEST(count - 1, 0) WHERE bucket = $1 AND address = $2', [bucket, address]);
       },
     },
 

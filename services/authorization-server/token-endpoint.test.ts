@@ -123,28 +123,72 @@ test('a code is bound to its client, redirect URI, verifier and resource', async
   await oauthError(await redeem(publicClient, c.code, c.verifier, { resource: API_AUDIENCE }), 400, 'invalid_target');
 });
 
-test('confidential clients authenticate with client_secret_basic or client_secret_post; a wrong secret is invalid_client', async () => {
+test('a confidential client authenticates only with the method it registered; a wrong secret is invalid_client', async () => {
+  const post = await registerClient(as.url, { redirect_uris: [REDIRECT], token_endpoint_auth_method: 'client_secret_post' });
+  const viaPost = { id: post.body.client_id as string, secret: post.body.client_secret as string };
+  const basicCredentials = (id: string, secret: string) => ({ authorization: basicAuthorization(id, secret) });
+  const redeemWithBasic = (id: string, secret: string, c: { code: string; verifier: string }) =>
+    token(
+      { grant_type: 'authorization_code', code: c.code, redirect_uri: REDIRECT, code_verifier: c.verifier },
+      basicCredentials(id, secret),
+    );
+  const challenged = async (response: Response) => {
+    assert.match(response.headers.get('www-authenticate') ?? '', /^Basic realm=/);
+    await oauthError(response, 401, 'invalid_client');
+  };
+
+  // Registered for client_secret_basic (the default): its right secret in the body is refused.
   let c = await getCode(confidential.id);
-  const wrong = await redeem(confidential.id, c.code, c.verifier, { client_secret: 'not-the-secret' });
+  await challenged(await redeem(confidential.id, c.code, c.verifier, { client_secret: confidential.secret }));
+  await challenged(await redeem(confidential.id, c.code, c.verifier, { client_secret: 'not-the-secret' }));
+  await challenged(await redeem(confidential.id, c.code, c.verifier));
+  await challenged(await redeemWithBasic(confidential.id, 'nope', c));
+  assert.equal((await redeemWithBasic(confidential.id, confidential.secret, c)).status, 200, 'the code survived the refusals');
+
+  // Registered for client_secret_post: its right secret in a Basic header is refused.
+  c = await getCode(viaPost.id);
+  await challenged(await redeemWithBasic(viaPost.id, viaPost.secret, c));
+  const wrong = await redeem(viaPost.id, c.code, c.verifier, { client_secret: 'not-the-secret' });
+  assert.equal(wrong.headers.get('www-authenticate'), null, 'no Basic challenge for a client that did not try Basic');
   await oauthError(wrong, 401, 'invalid_client');
-  c = await getCode(confidential.id);
-  const wrongBasic = await token(
-    { grant_type: 'authorization_code', code: c.code, redirect_uri: REDIRECT, code_verifier: c.verifier },
-    { authorization: basicAuthorization(confidential.id, 'nope') },
-  );
-  assert.match(wrongBasic.headers.get('www-authenticate') ?? '', /^Basic/);
-  await oauthError(wrongBasic, 401, 'invalid_client');
-  c = await getCode(confidential.id);
-  await oauthError(await redeem(confidential.id, c.code, c.verifier), 401, 'invalid_client');
-  c = await getCode(confidential.id);
-  assert.equal((await redeem(confidential.id, c.code, c.verifier, { client_secret: confidential.secret })).status, 200);
-  c = await getCode(confidential.id);
-  const viaBasic = await token(
-    { grant_type: 'authorization_code', code: c.code, redirect_uri: REDIRECT, code_verifier: c.verifier },
-    { authorization: basicAuthorization(confidential.id, confidential.secret) },
-  );
-  assert.equal(viaBasic.status, 200);
+  assert.equal((await redeem(viaPost.id, c.code, c.verifier, { client_secret: viaPost.secret })).status, 200);
+
+  // A public client sends no secret, in either form.
+  c = await getCode(publicClient);
+  await challenged(await redeemWithBasic(publicClient, 'invented', c));
+  await oauthError(await redeem(publicClient, c.code, c.verifier, { client_secret: 'invented' }), 401, 'invalid_client');
+  assert.equal((await redeem(publicClient, c.code, c.verifier)).status, 200);
   await oauthError(await redeem('unknown-client', 'x', 'y'), 401, 'invalid_client');
+
+  // Revocation checks the registered method too.
+  const revoke = (form: Record<string, string>, headers: Record<string, string> = {}) =>
+    postForm(`${as.url}${AS_PATHS.revoke}`, { token: 'anything', ...form }, headers);
+  await challenged(await revoke({ client_id: confidential.id, client_secret: confidential.secret }));
+  assert.equal((await revoke({}, basicCredentials(confidential.id, confidential.secret))).status, 200);
+  await challenged(await revoke({}, basicCredentials(viaPost.id, viaPost.secret)));
+  assert.equal((await revoke({ client_id: viaPost.id, client_secret: viaPost.secret })).status, 200);
+});
+
+test("the deployment's own clients are registered for client_secret_basic: their secret in the body is refused", async () => {
+  const { opaque, jwt } = await agentJwt();
+  const introspection = await postForm(`${as.url}${AS_PATHS.introspect}`, {
+    token: opaque,
+    client_id: GATEWAY_CLIENT.id,
+    client_secret: GATEWAY_CLIENT.secret,
+  });
+  assert.match(introspection.headers.get('www-authenticate') ?? '', /^Basic/);
+  await oauthError(introspection, 401, 'invalid_client');
+  const exchanged = await token({
+    grant_type: GRANT_TYPE.tokenExchange,
+    subject_token: jwt,
+    subject_token_type: TOKEN_TYPE.accessToken,
+    client_id: MCP_CLIENT.id,
+    client_secret: MCP_CLIENT.secret,
+  });
+  assert.match(exchanged.headers.get('www-authenticate') ?? '', /^Basic/);
+  await oauthError(exchanged, 401, 'invalid_client');
+  assert.equal((await introspect(opaque)).status, 200);
+  assert.equal((await exchange(jwt)).status, 200);
 });
 
 test('grants other than authorization_code, refresh_token and token exchange are refused', async () => {

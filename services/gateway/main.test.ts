@@ -72,6 +72,12 @@ describe('gateway main', () => {
     assert.match(p.output().stderr, /GATEWAY_LISTENERS has "mail\.demo\.example:8000"; expected host=port pairs/);
   });
 
+  it('refuses a GATEWAY_SOURCE_ADDRESS that is not an IP address', async () => {
+    const p = run({ KONG_DECLARATIVE_CONFIG: '/dev/null', PORT: '0', GATEWAY_SOURCE_ADDRESS: 'gateway.local' });
+    assert.equal(await p.exited, 1);
+    assert.match(p.output().stderr, /GATEWAY_SOURCE_ADDRESS must be an IP address of this machine/);
+  });
+
   it('serves each listener as its host, prints one ready line, and stops on SIGTERM', async () => {
     const file = join(dir, 'kong.yaml');
     await writeFile(

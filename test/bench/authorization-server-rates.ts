@@ -135,6 +135,7 @@ export async function measureAuthorizationServerRates(options: {
         }),
       );
       page = await agent.submit(formWith(page, 'email'), { email: 'john.doe@demo.example' });
+      await as.server.mailQueue.idle();
       page = await agent.submit(formWith(page, 'otp'), { otp: codes.at(-1)! });
       const consent = formWith(page, 'decision');
       page = await agent.submit(consent, {}, { name: 'decision', value: 'approve' });

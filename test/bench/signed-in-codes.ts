@@ -8,7 +8,7 @@
  * the store is the server's own and changes with it.
  */
 import { openDatabase, type Database } from '../../services/authorization-server/database.ts';
-import { AUTHORIZATION_CODE_TTL_SECONDS } from '../../services/authorization-server/sign-in.ts';
+import { AUTHORIZATION_CODE_TTL_SECONDS } from '../../services/authorization-server/consent.ts';
 import { createStore, tokenHash, type Consent } from '../../services/authorization-server/store.ts';
 
 /** What a sign-in that ended with consent leaves behind: the code's binding to client, PKCE, resource and user. */

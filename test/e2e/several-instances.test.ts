@@ -2,7 +2,7 @@
  * Two authorization-server processes on one PostgreSQL database, behind a balancer that sends
  * each request to the next one, act as one server: a sign-in whose steps land on either, a code
  * issued by one and redeemed at the other, a revocation at one seen by the other, rate limits and
- * lock-outs counted together, one first signing key and one new key per rotation, published by
+ * wrong one-time codes counted together, one first signing key and one new key per rotation, published by
  * both. Needs a PostgreSQL server (TEST_DATABASE_URL); skipped, saying so, without one.
  */
 import { after, before, describe, test } from 'node:test';
@@ -17,6 +17,7 @@ import {
   readCode,
   signIn as headlessSignIn,
   UserAgent,
+  type Page,
 } from '../../infra/local/headless-sign-in.ts';
 import { readStackFile } from '../../infra/local/stack-file.ts';
 import { buildModel, type Model, type Secrets } from '../../infra/model.ts';
@@ -167,38 +168,52 @@ describe('two authorization servers on one PostgreSQL database', { skip: databas
     assert.equal(statuses[60], 429, 'the 61st registration of the minute, whichever instance it reaches');
   });
 
-  test('wrong one-time codes are counted across instances: the address locks after 10, wherever they were typed', async () => {
+  test("wrong one-time codes are counted across instances: ten, wherever they were typed, kill the user's outstanding codes; a new code works", async () => {
     const clientId = await registerPublicClient(model, 'http://127.0.0.1:8090/callback');
-    /** Starts a sign-in on `instance` and types `codes` (a code the inbox delivered when undefined); returns the last page's text. */
-    const typeCodes = async (instance: number, codes: (string | undefined)[]) => {
+    const on = async <T>(instance: number, work: () => Promise<T>): Promise<T> => {
       balancer.pin(instance);
       try {
-        const agent = new UserAgent();
-        let page = await agent.navigate(authorizationRequest(model, { clientId, redirectUri: 'http://127.0.0.1:8090/callback' }).url);
-        const seen = await mailboxSnapshot(mail.apiUrl, JOHN);
-        page = await agent.submit(parseForms(page.body, page.url)[0]!, { email: JOHN });
-        const delivered = await readCode({ mailApi: mail.apiUrl, email: JOHN, exclude: seen });
-        for (const code of codes) {
-          // A locked address gets no code field at all.
-          const form = parseForms(page.body, page.url).find((f) => 'otp' in f.fields);
-          if (!form) break;
-          page = await agent.submit(form, { otp: code ?? delivered });
-        }
-        return { text: pageText(page.body, 2_000), html: page.body };
+        return await work();
       } finally {
         balancer.pin(undefined);
       }
     };
-    const wrong = (n: number) => Array.from({ length: n }, (_, i) => String(100_000 + i));
-    await typeCodes(0, wrong(5));
-    await typeCodes(1, wrong(5));
-    const locked = await typeCodes(0, [undefined]);
+    /** Starts a sign-in on `instance` and asks for a code; returns the browser, its page and the code delivered. */
+    const startSignIn = (instance: number) =>
+      on(instance, async () => {
+        const agent = new UserAgent();
+        let page = await agent.navigate(authorizationRequest(model, { clientId, redirectUri: 'http://127.0.0.1:8090/callback' }).url);
+        const seen = await mailboxSnapshot(mail.apiUrl, JOHN);
+        page = await agent.submit(parseForms(page.body, page.url)[0]!, { email: JOHN });
+        return { agent, page, code: await readCode({ mailApi: mail.apiUrl, email: JOHN, exclude: seen }) };
+      });
+    const type = (instance: number, signIn: { agent: UserAgent; page: Page }, otp: string) =>
+      on(instance, async () => {
+        const form = parseForms(signIn.page.body, signIn.page.url).find((f) => 'otp' in f.fields);
+        assert.ok(form, `a code field: ${pageText(signIn.page.body)}`);
+        signIn.page = await signIn.agent.submit(form, { otp });
+        return { text: pageText(signIn.page.body, 2_000), html: signIn.page.body };
+      });
+
+    // John has a code he has not typed yet; elsewhere, five wrong codes at each instance.
+    const john = await startSignIn(0);
+    for (const instance of [0, 1]) {
+      const guesser = await startSignIn(instance);
+      for (let i = 0; i < 5; i++) await type(instance, guesser, String(100_000 + i));
+    }
+    const dead = await type(1, john, john.code);
     assert.match(
-      locked.text,
-      /Too many wrong codes were entered for john\.doe@demo\.example ?, so for your safety it is locked/,
-      'the address is locked, whichever instance counted its wrong codes',
+      dead.text,
+      /Too many wrong codes were entered for john\.doe@demo\.example ?, so for your safety the code we sent no longer works/,
+      "John's code died, whichever instance counted the wrong codes",
     );
-    assert.doesNotMatch(locked.html, /name="decision"/, 'the right code did not lead to the consent page');
+    assert.doesNotMatch(dead.html, /name="decision"/, 'the dead code did not lead to the consent page');
+
+    // A new code, asked for at one instance and typed at the other, works.
+    const seen = await mailboxSnapshot(mail.apiUrl, JOHN);
+    john.page = await on(0, () => john.agent.submit(parseForms(john.page.body, john.page.url).find((f) => f.fields.email === JOHN)!));
+    const fresh = await type(1, john, await readCode({ mailApi: mail.apiUrl, email: JOHN, exclude: seen }));
+    assert.match(fresh.html, /name="decision"/, 'the new code leads to the consent page');
   });
 
   test('key rotation at one instance: one new key, published by both; rotations asked of both at once make one key', async () => {
