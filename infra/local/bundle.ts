@@ -11,9 +11,11 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build, type Plugin } from 'esbuild';
+import { build, transform, type BuildOptions, type Plugin } from 'esbuild';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** The repository's root: bundles live under it, so that Node finds the packages they leave out. */
+export const REPOSITORY_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ROOT = REPOSITORY_ROOT;
 /** Inside the repository, so that Node finds the packages the bundles leave out in its node_modules. */
 const OUT_DIR = join(ROOT, '.cache', 'local-stack');
 const WORKSPACE_SCOPE = '@mcp-secured-api/';
@@ -29,34 +31,44 @@ const packagesStayExternal: Plugin = {
   },
 };
 
-/** Each TypeScript file keeps its own `import.meta.url` (a bundle has one for all). */
+/**
+ * Each TypeScript file keeps its own `import.meta.url` (a bundle has one for all): esbuild's own
+ * `define` replaces the expression (never text inside a string), with a source map to the file.
+ */
 const ownImportMetaUrl: Plugin = {
   name: 'own-import-meta-url',
   setup(build) {
     build.onLoad({ filter: /\.ts$/ }, async ({ path }) => {
-      const source = await readFile(path, 'utf8');
-      return { contents: source.replaceAll('import.meta.url', JSON.stringify(pathToFileURL(path).href)), loader: 'ts' };
+      const { code } = await transform(await readFile(path, 'utf8'), {
+        loader: 'ts',
+        format: 'esm',
+        define: { 'import.meta.url': JSON.stringify(pathToFileURL(path).href) },
+        sourcemap: 'inline',
+        sourcefile: path,
+      });
+      return { contents: code, loader: 'js' };
     });
   },
 };
+
+/** How every bundle is made (the test runner's too): ESM for Node, packages left out, inline source maps. */
+export const BUNDLE_OPTIONS = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  sourcemap: 'inline',
+  sourceRoot: ROOT,
+  logLevel: 'silent',
+  plugins: [packagesStayExternal, ownImportMetaUrl],
+} satisfies BuildOptions;
 
 /**
  * Bundles `entry` (a path from the repository's root, e.g. services/mcp-server/main.ts) and gives
  * the bundle's path. Bundles are named by their content, so stacks starting at once share them.
  */
 export async function bundleService(entry: string): Promise<string> {
-  const result = await build({
-    entryPoints: [join(ROOT, entry)],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    write: false,
-    sourcemap: 'inline',
-    sourceRoot: ROOT,
-    logLevel: 'silent',
-    plugins: [packagesStayExternal, ownImportMetaUrl],
-  });
+  const result = await build({ ...BUNDLE_OPTIONS, entryPoints: [join(ROOT, entry)], write: false });
   const code = result.outputFiles[0]!.contents;
   const name = `${entry.replace(/\.ts$/, '').replaceAll('/', '-')}-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`;
   const file = join(OUT_DIR, name);

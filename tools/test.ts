@@ -1,0 +1,118 @@
+/**
+ * `npm test`: the type check, the unit tests and the whole-system tests side by side; `npm run
+ * test:unit` and `npm run test:system` run one of them. The whole-system tests (test/e2e,
+ * test/resilience, test/browser) start a stack each and spend much of their time waiting on it,
+ * which the type check and the unit tests use; one after the other they took about twice as long.
+ *
+ * Each test file runs bundled by esbuild as the local stack's services are (infra/local/bundle.ts),
+ * not through tsx: loading a test's modules through tsx's hooks cost up to a second of CPU per
+ * file. The bundles keep each source file's own import.meta.url and carry source maps, so fixtures
+ * are found and failures point at the TypeScript. `node --import tsx --test <file>` runs one file
+ * as before.
+ *
+ * The whole-system tests' output is shown as it comes; the others' each in one piece when they
+ * end, so that lines never mix. The last line counts every test. Exits non-zero on any failure.
+ */
+import { spawn } from 'node:child_process';
+import { readdir, rm } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { build } from 'esbuild';
+import { BUNDLE_OPTIONS, REPOSITORY_ROOT } from '../infra/local/bundle.ts';
+
+const TEST_DIRS = ['infra', 'services', 'client', 'tools', 'test'];
+const SYSTEM = /^test\/(e2e|resilience|browser)\//;
+const BUNDLES = join(REPOSITORY_ROOT, '.cache', 'test-bundles');
+/**
+ * Test processes live for seconds: optimising WebAssembly (the embedded database's, undici's
+ * parser) costs them more CPU than it saves, so V8's baseline compiler only.
+ */
+const NODE_FLAGS = ['--liftoff-only', '--enable-source-maps'];
+
+type RunName = 'typecheck' | 'unit' | 'system';
+interface Run {
+  name: RunName;
+  title: string;
+  command: string;
+  args: string[];
+  live: boolean;
+}
+
+const wanted = new Set((process.argv.slice(2) as RunName[]).filter((a) => ['typecheck', 'unit', 'system'].includes(a)));
+if (wanted.size === 0) for (const name of ['typecheck', 'unit', 'system'] as const) wanted.add(name);
+
+const started = Date.now();
+const seconds = (since: number) => `${Math.round((Date.now() - since) / 1000)} s`;
+
+const files = (await Promise.all(TEST_DIRS.map(testFiles))).flat().sort();
+const unit = files.filter((f) => !SYSTEM.test(f));
+const system = files.filter((f) => SYSTEM.test(f));
+const bundled = await bundleTests([...(wanted.has('unit') ? unit : []), ...(wanted.has('system') ? system : [])]);
+
+const runs: Run[] = [];
+if (wanted.has('typecheck')) {
+  runs.push({ name: 'typecheck', title: 'type check', command: process.execPath, args: [tsc(), '--noEmit'], live: false });
+}
+if (wanted.has('unit')) {
+  const args = [...NODE_FLAGS, '--test', '--test-concurrency=2', ...unit.map((f) => bundled.get(f)!)];
+  runs.push({ name: 'unit', title: 'unit tests', command: process.execPath, args, live: !wanted.has('system') });
+}
+if (wanted.has('system')) {
+  // Two at a time: each stack has free ports, a data folder and a database of its own.
+  const args = [...NODE_FLAGS, '--test', '--test-concurrency=2', ...system.map((f) => bundled.get(f)!)];
+  runs.push({ name: 'system', title: 'whole-system tests', command: process.execPath, args, live: true });
+}
+
+const results = await Promise.all(runs.map(execute));
+const failed = results.filter((r) => !r.ok).map((r) => r.title);
+process.stdout.write(`\nnpm test: ${failed.length ? `${failed.join(', ')} failed` : 'all passed'} in ${seconds(started)}\n`);
+const count = (what: string) =>
+  results.reduce((sum, r) => sum + Number([...r.output.matchAll(new RegExp(`^# ${what} (\\d+)$`, 'gm'))].at(-1)?.[1] ?? 0), 0);
+process.stdout.write(`tests: ${count('pass')} passed, ${count('fail') + count('cancelled')} failed\n`);
+process.exit(failed.length ? 1 : 0);
+
+/** The test files under `dir`, as paths from the repository's root. */
+async function testFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(join(REPOSITORY_ROOT, dir), { recursive: true, withFileTypes: true });
+  return entries
+    .filter((e) => e.isFile() && e.name.endsWith('.test.ts'))
+    .map((e) => relative(REPOSITORY_ROOT, join(e.parentPath, e.name)))
+    .filter((f) => !f.split('/').includes('node_modules'));
+}
+
+/** Bundles every test file in one esbuild run; maps each file to its bundle. */
+async function bundleTests(tests: string[]): Promise<Map<string, string>> {
+  await rm(BUNDLES, { recursive: true, force: true });
+  await build({
+    ...BUNDLE_OPTIONS,
+    entryPoints: tests.map((f) => join(REPOSITORY_ROOT, f)),
+    outbase: REPOSITORY_ROOT,
+    outdir: BUNDLES,
+    outExtension: { '.js': '.mjs' },
+  });
+  return new Map(tests.map((f) => [f, join(BUNDLES, f.replace(/\.ts$/, '.mjs'))]));
+}
+
+function tsc(): string {
+  return join(REPOSITORY_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+}
+
+function execute(run: Run): Promise<{ title: string; ok: boolean; output: string }> {
+  return new Promise((resolve) => {
+    const begun = Date.now();
+    const child = spawn(run.command, run.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const kept: Buffer[] = [];
+    for (const stream of [child.stdout, child.stderr]) {
+      stream.on('data', (chunk: Buffer) => {
+        kept.push(chunk);
+        if (run.live) process.stdout.write(chunk);
+      });
+    }
+    child.on('close', (code, signal) => {
+      const ok = code === 0;
+      const output = Buffer.concat(kept).toString();
+      if (!run.live) process.stdout.write(`\n── ${run.title} ──\n${output}`);
+      process.stdout.write(`\n── ${run.title}: ${ok ? 'passed' : `failed (${signal ?? `exit ${code}`})`} in ${seconds(begun)} ──\n`);
+      resolve({ title: run.title, ok, output });
+    });
+  });
+}
