@@ -6,9 +6,8 @@
  *
  * Each test file runs bundled by esbuild as the local stack's services are (infra/local/bundle.ts),
  * not through tsx: loading a test's modules through tsx's hooks cost up to a second of CPU per
- * file. The bundles keep each source file's own import.meta.url and carry source maps, so fixtures
- * are found and failures point at the TypeScript. `node --import tsx --test <file>` runs one file
- * as before.
+ * file. The bundles keep each source file's own import.meta.url, so fixtures are found; they
+ * carry source maps for tools. `node --import tsx --test <file>` runs one file as before.
  *
  * The whole-system tests' output is shown as it comes; the others' each in one piece when they
  * end, so that lines never mix. The last line counts every test. Exits non-zero on any failure.
@@ -25,9 +24,12 @@ const SYSTEM = /^test\/(e2e|resilience|browser)\//;
 const BUNDLES = join(REPOSITORY_ROOT, '.cache', 'test-bundles');
 /**
  * Test processes live for seconds: optimising WebAssembly (the embedded database's, undici's
- * parser) costs them more CPU than it saves, so V8's baseline compiler only.
+ * parser) costs them more CPU than it saves, so V8's baseline compiler only. Without
+ * --enable-source-maps, which made Node read the source maps of every package it loaded (over a
+ * second of CPU for the Pulumi tests): a failure's stack points into the bundle, where each
+ * module is marked with its source file, and the hint below says how to run it from TypeScript.
  */
-const NODE_FLAGS = ['--liftoff-only', '--enable-source-maps'];
+const NODE_FLAGS = ['--liftoff-only'];
 
 type RunName = 'typecheck' | 'unit' | 'system';
 interface Run {
@@ -68,6 +70,12 @@ if (wanted.has('system')) {
 const results = await Promise.all(runs.map((run) => (run.name === 'typecheck' ? typeCheck! : execute(run))));
 const failed = results.filter((r) => !r.ok).map((r) => r.title);
 process.stdout.write(`\nnpm test: ${failed.length ? `${failed.join(', ')} failed` : 'all passed'} in ${seconds(started)}\n`);
+if (failed.length) {
+  process.stdout.write(
+    `Stacks of failing tests point into their bundles (${relative(REPOSITORY_ROOT, BUNDLES)}/); ` +
+      'node --import tsx --test <file>.test.ts runs one file from its TypeScript.\n',
+  );
+}
 const count = (what: string) =>
   results.reduce((sum, r) => sum + Number([...r.output.matchAll(new RegExp(`^# ${what} (\\d+)$`, 'gm'))].at(-1)?.[1] ?? 0), 0);
 process.stdout.write(`tests: ${count('pass')} passed, ${count('fail') + count('cancelled')} failed\n`);
