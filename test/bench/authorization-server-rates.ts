@@ -28,6 +28,7 @@ import {
   MCP_CLIENT,
   MCP_RESOURCE,
   pkcePair,
+  postForm,
   registerClient,
   startTestAuthorizationServer,
   TEST_SCOPE,
@@ -230,16 +231,12 @@ export async function measureSignIns(options: {
         mailApi: options.maildev.apiUrl,
       });
       if (!signedIn.code) throw new Error(`sign-in ended without a code: ${signedIn.url.href}`);
-      const response = await fetch(`${as.url}${AS_PATHS.token}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({
-          grant_type: 'authorization_code',
-          client_id: clientId,
-          code: signedIn.code,
-          redirect_uri: REDIRECT,
-          code_verifier: pkce.verifier,
-        }),
+      const response = await postForm(`${as.url}${AS_PATHS.token}`, {
+        grant_type: 'authorization_code',
+        client_id: clientId,
+        code: signedIn.code,
+        redirect_uri: REDIRECT,
+        code_verifier: pkce.verifier,
       });
       if (response.status !== 200) throw new Error(`the code was refused (${response.status}): ${await response.text()}`);
       await response.body?.cancel();

@@ -61,6 +61,7 @@ const TARGETS = {
 const COLD_WARM_UP = 20;
 
 const { values: flags } = parseArgs({
+  allowNegative: true,
   options: {
     out: { type: 'string', default: 'bench-results.json' },
     duration: { type: 'string', default: '3' },

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { generateKongConfig } from '../../infra/kong/generate.ts';
 import type { KongConfig } from '../../infra/kong/types.ts';
+import { bundleService } from '../../infra/local/bundle.ts';
 import { Part, type LogSink } from '../../infra/local/part.ts';
 import { freePorts } from '../../infra/local/stack.ts';
 import { buildModel, type StackConfig } from '../../infra/model.ts';
@@ -56,11 +57,16 @@ export async function startInsecureChain(options: {
   await writeFile(kongFile, stringify(kong), { mode: 0o600 });
 
   const identity = { SUBJECT: options.user.email, REGION: options.user.region };
+  // Bundled as the local stack's services are, so that both chains run the same form of the code.
+  const [insecureService, gateway] = await Promise.all([
+    bundleService('test/bench/insecure-service.ts'),
+    bundleService('services/gateway/main.ts'),
+  ]);
   const parts = [
     new Part(
       {
         name: `${label}-stocks-api`,
-        args: ['test/bench/insecure-service.ts', 'stocks-api'],
+        args: ['--enable-source-maps', insecureService, 'stocks-api'],
         env: { ...identity, PORT: String(apiPort) },
         healthUrl: `${direct(apiPort!)}/health`,
         ports: { api: apiPort! },
@@ -70,7 +76,7 @@ export async function startInsecureChain(options: {
     new Part(
       {
         name: `${label}-mcp-server`,
-        args: ['test/bench/insecure-service.ts', hop],
+        args: ['--enable-source-maps', insecureService, hop],
         env: {
           ...identity,
           PORT: String(mcpPort),
@@ -87,7 +93,7 @@ export async function startInsecureChain(options: {
     new Part(
       {
         name: `${label}-gateway`,
-        args: ['services/gateway/main.ts'],
+        args: ['--enable-source-maps', gateway],
         env: { KONG_DECLARATIVE_CONFIG: kongFile, GATEWAY_LISTENERS: `${model.hosts.mcp}=${gatewayPort}` },
         healthUrl: `${local(gatewayPort!)}/health`,
         ports: { gateway: gatewayPort! },
