@@ -58,7 +58,10 @@ export async function startScaleStack(options: {
     // request path report their live heap when asked (heap-probe.mjs).
     const probe = { NODE_OPTIONS: `--expose-gc --import=${HEAP_PROBE}` };
     stack = await startLocalStack({
-      config: options.config,
+      // The longest revocation window: a size's rounds outlast the default 30 s, and what is measured
+      // here is how the caches scale with users, not how often they are refilled from an
+      // authorization server that shares the load generator's process.
+      config: { ...options.config, introspectionCacheSeconds: 300 },
       basePort: 0,
       log: (part, line) => {
         const bytes = /^heap-probe (\d+)$/.exec(line)?.[1];
