@@ -172,19 +172,29 @@ export function createTokenExchanger(
   });
 
   const cacheable = (subject: Subject) => subject.claims.exp * 1000 - marginMs > Date.now();
+  // One request asks for its subject's key up to three times (prefetch, tokenFor, invalidate): hashed once.
+  const keys = new WeakMap<Subject, string>();
+  const keyOf = (subject: Subject) => {
+    let key = keys.get(subject);
+    if (key === undefined) keys.set(subject, (key = hash(subject.token)));
+    return key;
+  };
   return {
     async tokenFor(subject) {
       // A subject token within the margin of its expiry gets an exchange of its own, never cached.
       if (!cacheable(subject)) return (await exchange(subject.token)).token;
-      return cache.fetch(hash(subject.token), { context: subject });
+      return cache.fetch(keyOf(subject), { context: subject });
     },
     prefetch(subject) {
-      // Shared with the tool call's own tokenFor (one exchange in flight per token), which reports any failure.
-      if (cacheable(subject)) cache.fetch(hash(subject.token), { context: subject }).catch(() => {});
+      // Only a miss needs starting early (a token cached already is the common case); shared with
+      // the tool call's own tokenFor (one exchange in flight per token), which reports any failure.
+      if (!cacheable(subject)) return;
+      const key = keyOf(subject);
+      if (!cache.has(key)) cache.fetch(key, { context: subject }).catch(() => {});
     },
     invalidate(subject) {
       // Only a token already handed out: an exchange under way brings a new one.
-      const key = hash(subject.token);
+      const key = keyOf(subject);
       if (cache.has(key)) cache.delete(key);
     },
   };
