@@ -195,7 +195,8 @@ export interface SignInResult {
   agent: UserAgent;
 }
 
-function expectForm(page: Page, field: string, step: string): HtmlForm {
+/** The page's form with `field` (a page may hold other forms, such as one to ask for a new code); `step` names the page in the error. */
+export function expectForm(page: Page, field: string, step: string): HtmlForm {
   const form = parseForms(page.body, page.url).find((f) => field in f.fields || f.buttons.some((b) => b.name === field));
   if (!form) throw new Error(`${step}: expected a form with "${field}" at ${page.url}, got ${page.status}: ${pageText(page.body)}`);
   return form;

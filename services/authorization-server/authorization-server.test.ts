@@ -7,11 +7,10 @@ import { AS_PATHS, GRANT_TYPE, TOKEN_TYPE } from '@mcp-secured-api/contracts';
 import { startMaildev, type Maildev } from '../../test/support/maildev.ts';
 import {
   API_AUDIENCE,
-  authorizeUrl,
+  codeRequest,
   GATEWAY_CLIENT,
   MCP_CLIENT,
   MCP_RESOURCE,
-  pkcePair,
   postForm,
   registerClient,
   startTestAuthorizationServer,
@@ -54,19 +53,10 @@ after(async () => {
 });
 
 async function authorizeAndRedeem(clientId: string, redirectUri: string, email = 'john.doe@demo.example') {
-  const pkce = pkcePair();
   const state = 'state-123';
+  const request = codeRequest(as.url, clientId, redirectUri, { state, resource: MCP_RESOURCE });
   const signedIn = await signIn({
-    authorizeUrl: authorizeUrl(as.url, {
-      response_type: 'code',
-      client_id: clientId,
-      redirect_uri: redirectUri,
-      code_challenge: pkce.challenge,
-      code_challenge_method: 'S256',
-      scope: TEST_SCOPE,
-      state,
-      resource: MCP_RESOURCE,
-    }),
+    authorizeUrl: request.url,
     email,
     mailApi: mail.apiUrl,
   });
@@ -78,7 +68,7 @@ async function authorizeAndRedeem(clientId: string, redirectUri: string, email =
     grant_type: 'authorization_code',
     code: signedIn.code,
     redirect_uri: redirectUri,
-    code_verifier: pkce.verifier,
+    code_verifier: request.verifier,
     client_id: clientId,
     resource: MCP_RESOURCE,
   });

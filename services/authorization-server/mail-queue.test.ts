@@ -4,7 +4,7 @@ import { MailQueue } from './mail-queue.ts';
 import type { CodeMail, CodeMailer } from './mailer.ts';
 import { AS_PATHS } from '@mcp-secured-api/contracts';
 import { parseForms, UserAgent } from '../../infra/local/headless-sign-in.ts';
-import { authorizeUrl, pkcePair, startTestAuthorizationServer, TEST_SCOPE } from '../../test/support/authorization-server.ts';
+import { codeRequest, startTestAuthorizationServer } from '../../test/support/authorization-server.ts';
 
 const mail = (n: number): CodeMail => ({
   to: `user${n}@demo.example`,
@@ -57,16 +57,7 @@ test('a mail is sent after the answer: the sign-in page answers before the maile
     });
     const clientId = ((await registered.json()) as { client_id: string }).client_id;
     const agent = new UserAgent((url, init) => Promise.resolve(as.server.app.request(String(url), init)));
-    const page = await agent.navigate(
-      authorizeUrl(as.url, {
-        response_type: 'code',
-        client_id: clientId,
-        redirect_uri: 'https://agent.example/cb',
-        code_challenge: pkcePair().challenge,
-        code_challenge_method: 'S256',
-        scope: TEST_SCOPE,
-      }),
-    );
+    const page = await agent.navigate(codeRequest(as.url, clientId, 'https://agent.example/cb').url);
     const form = parseForms(page.body, page.url).find((f) => 'email' in f.fields)!;
     const answer = await agent.request(form.action, {
       method: 'POST',

@@ -5,10 +5,9 @@ import { AS_PATHS, basicAuthorization, OFFLINE_ACCESS } from '@mcp-secured-api/c
 import { mailboxSnapshot, pageText, parseForms, readCode, signIn, UserAgent } from '../../infra/local/headless-sign-in.ts';
 import { startMaildev, type Maildev } from '../../test/support/maildev.ts';
 import {
-  authorizeUrl,
+  codeRequest,
   GATEWAY_CLIENT,
   MCP_RESOURCE,
-  pkcePair,
   postForm,
   registerClient,
   startTestAuthorizationServer,
@@ -41,19 +40,8 @@ after(async () => {
   await mail.close();
 });
 
-function authorization(clientId: string, scope = `${TEST_SCOPE} ${OFFLINE_ACCESS}`) {
-  const pkce = pkcePair();
-  const url = authorizeUrl(as.url, {
-    response_type: 'code',
-    client_id: clientId,
-    redirect_uri: REDIRECT,
-    code_challenge: pkce.challenge,
-    code_challenge_method: 'S256',
-    scope,
-    resource: MCP_RESOURCE,
-  });
-  return { url, verifier: pkce.verifier };
-}
+const authorization = (clientId: string, scope = `${TEST_SCOPE} ${OFFLINE_ACCESS}`) =>
+  codeRequest(as.url, clientId, REDIRECT, { scope, resource: MCP_RESOURCE });
 
 /** Signs John in for `clientId` and redeems the code. */
 async function tokensFor(clientId: string, options: { scope?: string; refuseOfflineAccess?: boolean } = {}) {

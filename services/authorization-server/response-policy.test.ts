@@ -1,15 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AS_PATHS, basicAuthorization } from '@mcp-secured-api/contracts';
-import { parseForms, UserAgent, type Page } from '../../infra/local/headless-sign-in.ts';
-import {
-  authorizeUrl,
-  GATEWAY_CLIENT,
-  MCP_RESOURCE,
-  pkcePair,
-  startTestAuthorizationServer,
-  TEST_SCOPE,
-} from '../../test/support/authorization-server.ts';
+import { expectForm, UserAgent, type Page } from '../../infra/local/headless-sign-in.ts';
+import { codeRequest, GATEWAY_CLIENT, MCP_RESOURCE, startTestAuthorizationServer } from '../../test/support/authorization-server.ts';
 import type { CodeMail } from './mailer.ts';
 import { PAGES } from './paths.ts';
 import { STYLESHEET_URL } from './assets.ts';
@@ -32,15 +25,7 @@ async function start(origin?: string) {
     body: JSON.stringify({ redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none' }),
   });
   const clientId = ((await registered.json()) as { client_id: string }).client_id;
-  const authorization = authorizeUrl(base, {
-    response_type: 'code',
-    client_id: clientId,
-    redirect_uri: REDIRECT,
-    code_challenge: pkcePair().challenge,
-    code_challenge_method: 'S256',
-    scope: TEST_SCOPE,
-    resource: MCP_RESOURCE,
-  });
+  const authorization = codeRequest(base, clientId, REDIRECT, { resource: MCP_RESOURCE }).url;
   return { as, base, send, registered, authorization, mails };
 }
 
@@ -56,8 +41,7 @@ async function signInPages(s: Awaited<ReturnType<typeof start>>): Promise<{ page
     while (page.location?.startsWith(s.base)) page = await step(agent.request(page.location));
     return page;
   };
-  const formWith = (page: Page, field: string) =>
-    parseForms(page.body, page.url).find((f) => field in f.fields || f.buttons.some((b) => b.name === field))!;
+  const formWith = (page: Page, field: string) => expectForm(page, field, 'Sign-in step');
   const post = (action: string, fields: Record<string, string>) =>
     step(agent.request(action, { method: 'POST', body: new URLSearchParams(fields) }));
 

@@ -13,11 +13,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  authorizeUrl,
-  pkcePair,
+  codeRequest,
   registerClient,
   startTestAuthorizationServer,
-  TEST_SCOPE,
   type TestAuthorizationServer,
 } from '../../test/support/authorization-server.ts';
 import type { AddressInfo } from 'node:net';
@@ -69,16 +67,7 @@ after(() => as.close());
  */
 async function timePost(email: string): Promise<number> {
   const agent = new UserAgent((url, init) => Promise.resolve(as.server.app.request(String(url), init)));
-  const page = await agent.navigate(
-    authorizeUrl(as.url, {
-      response_type: 'code',
-      client_id: clientId,
-      redirect_uri: 'https://agent.example/cb',
-      code_challenge: pkcePair().challenge,
-      code_challenge_method: 'S256',
-      scope: TEST_SCOPE,
-    }),
-  );
+  const page = await agent.navigate(codeRequest(as.url, clientId, 'https://agent.example/cb').url);
   const form = parseForms(page.body, page.url).find((f) => 'email' in f.fields)!;
   const body = new URLSearchParams({ ...form.fields, email });
   const started = performance.now();

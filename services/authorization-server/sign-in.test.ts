@@ -3,14 +3,22 @@ import assert from 'node:assert/strict';
 import { PAGES } from './paths.ts';
 import { startMaildev, type Maildev } from '../../test/support/maildev.ts';
 import {
-  authorizeUrl,
-  pkcePair,
+  codeRequest,
   registerClient,
   startTestAuthorizationServer,
   TEST_SCOPE,
   type TestAuthorizationServer,
 } from '../../test/support/authorization-server.ts';
-import { mailboxSnapshot, pageText, parseForms, readCode, signIn, UserAgent, type Page } from '../../infra/local/headless-sign-in.ts';
+import {
+  expectForm,
+  mailboxSnapshot,
+  pageText,
+  parseForms,
+  readCode,
+  signIn,
+  UserAgent,
+  type Page,
+} from '../../infra/local/headless-sign-in.ts';
 
 let mail: Maildev;
 let as: TestAuthorizationServer;
@@ -32,22 +40,9 @@ after(async () => {
   await mail.close();
 });
 
-const start = () =>
-  authorizeUrl(as.url, {
-    response_type: 'code',
-    client_id: clientId,
-    redirect_uri: 'https://agent.example/cb',
-    code_challenge: pkcePair().challenge,
-    code_challenge_method: 'S256',
-    scope: TEST_SCOPE,
-    state: 's1',
-  });
+const start = () => codeRequest(as.url, clientId, 'https://agent.example/cb', { state: 's1' }).url;
 
-function form(page: Page, field: string) {
-  const f = parseForms(page.body, page.url).find((x) => field in x.fields || x.buttons.some((b) => b.name === field));
-  assert.ok(f, `a form with ${field} at ${page.url} (${page.status}): ${pageText(page.body)}`);
-  return f;
-}
+const form = (page: Page, field: string) => expectForm(page, field, 'Sign-in step');
 
 /** The mails `email` has, once every mail the server queued has left (mails are sent after the answer). */
 async function settledMailbox(email: string) {

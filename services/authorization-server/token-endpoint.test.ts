@@ -5,7 +5,7 @@ import { AS_PATHS, GRANT_TYPE, TOKEN_TYPE } from '@mcp-secured-api/contracts';
 import { startMaildev, type Maildev } from '../../test/support/maildev.ts';
 import {
   API_AUDIENCE,
-  authorizeUrl,
+  codeRequest,
   GATEWAY_CLIENT,
   MCP_CLIENT,
   MCP_RESOURCE,
@@ -44,22 +44,14 @@ after(async () => {
 });
 
 async function getCode(clientId: string) {
-  const pkce = pkcePair();
+  const request = codeRequest(as.url, clientId, REDIRECT, { resource: MCP_RESOURCE });
   const result = await signIn({
-    authorizeUrl: authorizeUrl(as.url, {
-      response_type: 'code',
-      client_id: clientId,
-      redirect_uri: REDIRECT,
-      code_challenge: pkce.challenge,
-      code_challenge_method: 'S256',
-      scope: TEST_SCOPE,
-      resource: MCP_RESOURCE,
-    }),
+    authorizeUrl: request.url,
     email: 'john.doe@demo.example',
     mailApi: mail.apiUrl,
   });
   assert.ok(result.code, `a code: ${result.url}`);
-  return { code: result.code, verifier: pkce.verifier };
+  return { code: result.code, verifier: request.verifier };
 }
 
 const token = (form: Record<string, string | undefined>, headers: Record<string, string> = {}) =>

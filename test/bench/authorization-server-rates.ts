@@ -21,13 +21,12 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { AS_PATHS, basicAuthorization, GRANT_TYPE, OFFLINE_ACCESS, TOKEN_TYPE } from '@mcp-secured-api/contracts';
 import { openDatabase } from '../../services/authorization-server/database.ts';
-import { parseForms, signIn, UserAgent, type HtmlForm, type Page } from '../../infra/local/headless-sign-in.ts';
+import { expectForm, signIn, UserAgent } from '../../infra/local/headless-sign-in.ts';
 import {
-  authorizeUrl,
+  codeRequest,
   GATEWAY_CLIENT,
   MCP_CLIENT,
   MCP_RESOURCE,
-  pkcePair,
   postForm,
   registerClient,
   startTestAuthorizationServer,
@@ -51,13 +50,6 @@ export interface AuthorizationServerRates {
 }
 
 const REDIRECT = 'https://agent.example/cb';
-
-/** The page's form with `field` (a page may hold other forms, such as one to send a new code). */
-function formWith(page: Page, field: string): HtmlForm {
-  const form = parseForms(page.body, page.url).find((f) => field in f.fields || f.buttons.some((b) => b.name === field));
-  if (!form) throw new Error(`No form with "${field}" at ${page.url} (${page.status})`);
-  return form;
-}
 
 /** Runs `work` from `concurrency` loops until `items` run out or `durationMs` passes. */
 async function drive<T>(
@@ -122,23 +114,13 @@ export async function measureAuthorizationServerRates(options: {
     // One sign-in per parallel refresher: each rotates its own refresh token.
     const refreshTokens: string[] = [];
     for (let i = 0; i < concurrency; i++) {
-      const pkce = pkcePair();
+      const request = codeRequest(as.url, clientId, REDIRECT, { scope: `${TEST_SCOPE} ${OFFLINE_ACCESS}`, resource: MCP_RESOURCE });
       const agent = new UserAgent();
-      let page = await agent.navigate(
-        authorizeUrl(as.url, {
-          response_type: 'code',
-          client_id: clientId,
-          redirect_uri: REDIRECT,
-          code_challenge: pkce.challenge,
-          code_challenge_method: 'S256',
-          scope: `${TEST_SCOPE} ${OFFLINE_ACCESS}`,
-          resource: MCP_RESOURCE,
-        }),
-      );
-      page = await agent.submit(formWith(page, 'email'), { email: 'john.doe@demo.example' });
+      let page = await agent.navigate(request.url);
+      page = await agent.submit(expectForm(page, 'email', 'Sign-in page'), { email: 'john.doe@demo.example' });
       await as.server.mailQueue.idle();
-      page = await agent.submit(formWith(page, 'otp'), { otp: codes.at(-1)! });
-      const consent = formWith(page, 'decision');
+      page = await agent.submit(expectForm(page, 'otp', 'Code page'), { otp: codes.at(-1)! });
+      const consent = expectForm(page, 'decision', 'Consent page');
       page = await agent.submit(consent, {}, { name: 'decision', value: 'approve' });
       if (!page.location) throw new Error(`sign-in ${page.status} ${page.url}: ${page.body.slice(0, 800)}`);
       const code = new URL(page.location).searchParams.get('code')!;
@@ -147,7 +129,7 @@ export async function measureAuthorizationServerRates(options: {
         client_id: clientId,
         code,
         redirect_uri: REDIRECT,
-        code_verifier: pkce.verifier,
+        code_verifier: request.verifier,
       });
       refreshTokens.push(((await response.json()) as { refresh_token: string }).refresh_token);
     }
@@ -216,17 +198,9 @@ export async function measureSignIns(options: {
     const clientId = (await registerClient(as.url, { redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none' })).body
       .client_id as string;
     const rate = await drive(Array.from({ length: 1_000_000 }), concurrency, options.durationMs ?? 5_000, async (_, worker) => {
-      const pkce = pkcePair();
+      const request = codeRequest(as.url, clientId, REDIRECT, { resource: MCP_RESOURCE });
       const signedIn = await signIn({
-        authorizeUrl: authorizeUrl(as.url, {
-          response_type: 'code',
-          client_id: clientId,
-          redirect_uri: REDIRECT,
-          code_challenge: pkce.challenge,
-          code_challenge_method: 'S256',
-          scope: TEST_SCOPE,
-          resource: MCP_RESOURCE,
-        }),
+        authorizeUrl: request.url,
         email: users[worker]!.email,
         mailApi: options.maildev.apiUrl,
       });
@@ -236,7 +210,7 @@ export async function measureSignIns(options: {
         client_id: clientId,
         code: signedIn.code,
         redirect_uri: REDIRECT,
-        code_verifier: pkce.verifier,
+        code_verifier: request.verifier,
       });
       if (response.status !== 200) throw new Error(`the code was refused (${response.status}): ${await response.text()}`);
       await response.body?.cancel();
@@ -256,18 +230,18 @@ export type DatabaseRates = AuthorizationServerRates & { name: string };
 export async function measureOnEveryDatabase(say: (line: string) => void, durationMs?: number): Promise<DatabaseRates[]> {
   const rows: DatabaseRates[] = [];
   const maildev = await startMaildev();
-  const run = async (name: string, databaseUrl: () => string) => {
+  // The sign-ins run on the same database after the first server has closed it (memory:// opens a new one).
+  const run = async (name: string, databaseUrl: string) => {
     say(`Authorization server on ${name}: issuance, introspection, exchange, then sign-ins…`);
-    const rates = await measureAuthorizationServerRates({ databaseUrl: databaseUrl(), durationMs });
-    const signIns = await measureSignIns({ databaseUrl: databaseUrl(), maildev, durationMs });
+    const rates = await measureAuthorizationServerRates({ databaseUrl, durationMs });
+    const signIns = await measureSignIns({ databaseUrl, maildev, durationMs });
     rows.push({ name, ...rates, signIns });
   };
   try {
-    await run('PGlite in memory', () => 'memory://');
+    await run('PGlite in memory', 'memory://');
     const folder = await mkdtemp(join(tmpdir(), 'bench-as-'));
     try {
-      let n = 0;
-      await run('PGlite on a folder (npm start)', () => `file:${join(folder, String(n++))}`);
+      await run('PGlite on a folder (npm start)', `file:${folder}`);
     } finally {
       await rm(folder, { recursive: true, force: true });
     }
@@ -275,7 +249,7 @@ export async function measureOnEveryDatabase(say: (line: string) => void, durati
     if (postgres.skip) say(postgres.skip);
     else {
       try {
-        await run('PostgreSQL (node-postgres)', () => postgres.url);
+        await run('PostgreSQL (node-postgres)', postgres.url);
       } finally {
         await postgres.drop();
       }

@@ -5,11 +5,10 @@
  * are not disturbed, and everything works again once the part is back.
  */
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { registerPublicClient } from '../support/tokens.ts';
+import { authorizationRequest, registerPublicClient } from '../support/tokens.ts';
 import type { Model } from '../../infra/model.ts';
-import { mailboxSnapshot, parseForms, readCode, UserAgent, type Page } from '../../infra/local/headless-sign-in.ts';
+import { expectForm, mailboxSnapshot, readCode, UserAgent } from '../../infra/local/headless-sign-in.ts';
 import { startTestStack, type TestStack } from '../support/local-stack.ts';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
 import { callTool, mcpRequest } from '../support/mcp.ts';
@@ -113,22 +112,22 @@ describe('faults in the stack', { timeout: 240_000 }, () => {
   test('the mail server down during sign-in: the pages answer at once, the failure is logged, and a new code completes the sign-in once it is back', async () => {
     const agent = new UserAgent();
     const start = await agent.navigate(await authorizeUrl(stack.model));
-    const emailForm = formWith(start, 'email');
+    const emailForm = expectForm(start, 'email', 'Sign-in page');
 
     await stack.part('mail').stop();
     const started = performance.now();
     const codePage = await agent.submit(emailForm, { email: JOHN.email });
     assert.ok(performance.now() - started < SLACK_MS, 'the sign-in does not wait for the mail server');
-    formWith(codePage, 'otp');
+    expectForm(codePage, 'otp', 'Code page');
     await waitFor(() => /Could not send sign-in code mail/.test(stack.output()), 10_000, 'the failure to send is logged');
     assert.ok((await fetch(`${stack.info.upstreams.authorizationServer}/health`)).ok);
 
     await stack.part('mail').start();
     // The person asks for a new code from the same sign-in.
     const seen = await mailboxSnapshot(stack.info.mail, JOHN.email);
-    const again = await agent.submit(formWith(await agent.navigate(emailForm.action), 'email'), { email: JOHN.email });
+    const again = await agent.submit(expectForm(await agent.navigate(emailForm.action), 'email', 'Sign-in page'), { email: JOHN.email });
     const otp = await readCode({ mailApi: stack.info.mail, email: JOHN.email, exclude: seen });
-    const consent = formWith(await agent.submit(formWith(again, 'otp'), { otp }), 'decision');
+    const consent = expectForm(await agent.submit(expectForm(again, 'otp', 'Code page'), { otp }), 'decision', 'Consent page');
     const done = await agent.submit(consent, {}, { name: 'decision', value: 'approve' });
     const redirect = new URL(done.location ?? 'about:blank');
     assert.ok(redirect.searchParams.get('code'), `the sign-in completes: ${done.status} ${done.location}`);
@@ -136,24 +135,7 @@ describe('faults in the stack', { timeout: 240_000 }, () => {
   });
 });
 
-function formWith(page: Page, field: string) {
-  const form = parseForms(page.body, page.url).find((f) => field in f.fields || f.buttons.some((b) => b.name === field));
-  assert.ok(form, `expected a form with "${field}" at ${page.url} (${page.status})`);
-  return form;
-}
-
 async function authorizeUrl(model: Model): Promise<string> {
   const redirectUri = 'http://127.0.0.1:8090/callback';
-  const url = new URL(model.endpoints.authorize);
-  url.search = new URLSearchParams({
-    response_type: 'code',
-    client_id: await registerPublicClient(model, redirectUri),
-    redirect_uri: redirectUri,
-    scope: model.scope,
-    state: randomBytes(16).toString('base64url'),
-    code_challenge: createHash('sha256').update(randomBytes(32).toString('base64url')).digest('base64url'),
-    code_challenge_method: 'S256',
-    resource: model.mcpResource,
-  }).toString();
-  return url.href;
+  return authorizationRequest(model, { clientId: await registerPublicClient(model, redirectUri), redirectUri }).url;
 }

@@ -112,6 +112,29 @@ export function authorizeUrl(baseUrl: string, params: Record<string, string | un
   return url.href;
 }
 
+/**
+ * A code request with a fresh PKCE pair (S256) for the test scope; `params` add or replace
+ * parameters (resource, state, scope…). Returns the URL and the verifier to redeem the code with.
+ */
+export function codeRequest(
+  baseUrl: string,
+  clientId: string,
+  redirectUri: string,
+  params: Record<string, string | undefined> = {},
+): { url: string; verifier: string } {
+  const pkce = pkcePair();
+  const url = authorizeUrl(baseUrl, {
+    response_type: 'code',
+    client_id: clientId,
+    redirect_uri: redirectUri,
+    code_challenge: pkce.challenge,
+    code_challenge_method: 'S256',
+    scope: TEST_SCOPE,
+    ...params,
+  });
+  return { url, verifier: pkce.verifier };
+}
+
 /** POSTs a form to the server, with optional Basic client credentials and Accept header. */
 export async function postForm(
   url: string,
