@@ -3,8 +3,7 @@ import assert from 'node:assert/strict';
 import { MailQueue } from './mail-queue.ts';
 import type { CodeMail, CodeMailer } from './mailer.ts';
 import { AS_PATHS } from '@mcp-secured-api/contracts';
-import { parseForms, UserAgent } from '../../infra/local/headless-sign-in.ts';
-import { codeRequest, startTestAuthorizationServer } from '../../test/support/authorization-server.ts';
+import { emailForm, inProcessBrowser, startTestAuthorizationServer } from '../../test/support/authorization-server.ts';
 
 const mail = (n: number): CodeMail => ({
   to: `user${n}@demo.example`,
@@ -56,9 +55,8 @@ test('a mail is sent after the answer: the sign-in page answers before the maile
       body: JSON.stringify({ redirect_uris: ['https://agent.example/cb'], token_endpoint_auth_method: 'none' }),
     });
     const clientId = ((await registered.json()) as { client_id: string }).client_id;
-    const agent = new UserAgent((url, init) => Promise.resolve(as.server.app.request(String(url), init)));
-    const page = await agent.navigate(codeRequest(as.url, clientId, 'https://agent.example/cb').url);
-    const form = parseForms(page.body, page.url).find((f) => 'email' in f.fields)!;
+    const agent = inProcessBrowser(as);
+    const form = await emailForm(as, agent, clientId);
     const answer = await agent.request(form.action, {
       method: 'POST',
       body: new URLSearchParams({ ...form.fields, email: 'john.doe@demo.example' }),

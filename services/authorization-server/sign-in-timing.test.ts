@@ -13,14 +13,14 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  codeRequest,
+  emailForm,
+  inProcessBrowser,
   registerClient,
   startTestAuthorizationServer,
   type TestAuthorizationServer,
 } from '../../test/support/authorization-server.ts';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { parseForms, UserAgent } from '../../infra/local/headless-sign-in.ts';
 import { createServer } from 'node:net';
 import { comparePaired } from '../../test/support/timing.ts';
 
@@ -66,9 +66,8 @@ after(() => as.close());
  * noise around it. Work after the answer (the mail) runs on a later turn of the event loop.
  */
 async function timePost(email: string): Promise<number> {
-  const agent = new UserAgent((url, init) => Promise.resolve(as.server.app.request(String(url), init)));
-  const page = await agent.navigate(codeRequest(as.url, clientId, 'https://agent.example/cb').url);
-  const form = parseForms(page.body, page.url).find((f) => 'email' in f.fields)!;
+  const agent = inProcessBrowser(as);
+  const form = await emailForm(as, agent, clientId);
   const body = new URLSearchParams({ ...form.fields, email });
   const started = performance.now();
   const answer = await agent.request(form.action, { method: 'POST', body });

@@ -4,6 +4,7 @@ import { PAGES } from './paths.ts';
 import { startMaildev, type Maildev } from '../../test/support/maildev.ts';
 import {
   codeRequest,
+  inProcessBrowser,
   registerClient,
   startTestAuthorizationServer,
   TEST_SCOPE,
@@ -52,9 +53,7 @@ async function settledMailbox(email: string) {
 
 /** A browser whose requests reach the server from the network address `address`. */
 function browserAt(address: string): UserAgent {
-  return new UserAgent((url, init) =>
-    Promise.resolve(as.server.app.request(String(url), init, { incoming: { socket: { remoteAddress: address } } })),
-  );
+  return inProcessBrowser(as, address);
 }
 
 /** Opens the authorization, posts the email; returns the agent on the code page. */

@@ -15,6 +15,7 @@ import {
 } from '../../services/authorization-server/app.ts';
 import type { AuthorizationServerConfigInput } from '../../services/authorization-server/config.ts';
 import { AS_PATHS, silentLogger } from '@mcp-secured-api/contracts';
+import { expectForm, UserAgent, type HtmlForm } from '../../infra/local/headless-sign-in.ts';
 
 export const TEST_USERS = [
   { email: 'john.doe@demo.example', region: 'USA' },
@@ -144,4 +145,16 @@ export async function postForm(
   const body = new URLSearchParams();
   for (const [k, v] of Object.entries(form)) if (v !== undefined) body.set(k, v);
   return fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body });
+}
+
+/** A browser whose requests go to the server's app in this process (no sockets), from `address` when given. */
+export function inProcessBrowser(as: TestAuthorizationServer, address?: string): UserAgent {
+  const env = address === undefined ? undefined : { incoming: { socket: { remoteAddress: address } } };
+  return new UserAgent((url, init) => Promise.resolve(as.server.app.request(String(url), init, env)));
+}
+
+/** Opens a code request of `clientId` in `browser` and returns the sign-in page's email form. */
+export async function emailForm(as: TestAuthorizationServer, browser: UserAgent, clientId: string): Promise<HtmlForm> {
+  const page = await browser.navigate(codeRequest(as.url, clientId, 'https://agent.example/cb').url);
+  return expectForm(page, 'email', 'Sign-in page');
 }
