@@ -2,17 +2,17 @@
  * The signing keys: PS256 key pairs kept in the database (private parts encrypted), published in
  * the JWKS with a `kid` each, shared by every instance on the database.
  *
- * Rotation signs with a new key and keeps the previous one published (and accepted for token
- * exchange) until the tokens it signed have expired. It is a compare-and-swap under a database
+ * Rotation signs with a new key and keeps the previous one published until the tokens it signed
+ * have expired. It is a compare-and-swap under a database
  * lock: "replace key X" creates a key only while X still signs, so instances asked to rotate at
  * the same time make one new key, and the first instances on an empty database make one first key.
- * A new key is stored before anything is signed with it; the JWKS and token verification read the
- * database again when they may be behind (at most once a second), and every instance re-reads it
- * periodically to sign with the newest key.
+ * A new key is stored before anything is signed with it; the JWKS reads the database again when it
+ * may be behind (at most once a second), and every instance re-reads it periodically to sign with
+ * the newest key.
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
-import { jwtVerify, SignJWT, type JWK, type JWTPayload, type JWTVerifyOptions } from 'jose';
+import { SignJWT, type JWK, type JWTPayload } from 'jose';
 import type { Logger } from './context.ts';
 import type { KeyEncryption } from './key-encryption.ts';
 import type { Store, StoredSigningKey } from './store.ts';
@@ -152,29 +152,6 @@ export class SigningKeys {
   async sign(claims: JWTPayload): Promise<string> {
     const key = this.#current();
     return new SignJWT(claims).setProtectedHeader({ alg: SIGNING_ALGORITHM, typ: ACCESS_TOKEN_TYP, kid: key.kid }).sign(key.privateKey);
-  }
-
-  /** Verifies a token this server signed: PS256 only, `at+jwt`, a published `kid`, `exp` required. */
-  async verify(token: string, options: Pick<JWTVerifyOptions, 'issuer' | 'audience'>) {
-    const { payload } = await jwtVerify(
-      token,
-      async (header) => {
-        const find = () => this.#keys.find((k) => k.kid === header.kid && !this.#expired(k));
-        // Signed by a key another instance made since this one last looked.
-        const key = find() ?? (await this.#refreshIfStale().then(find));
-        if (!key) throw new Error('the token was not signed by a key this server publishes');
-        return key.publicKey;
-      },
-      {
-        ...options,
-        algorithms: [SIGNING_ALGORITHM],
-        typ: ACCESS_TOKEN_TYP,
-        requiredClaims: ['exp', 'iat', 'jti', 'sub', 'scope'],
-        currentDate: new Date(this.options.now() * 1000),
-        clockTolerance: 5,
-      },
-    );
-    return payload;
   }
 
   #current(): SigningKey {

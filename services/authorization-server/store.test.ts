@@ -76,9 +76,10 @@ test('revoking a grant removes every token issued from it', async () => {
   await store.grants.insert(grant('family', 10_000));
   await store.accessTokens.insert({ tokenHash: tokenHash('a1'), jti: 'a1', grantId: 'family', clientId: 'c', jwt: 'x', expiresAt: 5_000 });
   await store.refreshTokens.insert({ tokenHash: tokenHash('r1'), grantId: 'family', clientId: 'c', expiresAt: 9_000 });
-  assert.equal(await store.accessTokens.isActive('a1', 1_000), true);
+  assert.equal(await store.accessTokens.jwtOf('a1', 1_000), 'x');
+  assert.equal(await store.accessTokens.jwtOf('a1', 5_000), undefined, 'expired');
   await store.grants.revoke('family');
-  assert.equal(await store.accessTokens.isActive('a1', 1_000), false);
+  assert.equal(await store.accessTokens.jwtOf('a1', 1_000), undefined);
   assert.equal(await store.refreshTokens.get(tokenHash('r1')), undefined);
 });
 

@@ -183,7 +183,8 @@ export interface Store {
   accessTokens: {
     insert(token: AccessTokenRecord): Promise<void>;
     get(tokenHash: string, now: number): Promise<AccessTokenRecord | undefined>;
-    isActive(jti: string, now: number): Promise<boolean>;
+    /** The JWT of the unexpired token with this `jti`; undefined once it is revoked or expired. */
+    jwtOf(jti: string, now: number): Promise<string | undefined>;
     /** Deletes it when it belongs to `clientId`; false when there was nothing to delete. */
     delete(tokenHash: string, clientId: string): Promise<boolean>;
   };
@@ -490,8 +491,8 @@ function bind(q: Queryable, db: Database): Store {
         const r = await first<AccessTokenRow>('SELECT * FROM access_tokens WHERE token_hash = $1 AND expires_at > $2', [hash, now]);
         return r && accessTokenFrom(r);
       },
-      async isActive(jti, now) {
-        return (await first('SELECT 1 FROM access_tokens WHERE jti = $1 AND expires_at > $2', [jti, now])) !== undefined;
+      async jwtOf(jti, now) {
+        return (await first<{ jwt: string }>('SELECT jwt FROM access_tokens WHERE jti = $1 AND expires_at > $2', [jti, now]))?.jwt;
       },
       async delete(hash, clientId) {
         return (await run('DELETE FROM access_tokens WHERE token_hash = $1 AND client_id = $2', [hash, clientId])) > 0;

@@ -11,7 +11,8 @@
  * Everything a response reports is committed before it is sent; the JWT is signed before the
  * transaction, so a slow signature never holds a lock.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { decodeJwt } from 'jose';
 import { OFFLINE_ACCESS } from '@mcp-secured-api/contracts';
 import { LRUCache } from 'lru-cache';
 import type { AuthenticatedClient } from './clients.ts';
@@ -29,6 +30,22 @@ export interface IssuedToken {
 
 export function randomToken(): string {
   return randomBytes(32).toString('base64url');
+}
+
+/** The `jti` of a JWT, read without checking it (only to look the token up); undefined when unreadable. */
+function jtiOf(token: string): string | undefined {
+  try {
+    const { jti } = decodeJwt(token);
+    return typeof jti === 'string' ? jti : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function sameText(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 const revokedGrant = () => new OAuthError('invalid_grant', 'The refresh token has been revoked; sign in again');
@@ -196,16 +213,20 @@ export class Tokens {
     if (request.audience !== undefined && request.audience !== this.config.apiAudience) {
       throw new OAuthError('invalid_target', `Tokens can only be exchanged for the audience ${this.config.apiAudience}`);
     }
-    let subject;
-    try {
-      subject = await this.keys.verify(subjectToken, { issuer: this.config.issuer, audience: this.config.mcpResource });
-    } catch {
-      throw new OAuthError('invalid_grant', 'The subject token is not a valid access token for the MCP server from this issuer');
-    }
-    const jti = subject.jti!;
-    // Revoked tokens cannot be exchanged, even though their signature is still valid.
-    if (!(await this.store.accessTokens.isActive(jti, this.now())))
-      throw new OAuthError('invalid_grant', 'The subject token has been revoked or has expired');
+    // The subject token must be an access token this server issued and still holds, byte for byte:
+    // that proves it authentic (it is the server's own record; no signature needs checking) and
+    // neither revoked nor expired, in one lookup.
+    const now = this.now();
+    const jti = jtiOf(subjectToken);
+    const stored = jti === undefined ? undefined : await this.store.accessTokens.jwtOf(jti, now);
+    if (stored === undefined || !sameText(stored, subjectToken))
+      throw new OAuthError(
+        'invalid_grant',
+        'The subject token is not an active access token from this issuer (revoked, expired or unknown)',
+      );
+    const subject = decodeJwt(stored);
+    if (subject.aud !== this.config.mcpResource)
+      throw new OAuthError('invalid_grant', `The subject token is not for the MCP server (${this.config.mcpResource})`);
     const granted = String(subject.scope).split(' ').filter(Boolean);
     const requested = request.scope?.split(' ').filter(Boolean) ?? granted;
     const wider = requested.filter((s) => !granted.includes(s));
@@ -213,7 +234,6 @@ export class Tokens {
       throw new OAuthError('invalid_scope', `The requested scope exceeds the subject token's scope (${granted.join(' ')})`);
     const scope = requested.join(' ');
 
-    const now = this.now();
     const key = `${jti} ${scope}`;
     const cached = this.#exchanged.get(key);
     if (cached && cached.exp - now > 5) return { accessToken: cached.jwt, expiresIn: cached.exp - now, scope };
