@@ -190,7 +190,7 @@ describe('generateCurityConfig', () => {
   });
 
   it('signs tokens with the model algorithm and puts the licence and admin password in parameters', () => {
-    assert.equal(text(at(token, 'token-issuers', 'default-token-issuer', 'jwt-issuer-settings', 'algorithm')), 'PS256');
+    assert.equal(text(at(token, 'token-issuers', 'default-token-issuer', 'jwt-issuer-settings', 'algorithm')), 'ES256');
     assert.equal(text(at(config, 'processing', 'license-key')), '#{LICENSE_KEY}');
     assert.equal(text(at(config, 'aaa', 'authentication', 'users', 'user', 'password')), '#{ADMIN_PASSWORD}');
     assert.deepEqual([...out.parameters].sort(), Object.values(CURITY_PARAMETERS).sort());
