@@ -184,6 +184,15 @@ describe('generateCurityConfig', () => {
     }
   });
 
+  it('declares the signing key as the algorithm needs it: a P-256 key for ES256, RSA (the default type) for PS256', () => {
+    const key = at(config, 'facilities', 'crypto', 'signing-keys', 'signing-key');
+    assert.deepEqual([text(key.type), text(key['curve-name'])], ['elliptic-curve', 'P-256']);
+    const rsa = profiles(generate({ tokenSigningAlgorithm: 'PS256' }).xml);
+    assert.equal(text(at(rsa.token, 'token-issuers', 'default-token-issuer', 'jwt-issuer-settings', 'algorithm')), 'PS256');
+    const rsaKey = at(rsa.config, 'facilities', 'crypto', 'signing-keys', 'signing-key');
+    assert.deepEqual(Object.keys(rsaKey).sort(), ['id', 'keystore']);
+  });
+
   it('lets the procedures know the users and their regions', () => {
     const procedure = out.files.find((f) => f.path.endsWith(`${PROCEDURE_IDS.agentAccessToken}.js`));
     assert.match(procedure?.content ?? '', /"jane\.test@demo\.example": "Europe"/);
