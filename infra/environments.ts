@@ -91,6 +91,8 @@ export function authorizationServerEnv(
     ACCESS_TOKEN_TTL_SECONDS: String(model.accessTokenTtlSeconds),
     REFRESH_TOKEN_TTL_SECONDS: String(model.agentPolicy.refreshTokenTtlSeconds),
     INTROSPECTION_CACHE_SECONDS: String(model.introspectionCacheSeconds),
+    // The one algorithm the resource servers accept (JWT_ALGORITHMS), so they always agree.
+    SIGNING_ALGORITHM: model.config.tokenSigningAlgorithm,
     CLIENT_TYPE: model.agentPolicy.clientType,
     CLIENT_ASSURANCE_LEVEL: String(model.agentPolicy.clientAssuranceLevel),
     GATEWAY_CLIENT_ID: model.clients.gateway.id,

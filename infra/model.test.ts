@@ -33,6 +33,15 @@ test('introspectionCacheSeconds bounds how long a revoked token keeps working at
   assert.equal(buildModel(parseStackConfig({ ...valid, 'mcp-secured-api:introspectionCacheSeconds': '2' })).introspectionCacheSeconds, 2);
 });
 
+test('tokenSigningAlgorithm chooses the one algorithm resource servers accept: ES256 unless set', () => {
+  assert.deepEqual(buildModel(parseStackConfig(valid)).jwt.algorithms, ['ES256']);
+  for (const algorithm of ['EdDSA', 'PS256'] as const) {
+    assert.deepEqual(buildModel(parseStackConfig({ ...valid, 'mcp-secured-api:tokenSigningAlgorithm': algorithm })).jwt.algorithms, [
+      algorithm,
+    ]);
+  }
+});
+
 test('another domain and scheme change every derived value', () => {
   const model = buildModel(parseStackConfig({ ...valid, domain: 'Acme.Test', scheme: 'http' }));
   assert.equal(model.hosts.login, 'login.acme.test');
@@ -68,6 +77,8 @@ for (const [name, change, key, fragment] of [
   ['a refresh-token lifetime over 90 days', { refreshTokenTtlSeconds: 8_000_000 }, 'refreshTokenTtlSeconds', '90 days'],
   ['no introspection cache at all', { introspectionCacheSeconds: 0 }, 'introspectionCacheSeconds', 'at least 1 second'],
   ['an introspection cache past the plugin default', { introspectionCacheSeconds: 301 }, 'introspectionCacheSeconds', 'at most 300'],
+  ['an unknown signing algorithm', { tokenSigningAlgorithm: 'RS256' }, 'tokenSigningAlgorithm', '"ES256", "EdDSA" or "PS256"'],
+  ['a signing algorithm in the wrong case', { tokenSigningAlgorithm: 'es256' }, 'tokenSigningAlgorithm', '"ES256", "EdDSA" or "PS256"'],
   [
     'a trusted proxy that is no address',
     { kubernetes: { trustedProxies: ['10.244.0.0/16', 'ingress-nginx'] } },

@@ -12,12 +12,14 @@ test("reads this project's keys as Pulumi stores them and ignores other namespac
     'mcp-secured-api:scope': 'stocks/read',
     'mcp-secured-api:users': users,
     'mcp-secured-api:accessTokenTtlSeconds': '600',
+    'mcp-secured-api:tokenSigningAlgorithm': 'PS256',
     'mcp-secured-api:corsOrigins': '["http://localhost:6274"]',
     'docker:host': 'unix:///var/run/docker.sock',
   });
   const { config, curityLicenseKey } = readStackConfig();
   assert.equal(config.domain, 'demo.example');
   assert.equal(config.accessTokenTtlSeconds, 600);
+  assert.equal(config.tokenSigningAlgorithm, 'PS256');
   assert.equal(config.authorizationServer, 'builtin');
   assert.equal(curityLicenseKey, undefined);
 });

@@ -119,6 +119,30 @@ describe('the commands of Curity’s containers', { skip: tools ? false : 'bash 
     }
   });
 
+  it('a P-256 key (ES256) and an Ed25519 key (EdDSA) are packed for convertks as an RSA key is', () => {
+    for (const newKey of [
+      ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'],
+      ['-newkey', 'ed25519'],
+    ]) {
+      const keyFile = join(dir, 'other-key.pem');
+      const certFile = join(dir, 'other-cert.pem');
+      const made = spawnSync(
+        'openssl',
+        ['req', '-x509', ...newKey, '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=signing'],
+        {
+          encoding: 'utf8',
+        },
+      );
+      assert.equal(made.status, 0, made.stderr);
+      const r = run(curityServerStart().command, {
+        [CURITY_ENV.signingKeyPem]: readFileSync(keyFile, 'utf8'),
+        [CURITY_ENV.signingCertificatePem]: readFileSync(certFile, 'utf8'),
+      });
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.calls[0] ?? '', /key=data:application\/p12;converted,[0-9a-f]{8}/, newKey.join(' '));
+    }
+  });
+
   it('the server starts with the signing key converted by convertks into its parameter, and no PEM left', () => {
     const start = curityServerStart();
     const r = run(start.command, pems());

@@ -142,7 +142,9 @@ const KNOWN_TREE = `
         signing-keys
           signing-key
             id
+            curve-name
             keystore
+            type
       caching-services
         default-caching-service
           data-source
@@ -248,6 +250,8 @@ describe("the generated Curity XML has the shape of Curity's published configura
   for (const [label, change] of [
     ['dev', {}],
     ['http, another domain and scope', { scheme: 'http', domain: 'corp.example', scope: 'quotes/read' }],
+    ['EdDSA', { tokenSigningAlgorithm: 'EdDSA' }],
+    ['PS256', { tokenSigningAlgorithm: 'PS256' }],
   ] as const) {
     it(`names and nests every element as Curity's examples do (${label})`, () => {
       const { paths, namespaces } = elements(generateCurityXml(buildModel(parseStackConfig({ ...base, ...change })), { smtp }));

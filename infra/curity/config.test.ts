@@ -184,13 +184,22 @@ describe('generateCurityConfig', () => {
     }
   });
 
+  it('declares the signing key as the algorithm needs it: a P-256 key for ES256, RSA (the default type) for PS256', () => {
+    const key = at(config, 'facilities', 'crypto', 'signing-keys', 'signing-key');
+    assert.deepEqual([text(key.type), text(key['curve-name'])], ['elliptic-curve', 'P-256']);
+    const rsa = profiles(generate({ tokenSigningAlgorithm: 'PS256' }).xml);
+    assert.equal(text(at(rsa.token, 'token-issuers', 'default-token-issuer', 'jwt-issuer-settings', 'algorithm')), 'PS256');
+    const rsaKey = at(rsa.config, 'facilities', 'crypto', 'signing-keys', 'signing-key');
+    assert.deepEqual(Object.keys(rsaKey).sort(), ['id', 'keystore']);
+  });
+
   it('lets the procedures know the users and their regions', () => {
     const procedure = out.files.find((f) => f.path.endsWith(`${PROCEDURE_IDS.agentAccessToken}.js`));
     assert.match(procedure?.content ?? '', /"jane\.test@demo\.example": "Europe"/);
   });
 
   it('signs tokens with the model algorithm and puts the licence and admin password in parameters', () => {
-    assert.equal(text(at(token, 'token-issuers', 'default-token-issuer', 'jwt-issuer-settings', 'algorithm')), 'PS256');
+    assert.equal(text(at(token, 'token-issuers', 'default-token-issuer', 'jwt-issuer-settings', 'algorithm')), 'ES256');
     assert.equal(text(at(config, 'processing', 'license-key')), '#{LICENSE_KEY}');
     assert.equal(text(at(config, 'aaa', 'authentication', 'users', 'user', 'password')), '#{ADMIN_PASSWORD}');
     assert.deepEqual([...out.parameters].sort(), Object.values(CURITY_PARAMETERS).sort());

@@ -7,11 +7,19 @@
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
 import * as tls from '@pulumi/tls';
+import type { TokenSigningAlgorithm } from '../model.ts';
 import { CURITY_ENV } from './commands.ts';
 import { sha256Crypt } from './hash.ts';
 
 /** Long enough never to need attention; a renewal would keep the key (and so the key id). */
 const SIGNING_CERTIFICATE_HOURS = 5 * 365 * 24;
+
+/** The key each token-signing algorithm needs, in @pulumi/tls's terms. */
+const SIGNING_KEY_ARGS: Record<TokenSigningAlgorithm, tls.PrivateKeyArgs> = {
+  ES256: { algorithm: 'ECDSA', ecdsaCurve: 'P256' },
+  EdDSA: { algorithm: 'ED25519' },
+  PS256: { algorithm: 'RSA', rsaBits: 2048 },
+};
 
 /** Secrets Curity keeps hashed: the value stays in the stack's secrets, Curity gets `$5$salt$hash`. */
 export type HashedSecret = 'adminPassword' | 'gatewayClientSecret' | 'mcpClientSecret';
@@ -25,14 +33,18 @@ export interface CurityKeyMaterial {
   hashed(secret: HashedSecret): pulumi.Output<string>;
 }
 
-/** Creates the resources under `parent`, named `<name>-…`. */
+/**
+ * Creates the resources under `parent`, named `<name>-…`. The signing key is of the kind
+ * `algorithm` signs with; another algorithm replaces the key (and its certificate).
+ */
 export function curityKeyMaterial(
   parent: pulumi.Resource,
   name: string,
   secrets: Record<HashedSecret, pulumi.Input<string>>,
+  algorithm: TokenSigningAlgorithm,
 ): CurityKeyMaterial {
   const opts = { parent };
-  const signingKey = new tls.PrivateKey(`${name}-signing-key`, { algorithm: 'RSA', rsaBits: 2048 }, opts);
+  const signingKey = new tls.PrivateKey(`${name}-signing-key`, SIGNING_KEY_ARGS[algorithm], opts);
   const signingCertificate = new tls.SelfSignedCert(
     `${name}-signing-certificate`,
     {

@@ -153,9 +153,9 @@ describe('CurityServer', () => {
     assert.notEqual(env.GATEWAY_CLIENT_SECRET?.split('$')[2], env.MCP_CLIENT_SECRET?.split('$')[2], 'one salt per secret');
   });
 
-  it('generates an RSA signing key and its certificate with Pulumi, kept secret', () => {
+  it('generates a P-256 signing key for the default ES256 and its certificate with Pulumi, kept secret', () => {
     const [key] = ofComponent().filter((r) => r.type === 'tls:index/privateKey:PrivateKey');
-    assert.deepEqual([key?.inputs['algorithm'], key?.inputs['rsaBits']], ['RSA', 2048]);
+    assert.deepEqual([key?.inputs['algorithm'], key?.inputs['ecdsaCurve']], ['ECDSA', 'P256']);
     const [certificate] = ofComponent().filter((r) => r.type === 'tls:index/selfSignedCert:SelfSignedCert');
     assert.ok(certificate, 'a certificate for the key (Curity keystores hold key and certificate)');
     assert.deepEqual(

@@ -315,6 +315,29 @@ test('Curity: the init Job and the server from the generated files, no built-in 
   );
 });
 
+test('Curity: the signing key is of the kind tokenSigningAlgorithm needs, and Curity is told that algorithm', async () => {
+  for (const [algorithm, key] of [
+    ['ES256', { algorithm: 'ECDSA', ecdsaCurve: 'P256' }],
+    ['EdDSA', { algorithm: 'ED25519' }],
+    ['PS256', { algorithm: 'RSA', rsaBits: 2048 }],
+  ] as const) {
+    const d = await deploy(
+      `key${algorithm.toLowerCase()}`,
+      { curityLicenseKey: 'LICENCE-TEXT', tokenSigningAlgorithm: algorithm },
+      'LICENCE-TEXT',
+    );
+    const keys = d.resources.filter((r) => r.type === 'tls:index/privateKey:PrivateKey' && r.name.endsWith('-signing-key'));
+    assert.deepEqual(
+      keys.map((r) => r.inputs),
+      [key],
+      algorithm,
+    );
+    const xml = Object.values(d.one('ConfigMap', 'curity-files').data!).find((f) => f.startsWith('<?xml'))!;
+    assert.match(xml, new RegExp(`<algorithm>${algorithm}</algorithm>`), algorithm);
+    assert.equal(d.env('Deployment', 'stocks-api')['JWT_ALGORITHMS'], algorithm, 'the API accepts it alone');
+  }
+});
+
 const value = async <T>(o: import('@pulumi/pulumi').Output<T>) => (await resolve(o)).value;
 
 test('https behind a LoadBalancer: Kong terminates TLS with the generated certificate; outputs name the address', async () => {

@@ -33,6 +33,7 @@ test('a stack configured for Curity runs locally with the built-in server; encry
       '  mcp-secured-api:domain: acme.test',
       '  mcp-secured-api:scope: portfolio/read',
       '  mcp-secured-api:authorizationServer: curity',
+      '  mcp-secured-api:tokenSigningAlgorithm: EdDSA',
       '  mcp-secured-api:curityLicenseKey:',
       '    secure: v1:abc',
       '  mcp-secured-api:users:',
@@ -44,6 +45,7 @@ test('a stack configured for Curity runs locally with the built-in server; encry
       assert.equal(config.authorizationServer, 'builtin');
       assert.equal(config.curityLicenseKey, undefined);
       assert.equal(config.users[0]?.email, 'ann@acme.test');
+      assert.equal(config.tokenSigningAlgorithm, 'EdDSA', 'the algorithm the stack deploys with');
     },
   );
 });

@@ -91,6 +91,7 @@ export async function createAuthorizationServer(
     keys = await SigningKeys.open({
       store: createStore(database),
       encryption: new KeyEncryption(config.keyEncryptionKey),
+      algorithm: config.signingAlgorithm,
       maxTokenLifetimeSeconds: config.accessTokenTtlSeconds,
       now,
       log,

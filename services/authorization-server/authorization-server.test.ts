@@ -20,6 +20,9 @@ import {
 import { signIn } from '../../infra/local/headless-sign-in.ts';
 import { basicAuthorization } from '@mcp-secured-api/contracts';
 
+/** The server's signing algorithm when none is configured. */
+const DEFAULT_ALGORITHM = 'ES256';
+
 let mail: Maildev;
 let as: TestAuthorizationServer;
 let cimdHost: Listening;
@@ -144,11 +147,16 @@ test('happy path: registration, sign-in with the mailed code, consent, token, JW
   assert.ok(maxAge > 0 && maxAge <= 30, `max-age ${maxAge}`);
   const jwt = await introspected.text();
   const header = decodeProtectedHeader(jwt);
-  assert.equal(header.alg, 'PS256');
+  assert.equal(header.alg, DEFAULT_ALGORITHM);
   assert.equal(header.typ, 'at+jwt');
   const jwks = createLocalJWKSet((await (await fetch(`${as.url}${AS_PATHS.jwks}`)).json()) as { keys: [] });
   assert.ok(jwks);
-  const { payload } = await jwtVerify(jwt, jwks, { issuer: as.issuer, audience: MCP_RESOURCE, algorithms: ['PS256'], typ: 'at+jwt' });
+  const { payload } = await jwtVerify(jwt, jwks, {
+    issuer: as.issuer,
+    audience: MCP_RESOURCE,
+    algorithms: [DEFAULT_ALGORITHM],
+    typ: 'at+jwt',
+  });
   assert.equal(payload.sub, 'john.doe@demo.example');
   assert.equal(payload.scope, TEST_SCOPE);
   assert.equal(payload.client_id, clientId);
@@ -179,7 +187,7 @@ test('happy path: registration, sign-in with the mailed code, consent, token, JW
   const apiToken = await jwtVerify(exchanged.access_token as string, jwks, {
     issuer: as.issuer,
     audience: API_AUDIENCE,
-    algorithms: ['PS256'],
+    algorithms: [DEFAULT_ALGORITHM],
     typ: 'at+jwt',
   });
   assert.deepEqual(apiToken.payload.act, { sub: MCP_CLIENT.id });

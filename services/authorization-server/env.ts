@@ -3,7 +3,7 @@
  * `authorizationServerEnv`), validated with messages that name the bad variable.
  */
 import { z } from 'zod';
-import { authorizationServerConfigSchema, REFRESH_TOKEN_TTL_MAX, type AuthorizationServerConfig } from './config.ts';
+import { authorizationServerConfigSchema, REFRESH_TOKEN_TTL_MAX, SIGNING_ALGORITHMS, type AuthorizationServerConfig } from './config.ts';
 import { parseDatabaseUrl } from './database.ts';
 
 const bool = z.enum(['true', 'false'], { message: 'must be "true" or "false"' }).transform((v) => v === 'true');
@@ -25,6 +25,7 @@ const envSchema = z.object({
   ACCESS_TOKEN_TTL_SECONDS: int(1, 86_400),
   REFRESH_TOKEN_TTL_SECONDS: int(0, REFRESH_TOKEN_TTL_MAX).default(86_400),
   INTROSPECTION_CACHE_SECONDS: int(1, 300).default(30),
+  SIGNING_ALGORITHM: z.enum(SIGNING_ALGORITHMS, { message: 'must be "ES256", "EdDSA" or "PS256"' }).default('ES256'),
   CLIENT_TYPE: text,
   CLIENT_ASSURANCE_LEVEL: int(0, 3),
   GATEWAY_CLIENT_ID: text,
@@ -69,6 +70,7 @@ const VARIABLE_OF: Record<string, string> = {
   accessTokenTtlSeconds: 'ACCESS_TOKEN_TTL_SECONDS',
   refreshTokenTtlSeconds: 'REFRESH_TOKEN_TTL_SECONDS',
   introspectionCacheSeconds: 'INTROSPECTION_CACHE_SECONDS',
+  signingAlgorithm: 'SIGNING_ALGORITHM',
   clientType: 'CLIENT_TYPE',
   clientAssuranceLevel: 'CLIENT_ASSURANCE_LEVEL',
   'clients.gateway.id': 'GATEWAY_CLIENT_ID',
@@ -133,6 +135,7 @@ export function configFromEnv(env: Record<string, string | undefined>): {
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
     refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL_SECONDS,
     introspectionCacheSeconds: e.INTROSPECTION_CACHE_SECONDS,
+    signingAlgorithm: e.SIGNING_ALGORITHM,
     clientType: e.CLIENT_TYPE,
     clientAssuranceLevel: e.CLIENT_ASSURANCE_LEVEL,
     clients: {

@@ -1,6 +1,9 @@
 /**
- * The signing keys: PS256 key pairs kept in the database (private parts encrypted), published in
- * the JWKS with a `kid` each, shared by every instance on the database.
+ * The signing keys: key pairs for the configured algorithm (ES256 by default; EdDSA or PS256) kept
+ * in the database (private parts encrypted), published in the JWKS with a `kid` and an `alg` each,
+ * shared by every instance on the database. Each token is signed with the algorithm of the key
+ * that signs it, so keys made for another algorithm keep working until they are replaced; opening
+ * with another algorithm than the signing key's replaces it, as a rotation does.
  *
  * Rotation signs with a new key and keeps the previous one published until the tokens it signed
  * have expired. It is a compare-and-swap under a database
@@ -13,14 +16,13 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import { SignJWT, type JWK, type JWTPayload } from 'jose';
+import type { SigningAlgorithm } from './config.ts';
 import type { Logger } from './context.ts';
 import type { KeyEncryption } from './key-encryption.ts';
 import type { Store, StoredSigningKey } from './store.ts';
 
-const generateRsaKeyPair = promisify(generateKeyPair);
-const RSA = { modulusLength: 2048 } as const;
+const generate = promisify(generateKeyPair);
 
-export const SIGNING_ALGORITHM = 'PS256';
 export const ACCESS_TOKEN_TYP = 'at+jwt';
 /** How often an instance re-reads the keys to start signing with one another instance made. */
 export const KEY_RELOAD_INTERVAL_MS = 30_000;
@@ -29,6 +31,8 @@ const ON_DEMAND_RELOAD_MS = 1_000;
 
 interface SigningKey {
   kid: string;
+  /** The JWS algorithm of this key: its public JWK's `alg`. */
+  algorithm: string;
   privateKey: KeyObject;
   publicKey: KeyObject;
   publicJwk: JWK;
@@ -37,6 +41,8 @@ interface SigningKey {
 
 export interface SigningKeysOptions {
   store: Store;
+  /** The algorithm new keys are made for. */
+  algorithm: SigningAlgorithm;
   encryption: KeyEncryption;
   /** How long tokens live at most: how long a replaced key stays published (plus a minute). */
   maxTokenLifetimeSeconds: number;
@@ -44,8 +50,13 @@ export interface SigningKeysOptions {
   log: Logger;
 }
 
-async function newKeyPair(): Promise<{ kid: string; privateKey: KeyObject; publicKey: KeyObject }> {
-  const { privateKey, publicKey } = await generateRsaKeyPair('rsa', RSA);
+async function newKeyPair(algorithm: SigningAlgorithm): Promise<{ kid: string; privateKey: KeyObject; publicKey: KeyObject }> {
+  const { privateKey, publicKey } =
+    algorithm === 'PS256'
+      ? await generate('rsa', { modulusLength: 2048 })
+      : algorithm === 'ES256'
+        ? await generate('ec', { namedCurve: 'P-256' })
+        : await generate('ed25519');
   const kid = createHash('sha256')
     .update(publicKey.export({ type: 'spki', format: 'der' }))
     .digest('base64url');
@@ -64,8 +75,14 @@ export class SigningKeys {
   /** Loads the keys, creating the first one when the database has none. */
   static async open(options: SigningKeysOptions): Promise<SigningKeys> {
     const keys = new SigningKeys(options);
-    if (!(await options.store.signingKeys.list(options.now())).some((k) => k.expiresAt === undefined)) {
+    const current = (await options.store.signingKeys.list(options.now())).find((k) => k.expiresAt === undefined);
+    if (!current) {
       await keys.#replace(undefined);
+    } else if (current.publicJwk.alg !== options.algorithm && (await keys.#replace(current.kid))) {
+      options.log.info(
+        `signing key ${current.kid} signs ${String(current.publicJwk.alg)} but ${options.algorithm} is configured: ` +
+          `signing with a new ${options.algorithm} key; the previous one stays published until its tokens expire`,
+      );
     }
     await keys.reload();
     keys.#timer = setInterval(() => {
@@ -84,13 +101,13 @@ export class SigningKeys {
    * returns whether this call made the key.
    */
   async #replace(expected: string | undefined): Promise<boolean> {
-    const { store, encryption, now, maxTokenLifetimeSeconds } = this.options;
-    const pair = await newKeyPair();
+    const { store, encryption, now, maxTokenLifetimeSeconds, algorithm } = this.options;
+    const pair = await newKeyPair(algorithm);
     return store.transaction(async (tx) => {
       await tx.signingKeys.lock();
       const current = (await tx.signingKeys.list(now())).find((k) => k.expiresAt === undefined);
       if (current?.kid !== expected) return false;
-      const publicJwk = { ...(pair.publicKey.export({ format: 'jwk' }) as JWK), kid: pair.kid, alg: SIGNING_ALGORITHM, use: 'sig' };
+      const publicJwk = { ...(pair.publicKey.export({ format: 'jwk' }) as JWK), kid: pair.kid, alg: algorithm, use: 'sig' };
       const der = pair.privateKey.export({ type: 'pkcs8', format: 'der' });
       await tx.signingKeys.insert({ kid: pair.kid, publicJwk, privateKey: encryption.encrypt(der, pair.kid), createdAt: now() });
       // Tokens signed until now live at most this long; a minute more for clocks and caches.
@@ -129,7 +146,9 @@ export class SigningKeys {
       format: 'der',
       type: 'pkcs8',
     });
-    return { kid: stored.kid, privateKey, publicKey: createPublicKey(privateKey), publicJwk: stored.publicJwk as JWK };
+    const publicJwk = stored.publicJwk as JWK;
+    if (!publicJwk.alg) throw new Error(`Signing key ${stored.kid} in the database has no alg: it was not made by this server`);
+    return { kid: stored.kid, algorithm: publicJwk.alg, privateKey, publicKey: createPublicKey(privateKey), publicJwk };
   }
 
   /** Reloads when the last read is older than a second; a failed read keeps what was known. */
@@ -151,7 +170,7 @@ export class SigningKeys {
 
   async sign(claims: JWTPayload): Promise<string> {
     const key = this.#current();
-    return new SignJWT(claims).setProtectedHeader({ alg: SIGNING_ALGORITHM, typ: ACCESS_TOKEN_TYP, kid: key.kid }).sign(key.privateKey);
+    return new SignJWT(claims).setProtectedHeader({ alg: key.algorithm, typ: ACCESS_TOKEN_TYP, kid: key.kid }).sign(key.privateKey);
   }
 
   #current(): SigningKey {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { authorizationServerEnv } from '../../infra/environments.ts';
+import { authorizationServerEnv, stocksApiEnv } from '../../infra/environments.ts';
 import { buildModel, parseStackConfig } from '../../infra/model.ts';
 import { freePorts } from '../../infra/local/ports.ts';
 import { runEntryPoint } from '../../test/support/entry-point.ts';
@@ -10,22 +10,20 @@ import { configFromEnv, AuthorizationServerEnvironmentError } from './env.ts';
 import { AS_PATHS } from '@mcp-secured-api/contracts';
 
 const main = fileURLToPath(new URL('./main.ts', import.meta.url));
-const model = buildModel(
-  parseStackConfig({ domain: 'demo.example', scope: 'stocks/read', users: [{ email: 'John.Doe@demo.example', region: 'USA' }] }),
-);
+const stack = { domain: 'demo.example', scope: 'stocks/read', users: [{ email: 'John.Doe@demo.example', region: 'USA' }] };
+const model = buildModel(parseStackConfig(stack));
 const secrets = {
   gatewayClientSecret: 'gateway-secret-0123456789',
   mcpClientSecret: 'mcp-secret-0123456789abc',
   cookieSecret: 'cookie-secret-0123456789abcdef-0123456789',
   keyEncryptionKey: 'key-encryption-key-0123456789abcdef-01234',
 };
-const env = authorizationServerEnv(
-  model,
-  { authorizationServer: 'http://login-server:8443', stocksApi: 'http://stocks-api:3000', smtp: { host: '127.0.0.1', port: 9 } },
-  secrets,
-  8443,
-  { databaseUrl: 'memory://' },
-);
+const internal = {
+  authorizationServer: 'http://login-server:8443',
+  stocksApi: 'http://stocks-api:3000',
+  smtp: { host: '127.0.0.1', port: 9 },
+};
+const env = authorizationServerEnv(model, internal, secrets, 8443, { databaseUrl: 'memory://' });
 
 test('the configuration comes from exactly the variables the deployment sets', () => {
   const { port, config } = configFromEnv(env);
@@ -44,6 +42,11 @@ test('the configuration comes from exactly the variables the deployment sets', (
   assert.equal(config.clientMetadata.allowLoopback, false);
   assert.equal(config.keyEncryptionKey, secrets.keyEncryptionKey);
   assert.equal(config.refreshTokenTtlSeconds, 86_400);
+  assert.equal(config.signingAlgorithm, 'ES256', 'the stack default');
+  const eddsa = buildModel(parseStackConfig({ ...stack, tokenSigningAlgorithm: 'EdDSA' }));
+  const eddsaEnv = authorizationServerEnv(eddsa, internal, secrets, 8443, { databaseUrl: 'memory://' });
+  assert.equal(configFromEnv(eddsaEnv).config.signingAlgorithm, 'EdDSA');
+  assert.equal(stocksApiEnv(eddsa, internal, 3000).JWT_ALGORITHMS, 'EdDSA', 'the resource servers accept what the server signs');
   assert.deepEqual(config.trustProxy, [], 'no X-Forwarded-For is believed unless the deployment names its gateway');
   assert.deepEqual(configFromEnv({ ...env, TRUSTED_PROXIES: '10.0.0.5, 10.1.0.0/16,api-gateway' }).config.trustProxy, [
     '10.0.0.5',
@@ -84,6 +87,7 @@ test('bad variables are named', () => {
   assert.match(problems({ TRUSTED_PROXIES: 'http://gateway' }), /TRUSTED_PROXIES must be an IP address/);
   assert.match(problems({ LISTEN_ADDRESS: 'localhost' }), /LISTEN_ADDRESS must be an IP address/);
   assert.match(problems({ INTROSPECTION_CACHE_SECONDS: '0' }), /INTROSPECTION_CACHE_SECONDS/);
+  assert.match(problems({ SIGNING_ALGORITHM: 'RS256' }), /SIGNING_ALGORITHM must be "ES256", "EdDSA" or "PS256"/);
 });
 
 test('a mail relay: its security and credentials from the deployment, the test inbox without either', () => {

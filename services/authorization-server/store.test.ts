@@ -2,6 +2,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openDatabase, parseDatabaseUrl, type Database } from './database.ts';
 import { KeyDecryptionError, KeyEncryption } from './key-encryption.ts';
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JWK } from 'jose';
+import { SIGNING_ALGORITHMS, type SigningAlgorithm } from './config.ts';
 import { SigningKeys } from './keys.ts';
 import { migrate, migrations, SchemaTooNewError } from './migrate.ts';
 import { createStore, tokenHash, type Grant, type Store } from './store.ts';
@@ -152,7 +154,7 @@ test('signing keys: private parts encrypted at rest, unreadable with another key
   try {
     await migrate(keyDb);
     const keyStore = createStore(keyDb);
-    const options = { store: keyStore, maxTokenLifetimeSeconds: 900, now: () => 1_000, log: quiet };
+    const options = { store: keyStore, algorithm: 'ES256' as const, maxTokenLifetimeSeconds: 900, now: () => 1_000, log: quiet };
     const keys = await SigningKeys.open({ ...options, encryption: new KeyEncryption('the-right-key-encryption-key-0123456789') });
     keys.close();
     const [stored] = await keyStore.signingKeys.list(1_000);
@@ -173,6 +175,7 @@ test('instances on one database: one first key, and rotations asked for together
     await migrate(keyDb);
     const options = {
       store: createStore(keyDb),
+      algorithm: 'ES256' as const,
       encryption: new KeyEncryption('the-right-key-encryption-key-0123456789'),
       maxTokenLifetimeSeconds: 900,
       now: () => 1_000,
@@ -195,5 +198,89 @@ test('instances on one database: one first key, and rotations asked for together
     }
   } finally {
     await keyDb.close();
+  }
+});
+
+/** Opens signing keys on a database of their own, as an instance configured for `algorithm` would. */
+async function keyDatabase() {
+  const keyDb = await openDatabase('memory://');
+  await migrate(keyDb);
+  const lines: string[] = [];
+  let now = 1_000;
+  const open = (algorithm: SigningAlgorithm) =>
+    SigningKeys.open({
+      store: createStore(keyDb),
+      algorithm,
+      encryption: new KeyEncryption('the-right-key-encryption-key-0123456789'),
+      maxTokenLifetimeSeconds: 900,
+      now: () => now,
+      log: { info: (line: string) => lines.push(line), error: (line: string) => lines.push(line) },
+    });
+  return { open, lines, advance: (seconds: number) => (now += seconds), close: () => keyDb.close() };
+}
+
+const published = async (keys: SigningKeys) => JSON.parse(await keys.jwks()) as { keys: JWK[] };
+
+for (const algorithm of SIGNING_ALGORITHMS) {
+  test(`${algorithm}: tokens are signed ${algorithm} and verify against the published JWKS with that algorithm`, async () => {
+    const db = await keyDatabase();
+    const keys = await db.open(algorithm);
+    try {
+      const token = await keys.sign({ sub: 'john.doe@demo.example' });
+      assert.equal(decodeProtectedHeader(token).alg, algorithm);
+      const jwks = await published(keys);
+      assert.deepEqual(
+        jwks.keys.map((k) => [k.kid, k.alg]),
+        [[keys.currentKid, algorithm]],
+      );
+      const { payload } = await jwtVerify(token, createLocalJWKSet(jwks), { algorithms: [algorithm], typ: 'at+jwt' });
+      assert.equal(payload.sub, 'john.doe@demo.example');
+    } finally {
+      keys.close();
+      await db.close();
+    }
+  });
+}
+
+test('a database whose key is PS256 opened for ES256: new tokens are ES256, the PS256 key stays published until its tokens expire', async () => {
+  const db = await keyDatabase();
+  try {
+    const before = await db.open('PS256');
+    const oldKid = before.currentKid;
+    const oldToken = await before.sign({ sub: 'john.doe@demo.example' });
+    before.close();
+
+    const keys = await db.open('ES256');
+    try {
+      assert.notEqual(keys.currentKid, oldKid);
+      assert.equal(db.lines.length, 1, db.lines.join('\n'));
+      assert.match(db.lines[0]!, new RegExp(`signing key ${oldKid} signs PS256 but ES256 is configured`));
+      const newToken = await keys.sign({ sub: 'john.doe@demo.example' });
+      assert.deepEqual(decodeProtectedHeader(newToken), { alg: 'ES256', typ: 'at+jwt', kid: keys.currentKid });
+      const jwks = await published(keys);
+      assert.deepEqual(
+        jwks.keys.map((k) => [k.kid, k.alg]),
+        [
+          [keys.currentKid, 'ES256'],
+          [oldKid, 'PS256'],
+        ],
+      );
+      await jwtVerify(oldToken, createLocalJWKSet(jwks), { algorithms: ['PS256'], typ: 'at+jwt' });
+
+      const again = await db.open('ES256');
+      again.close();
+      assert.equal(again.currentKid, keys.currentKid, 'a key of the configured algorithm is kept');
+      assert.equal(db.lines.length, 1);
+
+      db.advance(900 + 61);
+      assert.deepEqual(
+        (await published(keys)).keys.map((k) => k.kid),
+        [keys.currentKid],
+      );
+    } finally {
+      keys.close();
+    }
+  } finally {
+    await db.close();
   }
 });

@@ -1,5 +1,5 @@
 /**
- * Tokens. Agents receive an opaque random value (256 bits); behind it sits a PS256 JWT for the
+ * Tokens. Agents receive an opaque random value (256 bits); behind it sits a JWT for the
  * MCP server, signed once at issuance and stored with the token's hash, so introspection is a
  * lookup. Every token belongs to a grant (one consent); with offline access, the grant also has
  * refresh tokens that rotate on every use, and a used one presented again revokes the grant with
