@@ -240,6 +240,24 @@ test('a client identified by its metadata document on a loopback host signs in a
   assert.equal(cimdFetches.length, 1, 'the document is fetched once and then served from the cache');
 });
 
+/** The JWT behind an opaque token, as the gateway's introspection gets it. */
+const jwtBehind = async (opaque: string) =>
+  (
+    await postForm(
+      `${as.url}${AS_PATHS.introspect}`,
+      { token: opaque },
+      { authorization: basicAuthorization(GATEWAY_CLIENT.id, GATEWAY_CLIENT.secret), accept: 'application/jwt' },
+    )
+  ).text();
+
+/** A token exchange as the MCP server makes it. */
+const exchangeJwt = (jwt: string) =>
+  postForm(
+    `${as.url}${AS_PATHS.token}`,
+    { grant_type: GRANT_TYPE.tokenExchange, subject_token: jwt, subject_token_type: TOKEN_TYPE.accessToken },
+    { authorization: basicAuthorization(MCP_CLIENT.id, MCP_CLIENT.secret) },
+  );
+
 test('key rotation: new tokens get the new key, the previous key stays published until its tokens expire', async () => {
   const keysBefore = (await (await fetch(`${as.url}${AS_PATHS.jwks}`)).json()) as { keys: { kid: string }[] };
   assert.equal(keysBefore.keys.length, 1);
@@ -248,27 +266,29 @@ test('key rotation: new tokens get the new key, the previous key stays published
   const oldToken = (await (await authorizeAndRedeem(registration.body.client_id, 'https://agent.example/cb')).json()) as {
     access_token: string;
   };
-  const oldJwt = await (
-    await postForm(
-      `${as.url}${AS_PATHS.introspect}`,
-      { token: oldToken.access_token },
-      { authorization: basicAuthorization(GATEWAY_CLIENT.id, GATEWAY_CLIENT.secret), accept: 'application/jwt' },
-    )
-  ).text();
+  const oldJwt = await jwtBehind(oldToken.access_token);
 
   await as.server.rotateSigningKey();
   const keysAfter = (await (await fetch(`${as.url}${AS_PATHS.jwks}`)).json()) as { keys: { kid: string }[] };
   assert.deepEqual(keysAfter.keys.map((k) => k.kid).sort(), [oldKid, as.server.currentKeyId].sort());
   assert.notEqual(as.server.currentKeyId, oldKid);
 
-  // A token signed by the previous key is still exchanged, and the result carries the new kid.
-  const exchange = await postForm(
-    `${as.url}${AS_PATHS.token}`,
-    { grant_type: GRANT_TYPE.tokenExchange, subject_token: oldJwt, subject_token_type: TOKEN_TYPE.accessToken },
-    { authorization: basicAuthorization(MCP_CLIENT.id, MCP_CLIENT.secret) },
-  );
+  // A token signed by the previous key is still exchanged. Its API token was signed beside it at
+  // issuance, by the previous key, which stays published as long as that API token lives.
+  const exchange = await exchangeJwt(oldJwt);
   assert.equal(exchange.status, 200);
-  assert.equal(decodeProtectedHeader(((await exchange.json()) as { access_token: string }).access_token).kid, as.server.currentKeyId);
+  const apiToken = ((await exchange.json()) as { access_token: string }).access_token;
+  assert.equal(decodeProtectedHeader(apiToken).kid, oldKid);
+  assert.ok(decodeJwt(apiToken).exp! <= decodeJwt(oldJwt).exp!);
+
+  // Tokens issued from now on, and their API tokens, carry the new kid.
+  const newToken = (await (await authorizeAndRedeem(registration.body.client_id, 'https://agent.example/cb')).json()) as {
+    access_token: string;
+  };
+  const newJwt = await jwtBehind(newToken.access_token);
+  assert.equal(decodeProtectedHeader(newJwt).kid, as.server.currentKeyId);
+  const newExchange = await exchangeJwt(newJwt);
+  assert.equal(decodeProtectedHeader(((await newExchange.json()) as { access_token: string }).access_token).kid, as.server.currentKeyId);
 
   as.advance(900 + 61);
   const keysLater = (await (await fetch(`${as.url}${AS_PATHS.jwks}`)).json()) as { keys: { kid: string }[] };

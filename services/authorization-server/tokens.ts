@@ -5,14 +5,15 @@
  * refresh tokens that rotate on every use, and a used one presented again revokes the grant with
  * every token issued from it. Token exchange (RFC 8693) turns an MCP-audience JWT into an
  * API-audience one: same subject and claims, never a wider scope or a longer life, with `act`
- * naming the MCP server. Exchanged tokens are cached per subject token and scope until shortly
- * before they expire, as every cold tool call asks for one.
+ * naming the MCP server. As a new token's first tool call asks for that exchange at once, its API
+ * token is signed at issuance beside it; API tokens are kept in memory (bounded) per subject token
+ * and scope until shortly before they expire, and the exchange hands out the one kept.
  *
  * Everything a response reports is committed before it is sent; the JWT is signed before the
  * transaction, so a slow signature never holds a lock.
  */
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { decodeJwt } from 'jose';
+import { decodeJwt, type JWTPayload } from 'jose';
 import { OFFLINE_ACCESS } from '@mcp-secured-api/contracts';
 import { LRUCache } from 'lru-cache';
 import type { AuthenticatedClient } from './clients.ts';
@@ -52,7 +53,7 @@ const revokedGrant = () => new OAuthError('invalid_grant', 'The refresh token ha
 
 export class Tokens {
   readonly #regions: Map<string, string>;
-  readonly #exchanged = new LRUCache<string, { jwt: string; exp: number; scope: string }>({ max: 10_000 });
+  readonly #exchanged = new LRUCache<string, { jwt: string; exp: number }>({ max: 10_000 });
 
   constructor(
     private readonly config: AuthorizationServerConfig,
@@ -70,23 +71,27 @@ export class Tokens {
     return { region, client_type: this.config.clientType, client_assurance_level: this.config.clientAssuranceLevel };
   }
 
-  /** Signs an access token of `grant` with `scope`; stored by the caller's transaction. */
+  /**
+   * Signs an access token of `grant` with `scope`; stored by the caller's transaction. The API
+   * token its first tool call will ask for is signed beside it, in parallel, so that the exchange
+   * finds it ready: a new token's first call then waits for no signature at the authorization server.
+   */
   async #mint(grant: Grant, scope: string): Promise<{ opaque: string; record: AccessTokenRecord }> {
     const iat = this.now();
-    const exp = iat + this.config.accessTokenTtlSeconds;
-    const jti = randomUUID();
-    const jwt = await this.keys.sign({
+    const claims = {
       iss: this.config.issuer,
       sub: grant.subject,
       aud: grant.resource,
       scope,
-      exp,
+      exp: iat + this.config.accessTokenTtlSeconds,
       iat,
       nbf: iat,
-      jti,
+      jti: randomUUID(),
       client_id: grant.clientId,
       ...grant.claims,
-    });
+    };
+    const [jwt] = await Promise.all([this.keys.sign(claims), this.#apiToken(claims, scope, iat)]);
+    const { jti, exp } = claims;
     const opaque = randomToken();
     return { opaque, record: { tokenHash: tokenHash(opaque), jti, grantId: grant.id, clientId: grant.clientId, jwt, expiresAt: exp } };
   }
@@ -234,10 +239,19 @@ export class Tokens {
       throw new OAuthError('invalid_scope', `The requested scope exceeds the subject token's scope (${granted.join(' ')})`);
     const scope = requested.join(' ');
 
-    const key = `${jti} ${scope}`;
-    const cached = this.#exchanged.get(key);
-    if (cached && cached.exp - now > 5) return { accessToken: cached.jwt, expiresIn: cached.exp - now, scope };
+    const { jwt, exp } = await this.#apiToken(subject, scope, now);
+    return { accessToken: jwt, expiresIn: exp - now, scope };
+  }
 
+  /**
+   * The API-audience token for `subject` (the claims of an access token of this server) with
+   * `scope`: same subject and claims, never a longer life, `act` naming the MCP server. Signed once
+   * per subject token and scope, kept until shortly before it expires.
+   */
+  async #apiToken(subject: JWTPayload, scope: string, now: number): Promise<{ jwt: string; exp: number }> {
+    const key = `${subject.jti} ${scope}`;
+    const cached = this.#exchanged.get(key);
+    if (cached && cached.exp - now > 5) return cached;
     const exp = Math.min(subject.exp!, now + this.config.accessTokenTtlSeconds);
     const { iss, sub, client_id, region, client_type, client_assurance_level } = subject;
     const jwt = await this.keys.sign({
@@ -255,7 +269,7 @@ export class Tokens {
       client_assurance_level,
       act: { sub: this.config.clients.mcpServer.id },
     });
-    this.#exchanged.set(key, { jwt, exp, scope }, { ttl: Math.max(1, exp - now - 5) * 1000 });
-    return { accessToken: jwt, expiresIn: exp - now, scope };
+    this.#exchanged.set(key, { jwt, exp }, { ttl: Math.max(1, exp - now - 5) * 1000 });
+    return { jwt, exp };
   }
 }
