@@ -85,8 +85,6 @@ export function createMcpServer(config: McpServerConfig): Hono<AuthEnv> {
     serverInfo: SERVER_INFO,
     tools,
     maxBodyBytes: config.maxBodyBytes ?? 100 * 1024,
-    // Every tool needs an API token: a first call's exchange starts while the SDK reads the request.
-    onToolCall: apiTokens.prefetch && ((call) => apiTokens.prefetch!(call.subject)),
   });
 
   const app = new Hono<AuthEnv>();
@@ -104,6 +102,10 @@ export function createMcpServer(config: McpServerConfig): Hono<AuthEnv> {
 
   app.post(mcpPath, async (c) => {
     const call: CallContext = { subject: { token: c.get('accessToken'), claims: c.get('claims') } };
+    // Every tool needs an API token: for a token not seen before, the exchange starts as soon as
+    // the token is verified, while the body is read and dispatched, and a session's first tool
+    // call finds it done when an initialize or tools/list came first.
+    apiTokens.prefetch?.(call.subject);
     const response = await handleMcpPost(c.req.raw, call);
     // The API refused the exchanged token: answer as the MCP authorization spec says, so that the
     // client re-authorises (401) or asks for the missing scope (403).

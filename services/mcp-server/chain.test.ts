@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import { setTimeout } from 'node:timers/promises';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { extractWWWAuthenticateParams } from '@modelcontextprotocol/sdk/client/auth.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -114,7 +115,7 @@ describe('MCP server and stocks API chain', () => {
     api = await listen({
       fetch: async (r) => {
         apiSaw.push(r.headers.get('authorization'));
-        if (apiDelayMs) await new Promise((resolve) => setTimeout(resolve, apiDelayMs));
+        if (apiDelayMs) await setTimeout(apiDelayMs);
         return apiApp.fetch(r);
       },
     });
@@ -249,6 +250,10 @@ describe('MCP server and stocks API chain', () => {
     apiSaw.length = 0;
     issuer.exchanges.length = 0;
     const { client, token } = await connect(jane);
+    // The exchange starts with the session's first request, not with its first tool call.
+    for (let waited = 0; issuer.exchanges.length === 0 && waited < 2000; waited += 10) await setTimeout(10);
+    assert.equal(issuer.exchanges.length, 1, 'exchanged while the session was being initialised');
+    assert.equal(apiSaw.length, 0);
     await client.callTool({ name: 'fetch-stock-prices' });
     await client.callTool({ name: 'get-stock-price', arguments: { id: 'COM3' } });
     assert.equal(apiSaw.length, 2);
@@ -357,8 +362,9 @@ describe('MCP server and stocks API chain', () => {
   });
 
   it('turns a failing authorization server into a tool error the agent can act on', async () => {
-    const { client } = await connect(john);
+    // From the start: the exchange begins as soon as the session's first request is authenticated.
     issuer.behaviour.exchangeFailureStatus = 503;
+    const { client } = await connect(john);
     const result = (await client.callTool({ name: 'fetch-stock-prices' })) as CallToolResult;
     assert.equal(result.isError, true);
     assert.match(text(result), /authorization server failed the token exchange \(HTTP 503\); try again later/);
@@ -367,8 +373,8 @@ describe('MCP server and stocks API chain', () => {
   });
 
   it('turns a slow authorization server into a tool error within the time-out', async () => {
-    const { client } = await connect(john);
     issuer.behaviour.exchangeDelayMs = 2000;
+    const { client } = await connect(john);
     const started = Date.now();
     const result = (await client.callTool({ name: 'fetch-stock-prices' })) as CallToolResult;
     assert.equal(result.isError, true);
@@ -387,8 +393,8 @@ describe('MCP server and stocks API chain', () => {
   });
 
   it('answers 401 invalid_token when the API refuses the exchanged token, so the client re-authorises', async () => {
-    const { client } = await connect(jane);
     issuer.behaviour.exchangedClaims = { aud: 'https://elsewhere.example' };
+    const { client } = await connect(jane);
     await assert.rejects(
       client.callTool({ name: 'fetch-stock-prices' }),
       (err: unknown) => err instanceof StreamableHTTPError && err.code === 401,

@@ -20,8 +20,6 @@ export interface StatelessMcpOptions {
   tools: StockTools;
   /** Largest accepted request body in bytes. */
   maxBodyBytes: number;
-  /** Told as soon as the body shows a `tools/call`, before the request is dispatched. */
-  onToolCall?: (call: CallContext) => void;
 }
 
 /** Answers one MCP POST for one caller. */
@@ -35,7 +33,6 @@ export function statelessMcpHandler(options: StatelessMcpOptions): StatelessMcpH
   return async function handleMcpPost(request, call) {
     const body = await readJsonBody(request, maxBodyBytes);
     if (body instanceof Response) return body;
-    if ((body.json as { method?: unknown } | undefined)?.method === 'tools/call') options.onToolCall?.(call);
     const server = new Server(serverInfo, serverOptions);
     server.setRequestHandler(ListToolsRequestSchema, () => tools.list);
     server.setRequestHandler(CallToolRequestSchema, (req) => tools.call(req.params.name, req.params.arguments, call));
