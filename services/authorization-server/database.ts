@@ -23,6 +23,8 @@ export interface Database extends Queryable {
   transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
   /** Where the data lives, for messages: never a password. */
   readonly location: string;
+  /** Only this process can reach it (the embedded database): what the process remembers of it stays true. */
+  readonly exclusive: boolean;
   close(): Promise<void>;
 }
 

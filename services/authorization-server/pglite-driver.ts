@@ -82,6 +82,7 @@ export async function openPglite(dataDir: string | undefined): Promise<Database>
   return {
     ...q,
     location: dataDir ? `the embedded database in ${dataDir}` : 'an embedded database in memory',
+    exclusive: true,
     transaction: (work) => db.transaction((tx) => work(wrap(tx))),
     close: () => db.close(),
   };

@@ -90,6 +90,7 @@ export async function openPostgres(connectionString: string): Promise<Database> 
 
   const database: Database = {
     location: `PostgreSQL at ${where(url)}`,
+    exclusive: false,
     query: (sql, params) => withClient((client) => wrap(client).query(sql, params)),
     exec: (sql) => withClient((client) => wrap(client).exec(sql)),
     transaction: (work) =>

@@ -40,15 +40,15 @@ after(async () => {
   await mail.close();
 });
 
-const authorization = (clientId: string, scope = `${TEST_SCOPE} ${OFFLINE_ACCESS}`) =>
-  codeRequest(as.url, clientId, REDIRECT, { scope, resource: MCP_RESOURCE });
+const authorization = (clientId: string, scope = `${TEST_SCOPE} ${OFFLINE_ACCESS}`, server = as) =>
+  codeRequest(server.url, clientId, REDIRECT, { scope, resource: MCP_RESOURCE });
 
 /** Signs John in for `clientId` and redeems the code. */
-async function tokensFor(clientId: string, options: { scope?: string; refuseOfflineAccess?: boolean } = {}) {
-  const { url, verifier } = authorization(clientId, options.scope);
+async function tokensFor(clientId: string, options: { scope?: string; refuseOfflineAccess?: boolean } = {}, server = as) {
+  const { url, verifier } = authorization(clientId, options.scope, server);
   const result = await signIn({ authorizeUrl: url, email: JOHN, mailApi: mail.apiUrl, refuseOfflineAccess: options.refuseOfflineAccess });
   assert.ok(result.code, String(result.url));
-  const response = await postForm(`${as.url}${AS_PATHS.token}`, {
+  const response = await postForm(`${server.url}${AS_PATHS.token}`, {
     grant_type: 'authorization_code',
     client_id: clientId,
     code: result.code,
@@ -59,8 +59,8 @@ async function tokensFor(clientId: string, options: { scope?: string; refuseOffl
   return (await response.json()) as { access_token: string; refresh_token?: string; scope: string; expires_in: number };
 }
 
-const refresh = (clientId: string, refreshToken: string, extra: Record<string, string> = {}) =>
-  postForm(`${as.url}${AS_PATHS.token}`, { grant_type: 'refresh_token', client_id: clientId, refresh_token: refreshToken, ...extra });
+const refresh = (clientId: string, refreshToken: string, extra: Record<string, string> = {}, server = as) =>
+  postForm(`${server.url}${AS_PATHS.token}`, { grant_type: 'refresh_token', client_id: clientId, refresh_token: refreshToken, ...extra });
 
 async function refused(response: Response, error: string) {
   assert.equal(response.status, 400);
@@ -69,9 +69,9 @@ async function refused(response: Response, error: string) {
 }
 
 /** The JWT behind an opaque token, or undefined when it is not active. */
-async function jwtOf(accessToken: string): Promise<string | undefined> {
+async function jwtOf(accessToken: string, server = as): Promise<string | undefined> {
   const response = await postForm(
-    `${as.url}${AS_PATHS.introspect}`,
+    `${server.url}${AS_PATHS.introspect}`,
     { token: accessToken },
     { authorization: basicAuthorization(GATEWAY_CLIENT.id, GATEWAY_CLIENT.secret), accept: 'application/jwt' },
   );
@@ -156,6 +156,33 @@ test('revoking a refresh token revokes the access tokens issued with it', async 
   assert.equal(revoke.status, 200);
   assert.equal(await jwtOf(tokens.access_token), undefined);
   await refused(await refresh(refreshing, tokens.refresh_token!), 'invalid_grant');
+});
+
+test('an access token outlives a shorter-lived refresh token: removing expired rows never cuts it short', async () => {
+  const short = await startTestAuthorizationServer({
+    smtp: mail.smtp,
+    config: { refreshTokenTtlSeconds: 60 },
+    deps: { limits: { signInPostsPerMinute: 1_000, registrationsPerMinute: 1_000, authorizationsPerMinute: 1_000 } },
+  });
+  try {
+    const client = (
+      await registerClient(short.url, {
+        redirect_uris: [REDIRECT],
+        token_endpoint_auth_method: 'none',
+        grant_types: ['authorization_code', 'refresh_token'],
+      })
+    ).body.client_id as string;
+    const first = await tokensFor(client, {}, short);
+    short.advance(50);
+    const refreshed = (await (await refresh(client, first.refresh_token!, {}, short)).json()) as { access_token: string };
+    // Past the first access token and both refresh tokens, within the refreshed access token's 900 s.
+    short.advance(870);
+    const removed = await short.server.sweep();
+    assert.equal(removed.grants, 0, 'the grant lives as long as its last access token');
+    assert.ok(await jwtOf(refreshed.access_token, short));
+  } finally {
+    await short.close();
+  }
 });
 
 test('refreshTokenTtlSeconds 0: no refresh tokens, and metadata and registration say so', async () => {

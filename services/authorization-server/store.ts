@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Database, Queryable } from './database.ts';
+import { withIssuedTokenIndex } from './issued-token-index.ts';
 
 /** SHA-256 of a bearer value, the only form in which secrets, codes and tokens are stored. */
 export function tokenHash(value: string): string {
@@ -566,7 +567,10 @@ function bind(q: Queryable, db: Database): Store {
   };
 }
 
-/** The store on a database whose schema is up to date (see migrate.ts). */
+/**
+ * The store on a database whose schema is up to date (see migrate.ts); on a database only this
+ * process can reach, its access tokens are kept in memory too (issued-token-index.ts).
+ */
 export function createStore(db: Database): Store {
-  return bind(db, db);
+  return db.exclusive ? withIssuedTokenIndex(bind(db, db)) : bind(db, db);
 }

@@ -189,7 +189,8 @@ export class Tokens {
       await tx.refreshTokens.markUsed(hash, this.now());
       await tx.accessTokens.insert(access.record);
       await tx.refreshTokens.insert(next.record);
-      await tx.grants.extend(grant.id, next.record.expiresAt);
+      // A grant outlives its tokens: the sweep, removing an expired grant, never cuts a token short.
+      await tx.grants.extend(grant.id, Math.max(next.record.expiresAt, access.record.expiresAt));
       return 'rotated';
     });
     if (outcome === 'revoked') throw revokedGrant();
