@@ -78,6 +78,24 @@ async function authorizeAndRedeem(clientId: string, redirectUri: string, email =
   return response;
 }
 
+/** The JWT behind an opaque token, as the gateway's introspection gets it. */
+const jwtBehind = async (opaque: string) =>
+  (
+    await postForm(
+      `${as.url}${AS_PATHS.introspect}`,
+      { token: opaque },
+      { authorization: basicAuthorization(GATEWAY_CLIENT.id, GATEWAY_CLIENT.secret), accept: 'application/jwt' },
+    )
+  ).text();
+
+/** A token exchange as the MCP server makes it. */
+const exchangeJwt = (jwt: string) =>
+  postForm(
+    `${as.url}${AS_PATHS.token}`,
+    { grant_type: GRANT_TYPE.tokenExchange, subject_token: jwt, subject_token_type: TOKEN_TYPE.accessToken },
+    { authorization: basicAuthorization(MCP_CLIENT.id, MCP_CLIENT.secret) },
+  );
+
 test('publishes metadata at the issuer path, the path-inserted form and as openid-configuration', async () => {
   const paths = [
     `${AS_PATHS.issuer}/.well-known/oauth-authorization-server`,
@@ -213,11 +231,7 @@ test('happy path: registration, sign-in with the mailed code, consent, token, JW
     { authorization: basicAuthorization(GATEWAY_CLIENT.id, GATEWAY_CLIENT.secret) },
   );
   assert.deepEqual(await inactiveJson.json(), { active: false });
-  const afterRevocation = await postForm(
-    `${as.url}${AS_PATHS.token}`,
-    { grant_type: GRANT_TYPE.tokenExchange, subject_token: jwt, subject_token_type: TOKEN_TYPE.accessToken },
-    { authorization: basicAuthorization(MCP_CLIENT.id, MCP_CLIENT.secret) },
-  );
+  const afterRevocation = await exchangeJwt(jwt);
   assert.equal(afterRevocation.status, 400);
   assert.equal(((await afterRevocation.json()) as { error: string }).error, 'invalid_grant');
 });
@@ -227,36 +241,13 @@ test('a client identified by its metadata document on a loopback host signs in a
   const first = await authorizeAndRedeem(clientId, 'http://127.0.0.1:7777/callback', 'jane.test@demo.example');
   assert.equal(first.status, 200);
   const token = (await first.json()) as { access_token: string };
-  const introspected = await postForm(
-    `${as.url}${AS_PATHS.introspect}`,
-    { token: token.access_token },
-    { authorization: basicAuthorization(GATEWAY_CLIENT.id, GATEWAY_CLIENT.secret), accept: 'application/jwt' },
-  );
-  const claims = decodeJwt(await introspected.text());
+  const claims = decodeJwt(await jwtBehind(token.access_token));
   assert.equal(claims.client_id, clientId);
   assert.equal(claims.region, 'Europe');
   const second = await authorizeAndRedeem(clientId, 'http://127.0.0.1:7777/callback', 'jane.test@demo.example');
   assert.equal(second.status, 200);
   assert.equal(cimdFetches.length, 1, 'the document is fetched once and then served from the cache');
 });
-
-/** The JWT behind an opaque token, as the gateway's introspection gets it. */
-const jwtBehind = async (opaque: string) =>
-  (
-    await postForm(
-      `${as.url}${AS_PATHS.introspect}`,
-      { token: opaque },
-      { authorization: basicAuthorization(GATEWAY_CLIENT.id, GATEWAY_CLIENT.secret), accept: 'application/jwt' },
-    )
-  ).text();
-
-/** A token exchange as the MCP server makes it. */
-const exchangeJwt = (jwt: string) =>
-  postForm(
-    `${as.url}${AS_PATHS.token}`,
-    { grant_type: GRANT_TYPE.tokenExchange, subject_token: jwt, subject_token_type: TOKEN_TYPE.accessToken },
-    { authorization: basicAuthorization(MCP_CLIENT.id, MCP_CLIENT.secret) },
-  );
 
 test('key rotation: new tokens get the new key, the previous key stays published until its tokens expire', async () => {
   const keysBefore = (await (await fetch(`${as.url}${AS_PATHS.jwks}`)).json()) as { keys: { kid: string }[] };
