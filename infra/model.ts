@@ -7,7 +7,13 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { AS_PATHS, authorizationServerMetadataUrl } from '@mcp-secured-api/contracts';
+import {
+  AS_PATHS,
+  authorizationServerMetadataUrl,
+  TOKEN_SIGNING_ALGORITHM_EXPECTED,
+  TOKEN_SIGNING_ALGORITHMS,
+  type TokenSigningAlgorithm,
+} from '@mcp-secured-api/contracts';
 import { IMAGES } from './versions.ts';
 
 export const PROJECT = 'mcp-secured-api';
@@ -162,10 +168,6 @@ const userSchema = z
   })
   .strict();
 
-/** The JWS algorithms access tokens may be signed with (ES256: P-256; EdDSA: Ed25519; PS256: RSA 2048). */
-export const TOKEN_SIGNING_ALGORITHMS = ['ES256', 'EdDSA', 'PS256'] as const;
-export type TokenSigningAlgorithm = (typeof TOKEN_SIGNING_ALGORITHMS)[number];
-
 export const stackConfigSchema = z
   .object({
     domain: z
@@ -223,7 +225,7 @@ export const stackConfigSchema = z
      * (the API receives the exchanged token). A change makes the authorization server sign with a
      * new key, and resource servers then accept only the new algorithm.
      */
-    tokenSigningAlgorithm: z.enum(TOKEN_SIGNING_ALGORITHMS, { message: 'must be "ES256", "EdDSA" or "PS256"' }).default('ES256'),
+    tokenSigningAlgorithm: z.enum(TOKEN_SIGNING_ALGORITHMS, { message: TOKEN_SIGNING_ALGORITHM_EXPECTED }).default('ES256'),
     authorizationServer: z.enum(['curity', 'builtin'], { message: 'must be "curity" or "builtin"' }).optional(),
     curityLicenseKey: z.string().trim().min(1, { message: 'must not be empty; remove the key to deploy without Curity' }).optional(),
     corsOrigins: z

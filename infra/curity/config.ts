@@ -7,8 +7,8 @@
  * no first-run installer is needed and no secret is ever in the output.
  */
 import { create } from 'xmlbuilder2';
-import { AS_PATHS, OFFLINE_ACCESS } from '@mcp-secured-api/contracts';
-import type { Model, TokenSigningAlgorithm } from '../model.ts';
+import { AS_PATHS, OFFLINE_ACCESS, type TokenSigningAlgorithm } from '@mcp-secured-api/contracts';
+import type { Model } from '../model.ts';
 import { FLOWS, PROCEDURE_IDS, PROCEDURES_ROOT, generateProcedures } from './procedures.ts';
 
 export const CONFIG_PATH = `${PROCEDURES_ROOT}/mcp-secured-api.xml`;

@@ -7,7 +7,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
 import * as tls from '@pulumi/tls';
-import type { TokenSigningAlgorithm } from '../model.ts';
+import type { TokenSigningAlgorithm } from '@mcp-secured-api/contracts';
 import { CURITY_ENV } from './commands.ts';
 import { sha256Crypt } from './hash.ts';
 

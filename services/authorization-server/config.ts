@@ -2,7 +2,7 @@
  * The built-in authorization server's configuration: the typed model's values, validated once.
  */
 import { z } from 'zod';
-import { AS_PATHS } from '@mcp-secured-api/contracts';
+import { AS_PATHS, TOKEN_SIGNING_ALGORITHM_EXPECTED, TOKEN_SIGNING_ALGORITHMS } from '@mcp-secured-api/contracts';
 import { parseProxyEntry, PROXY_ENTRY_MESSAGE } from './trusted-proxies.ts';
 
 // RFC 6749 scope-token characters: one scope, no spaces.
@@ -14,9 +14,6 @@ const origin = z.url({ protocol: /^https?$/ }).refine((o) => new URL(o).origin =
 const absoluteUrl = z.url({ protocol: /^https?$/, message: 'must be an absolute http(s) URL' });
 const secret = z.string().min(16, { message: 'must be at least 16 characters; generate it randomly' });
 const confidentialClient = z.object({ id: z.string().min(1), secret }).strict();
-/** The JWS algorithms tokens may be signed with (ES256: P-256; EdDSA: Ed25519; PS256: RSA 2048). */
-export const SIGNING_ALGORITHMS = ['ES256', 'EdDSA', 'PS256'] as const;
-export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
 /** 90 days: the longest a refresh token may live. */
 export const REFRESH_TOKEN_TTL_MAX = 7_776_000;
 
@@ -53,7 +50,7 @@ export const authorizationServerConfigSchema = z
      * The algorithm of the keys this server makes and signs with. Keys made earlier for another
      * algorithm keep verifying until their tokens expire; opening with a new one rotates the key.
      */
-    signingAlgorithm: z.enum(SIGNING_ALGORITHMS, { message: 'must be "ES256", "EdDSA" or "PS256"' }).default('ES256'),
+    signingAlgorithm: z.enum(TOKEN_SIGNING_ALGORITHMS, { message: TOKEN_SIGNING_ALGORITHM_EXPECTED }).default('ES256'),
     clientType: z.string().min(1).default('mcp'),
     clientAssuranceLevel: z.number().int().min(0).max(3),
     clients: z.object({ gateway: confidentialClient, mcpServer: confidentialClient }).strict(),

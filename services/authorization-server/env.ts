@@ -3,7 +3,8 @@
  * `authorizationServerEnv`), validated with messages that name the bad variable.
  */
 import { z } from 'zod';
-import { authorizationServerConfigSchema, REFRESH_TOKEN_TTL_MAX, SIGNING_ALGORITHMS, type AuthorizationServerConfig } from './config.ts';
+import { TOKEN_SIGNING_ALGORITHM_EXPECTED, TOKEN_SIGNING_ALGORITHMS } from '@mcp-secured-api/contracts';
+import { authorizationServerConfigSchema, REFRESH_TOKEN_TTL_MAX, type AuthorizationServerConfig } from './config.ts';
 import { parseDatabaseUrl } from './database.ts';
 
 const bool = z.enum(['true', 'false'], { message: 'must be "true" or "false"' }).transform((v) => v === 'true');
@@ -25,7 +26,7 @@ const envSchema = z.object({
   ACCESS_TOKEN_TTL_SECONDS: int(1, 86_400),
   REFRESH_TOKEN_TTL_SECONDS: int(0, REFRESH_TOKEN_TTL_MAX).default(86_400),
   INTROSPECTION_CACHE_SECONDS: int(1, 300).default(30),
-  SIGNING_ALGORITHM: z.enum(SIGNING_ALGORITHMS, { message: 'must be "ES256", "EdDSA" or "PS256"' }).default('ES256'),
+  SIGNING_ALGORITHM: z.enum(TOKEN_SIGNING_ALGORITHMS, { message: TOKEN_SIGNING_ALGORITHM_EXPECTED }).default('ES256'),
   CLIENT_TYPE: text,
   CLIENT_ASSURANCE_LEVEL: int(0, 3),
   GATEWAY_CLIENT_ID: text,

@@ -13,15 +13,22 @@
  * may be behind (at most once a second), and every instance re-reads it periodically to sign with
  * the newest key.
  */
-import { createHash, createPrivateKey, createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, generateKeyPair, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import { SignJWT, type JWK, type JWTPayload } from 'jose';
-import type { SigningAlgorithm } from './config.ts';
+import type { TokenSigningAlgorithm } from '@mcp-secured-api/contracts';
 import type { Logger } from './context.ts';
 import type { KeyEncryption } from './key-encryption.ts';
 import type { Store, StoredSigningKey } from './store.ts';
 
 const generate = promisify(generateKeyPair);
+
+/** The key pair each algorithm signs with. */
+const NEW_KEY_PAIR: Record<TokenSigningAlgorithm, () => Promise<{ privateKey: KeyObject; publicKey: KeyObject }>> = {
+  ES256: () => generate('ec', { namedCurve: 'P-256' }),
+  EdDSA: () => generate('ed25519'),
+  PS256: () => generate('rsa', { modulusLength: 2048 }),
+};
 
 export const ACCESS_TOKEN_TYP = 'at+jwt';
 /** How often an instance re-reads the keys to start signing with one another instance made. */
@@ -31,18 +38,16 @@ const ON_DEMAND_RELOAD_MS = 1_000;
 
 interface SigningKey {
   kid: string;
-  /** The JWS algorithm of this key: its public JWK's `alg`. */
-  algorithm: string;
   privateKey: KeyObject;
-  publicKey: KeyObject;
-  publicJwk: JWK;
+  /** With its `alg`: the JWS algorithm this key signs with. */
+  publicJwk: JWK & { alg: string };
   expiresAt?: number;
 }
 
 export interface SigningKeysOptions {
   store: Store;
   /** The algorithm new keys are made for. */
-  algorithm: SigningAlgorithm;
+  algorithm: TokenSigningAlgorithm;
   encryption: KeyEncryption;
   /** How long tokens live at most: how long a replaced key stays published (plus a minute). */
   maxTokenLifetimeSeconds: number;
@@ -50,13 +55,8 @@ export interface SigningKeysOptions {
   log: Logger;
 }
 
-async function newKeyPair(algorithm: SigningAlgorithm): Promise<{ kid: string; privateKey: KeyObject; publicKey: KeyObject }> {
-  const { privateKey, publicKey } =
-    algorithm === 'PS256'
-      ? await generate('rsa', { modulusLength: 2048 })
-      : algorithm === 'ES256'
-        ? await generate('ec', { namedCurve: 'P-256' })
-        : await generate('ed25519');
+async function newKeyPair(algorithm: TokenSigningAlgorithm): Promise<{ kid: string; privateKey: KeyObject; publicKey: KeyObject }> {
+  const { privateKey, publicKey } = await NEW_KEY_PAIR[algorithm]();
   const kid = createHash('sha256')
     .update(publicKey.export({ type: 'spki', format: 'der' }))
     .digest('base64url');
@@ -148,7 +148,7 @@ export class SigningKeys {
     });
     const publicJwk = stored.publicJwk as JWK;
     if (!publicJwk.alg) throw new Error(`Signing key ${stored.kid} in the database has no alg: it was not made by this server`);
-    return { kid: stored.kid, algorithm: publicJwk.alg, privateKey, publicKey: createPublicKey(privateKey), publicJwk };
+    return { kid: stored.kid, privateKey, publicJwk: { ...publicJwk, alg: publicJwk.alg } };
   }
 
   /** Reloads when the last read is older than a second; a failed read keeps what was known. */
@@ -170,7 +170,7 @@ export class SigningKeys {
 
   async sign(claims: JWTPayload): Promise<string> {
     const key = this.#current();
-    return new SignJWT(claims).setProtectedHeader({ alg: key.algorithm, typ: ACCESS_TOKEN_TYP, kid: key.kid }).sign(key.privateKey);
+    return new SignJWT(claims).setProtectedHeader({ alg: key.publicJwk.alg, typ: ACCESS_TOKEN_TYP, kid: key.kid }).sign(key.privateKey);
   }
 
   #current(): SigningKey {

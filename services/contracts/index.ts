@@ -4,7 +4,8 @@
  * service image can carry it.
  */
 export { AS_PATHS, WELL_KNOWN, authorizationServerMetadataUrl, protectedResourceMetadataUrl } from './paths.ts';
-export { GRANT_TYPE, OFFLINE_ACCESS, TOKEN_TYPE } from './oauth.ts';
+export { GRANT_TYPE, OFFLINE_ACCESS, TOKEN_SIGNING_ALGORITHM_EXPECTED, TOKEN_SIGNING_ALGORITHMS, TOKEN_TYPE } from './oauth.ts';
+export type { TokenSigningAlgorithm } from './oauth.ts';
 export { basicAuthorization, parseBasicAuthorization } from './basic-auth.ts';
 export { createLogger, redact, silentLogger } from './log.ts';
 export type { Logger, LogFields, LoggerOptions, LogLevel } from './log.ts';
