@@ -33,11 +33,10 @@ export function randomToken(): string {
   return randomBytes(32).toString('base64url');
 }
 
-/** The `jti` of a JWT, read without checking it (only to look the token up); undefined when unreadable. */
-function jtiOf(token: string): string | undefined {
+/** The claims of a JWT, read without checking it (to look the token up); undefined when unreadable. */
+function unverifiedClaims(token: string): JWTPayload | undefined {
   try {
-    const { jti } = decodeJwt(token);
-    return typeof jti === 'string' ? jti : undefined;
+    return decodeJwt(token);
   } catch {
     return undefined;
   }
@@ -223,14 +222,14 @@ export class Tokens {
     // that proves it authentic (it is the server's own record; no signature needs checking) and
     // neither revoked nor expired, in one lookup.
     const now = this.now();
-    const jti = jtiOf(subjectToken);
-    const stored = jti === undefined ? undefined : await this.store.accessTokens.jwtOf(jti, now);
-    if (stored === undefined || !sameText(stored, subjectToken))
+    const subject = unverifiedClaims(subjectToken);
+    const stored = typeof subject?.jti === 'string' ? await this.store.accessTokens.jwtOf(subject.jti, now) : undefined;
+    if (!subject || stored === undefined || !sameText(stored, subjectToken))
       throw new OAuthError(
         'invalid_grant',
         'The subject token is not an active access token from this issuer (revoked, expired or unknown)',
       );
-    const subject = decodeJwt(stored);
+    // Identical to the stored token: its claims are the ones this server signed.
     if (subject.aud !== this.config.mcpResource)
       throw new OAuthError('invalid_grant', `The subject token is not for the MCP server (${this.config.mcpResource})`);
     const granted = String(subject.scope).split(' ').filter(Boolean);
