@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { openDatabase, type Database } from './database.ts';
 import { withIssuedTokenIndex } from './issued-token-index.ts';
 import { migrate } from './migrate.ts';
-import { createStore, tokenHash, type AccessTokenRecord, type Grant, type Store } from './store.ts';
+import { createStore, tokenHash, type AccessTokenRecord, type Store } from './store.ts';
+import { grant } from '../../test/support/store-records.ts';
 
 let embedded: Database;
 /** Statements sent to the database, and a way to hold the next one's answer back. */
@@ -42,16 +43,6 @@ beforeEach(async () => {
 });
 
 const NOW = 1_000;
-const grant = (id: string): Grant => ({
-  id,
-  clientId: 'c',
-  subject: 'john.doe@demo.example',
-  scope: 'stocks/read',
-  resource: 'http://mcp.demo.example/',
-  claims: { region: 'USA' },
-  createdAt: 0,
-  expiresAt: 10_000,
-});
 const token = (name: string, grantId: string, expiresAt = 5_000): AccessTokenRecord => ({
   tokenHash: tokenHash(name),
   jti: `jti-${name}`,
@@ -62,7 +53,7 @@ const token = (name: string, grantId: string, expiresAt = 5_000): AccessTokenRec
 });
 
 async function issue(store: Store, ...records: AccessTokenRecord[]): Promise<void> {
-  for (const id of new Set(records.map((r) => r.grantId))) await store.grants.insert(grant(id));
+  for (const id of new Set(records.map((r) => r.grantId))) await store.grants.insert(grant(id, 10_000));
   for (const record of records) await store.accessTokens.insert(record);
   queries = [];
 }
@@ -103,7 +94,7 @@ test('an expired token is not answered from memory', async () => {
 
 test('tokens a transaction inserts are remembered once it commits, never when it rolls back', async () => {
   const store = createStore(counted(true));
-  await store.grants.insert(grant('g'));
+  await store.grants.insert(grant('g', 10_000));
   await store.transaction(async (tx) => tx.accessTokens.insert(token('kept', 'g')));
   await assert.rejects(
     store.transaction(async (tx) => {
@@ -119,7 +110,7 @@ test('tokens a transaction inserts are remembered once it commits, never when it
 });
 
 test('a token read from the database while it is being revoked is not remembered', async () => {
-  await createStore(embedded).grants.insert(grant('g'));
+  await createStore(embedded).grants.insert(grant('g', 10_000));
   await createStore(embedded).accessTokens.insert(token('a', 'g'));
   // A store that has not seen the token (as after a restart): its first lookup reads the database.
   const store = createStore(counted(true));

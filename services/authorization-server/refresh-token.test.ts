@@ -22,16 +22,22 @@ let plain: string;
 const REDIRECT = 'https://agent.example/cb';
 const JOHN = 'john.doe@demo.example';
 
-before(async () => {
-  mail = await startMaildev();
-  as = await startTestAuthorizationServer({
+/** A server whose refresh tokens live `refreshTokenTtlSeconds`, sending its mail to the inbox. */
+const startServer = (refreshTokenTtlSeconds: number) =>
+  startTestAuthorizationServer({
     smtp: mail.smtp,
-    config: { refreshTokenTtlSeconds: 3_600 },
+    config: { refreshTokenTtlSeconds },
     deps: { limits: { signInPostsPerMinute: 1_000, registrationsPerMinute: 1_000, authorizationsPerMinute: 1_000 } },
   });
-  const register = async (grantTypes: string[]) =>
-    (await registerClient(as.url, { redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none', grant_types: grantTypes })).body
-      .client_id as string;
+
+/** A public client of `server` with these grant types. */
+const register = async (grantTypes: string[], server = as) =>
+  (await registerClient(server.url, { redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none', grant_types: grantTypes })).body
+    .client_id as string;
+
+before(async () => {
+  mail = await startMaildev();
+  as = await startServer(3_600);
   refreshing = await register(['authorization_code', 'refresh_token']);
   plain = await register(['authorization_code']);
 });
@@ -159,19 +165,9 @@ test('revoking a refresh token revokes the access tokens issued with it', async 
 });
 
 test('an access token outlives a shorter-lived refresh token: removing expired rows never cuts it short', async () => {
-  const short = await startTestAuthorizationServer({
-    smtp: mail.smtp,
-    config: { refreshTokenTtlSeconds: 60 },
-    deps: { limits: { signInPostsPerMinute: 1_000, registrationsPerMinute: 1_000, authorizationsPerMinute: 1_000 } },
-  });
+  const short = await startServer(60);
   try {
-    const client = (
-      await registerClient(short.url, {
-        redirect_uris: [REDIRECT],
-        token_endpoint_auth_method: 'none',
-        grant_types: ['authorization_code', 'refresh_token'],
-      })
-    ).body.client_id as string;
+    const client = await register(['authorization_code', 'refresh_token'], short);
     const first = await tokensFor(client, {}, short);
     short.advance(50);
     const refreshed = (await (await refresh(client, first.refresh_token!, {}, short)).json()) as { access_token: string };

@@ -3,10 +3,11 @@ import assert from 'node:assert/strict';
 import { openDatabase, parseDatabaseUrl, type Database } from './database.ts';
 import { KeyDecryptionError, KeyEncryption } from './key-encryption.ts';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JWK } from 'jose';
-import { SIGNING_ALGORITHMS, type SigningAlgorithm } from './config.ts';
+import { TOKEN_SIGNING_ALGORITHMS, type TokenSigningAlgorithm } from '@mcp-secured-api/contracts';
 import { SigningKeys } from './keys.ts';
 import { migrate, migrations, SchemaTooNewError } from './migrate.ts';
-import { createStore, tokenHash, type Grant, type Store } from './store.ts';
+import { createStore, tokenHash, type Store } from './store.ts';
+import { grant } from '../../test/support/store-records.ts';
 
 let db: Database;
 let store: Store;
@@ -18,17 +19,6 @@ before(async () => {
   store = createStore(db);
 });
 after(() => db.close());
-
-const grant = (id: string, expiresAt: number): Grant => ({
-  id,
-  clientId: 'c',
-  subject: 'john.doe@demo.example',
-  scope: 'stocks/read',
-  resource: 'http://mcp.demo.example/',
-  claims: { region: 'USA' },
-  createdAt: 0,
-  expiresAt,
-});
 
 test('DATABASE_URL chooses the driver; anything else is refused with the accepted forms', () => {
   assert.deepEqual(parseDatabaseUrl('postgres://u:p@db:5432/authorization_server'), {
@@ -207,7 +197,7 @@ async function keyDatabase() {
   await migrate(keyDb);
   const lines: string[] = [];
   let now = 1_000;
-  const open = (algorithm: SigningAlgorithm) =>
+  const open = (algorithm: TokenSigningAlgorithm) =>
     SigningKeys.open({
       store: createStore(keyDb),
       algorithm,
@@ -221,7 +211,7 @@ async function keyDatabase() {
 
 const published = async (keys: SigningKeys) => JSON.parse(await keys.jwks()) as { keys: JWK[] };
 
-for (const algorithm of SIGNING_ALGORITHMS) {
+for (const algorithm of TOKEN_SIGNING_ALGORITHMS) {
   test(`${algorithm}: tokens are signed ${algorithm} and verify against the published JWKS with that algorithm`, async () => {
     const db = await keyDatabase();
     const keys = await db.open(algorithm);
