@@ -4,9 +4,10 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connectHeadlessAgent, type HeadlessAgent } from '../../infra/local/headless-agent.ts';
+import { connectHeadlessAgent } from '../../infra/local/headless-agent.ts';
 import { obtainToken } from '../support/tokens.ts';
-import { mcpRequest, timed } from '../support/mcp.ts';
+import { callTool, checkTokenOnly, mcpRequest, timed } from '../support/mcp.ts';
+import { toolText } from '../support/many-users.ts';
 import { startTestStack, type TestStack } from '../support/local-stack.ts';
 
 const JOHN = 'john.doe@demo.example';
@@ -25,31 +26,26 @@ describe('faults in the local stack', { timeout: 240_000 }, () => {
   const connect = () => connectHeadlessAgent({ mcp: `${stack.info.mcp}/`, mail: stack.info.mail, email: JOHN });
 
   test('the authorization server stopped: a new token gets a server error at the gateway, a tool needing an exchange a clear error; both recover', async () => {
-    let agent: HeadlessAgent | undefined = await connect();
-    try {
-      // Introspection of this agent's token is now cached at the gateway; no exchange has happened yet.
-      await agent.session.listTools();
-      const unused = await obtainToken(stack.model, { email: JOHN, mail: stack.info.mail });
+    const needsExchange = await obtainToken(stack.model, { email: JOHN, mail: stack.info.mail });
+    const unused = await obtainToken(stack.model, { email: JOHN, mail: stack.info.mail });
+    // Introspection of this token is now cached at the gateway; no exchange has happened yet.
+    assert.equal(await checkTokenOnly(`${stack.info.mcp}/`, needsExchange.accessToken), 405);
 
-      await stack.part('authorization-server').stop();
+    await stack.part('authorization-server').stop();
 
-      const atGateway = await listTools(unused.accessToken);
-      assert.equal(atGateway.status, 500, 'introspection impossible: a server error, never a pass');
-      assert.ok(atGateway.ms < 15_000, `answered in ${atGateway.ms} ms`);
+    const atGateway = await listTools(unused.accessToken);
+    assert.equal(atGateway.status, 500, 'introspection impossible: a server error, never a pass');
+    assert.ok(atGateway.ms < 15_000, `answered in ${atGateway.ms} ms`);
 
-      const tool = await timed(() => agent!.session.callTool('fetch-stock-prices', {}));
-      assert.equal(tool.value.isError, true, JSON.stringify(tool.value));
-      assert.match(JSON.stringify(tool.value.content), /authori[sz]ation server|token exchange|unavailable|try again/i);
-      assert.ok(tool.ms < 15_000, `answered in ${tool.ms} ms`);
-      assert.ok((await fetch(`${stack.info.upstreams.mcpServer}/health`)).ok, 'the MCP server stays up');
-    } finally {
-      await agent.close();
-      agent = undefined;
-    }
+    const tool = await callTool(`${stack.info.mcp}/`, needsExchange.accessToken, 'fetch-stock-prices');
+    assert.equal(tool.json?.result?.isError, true, JSON.stringify(tool.json));
+    assert.match(toolText(tool), /cannot be reached for the token exchange/);
+    assert.ok(tool.ms < 15_000, `answered in ${tool.ms} ms`);
+    assert.ok((await fetch(`${stack.info.upstreams.mcpServer}/health`)).ok, 'the MCP server stays up');
 
     await stack.part('authorization-server').start();
     // Its tokens and keys lived in memory: sign in again; the resource servers fetch its new key.
-    agent = await connect();
+    const agent = await connect();
     try {
       const result = await agent.session.callTool('fetch-stock-prices', {});
       assert.ok(!result.isError, JSON.stringify(result));

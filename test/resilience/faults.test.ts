@@ -11,7 +11,7 @@ import type { Model } from '../../infra/model.ts';
 import { expectForm, mailboxSnapshot, readCode, UserAgent } from '../../infra/local/headless-sign-in.ts';
 import { startTestStack, type TestStack } from '../support/local-stack.ts';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
-import { callTool, mcpRequest } from '../support/mcp.ts';
+import { callTool, checkTokenOnly } from '../support/mcp.ts';
 import { listedIds, regionIds, signInMany, toolText, waitFor } from '../support/many-users.ts';
 
 const JOHN = { email: 'john.doe@demo.example', region: 'USA' };
@@ -54,7 +54,7 @@ describe('faults in the stack', { timeout: 240_000 }, () => {
     const [cached, introspected, fresh] = await signInMany(stack, [JOHN.email, JOHN.email, JOHN.email]);
     assert.deepEqual(listedIds(await callTool(mcp(), cached!, 'fetch-stock-prices')), own);
     // The gateway now holds this token's JWT, but the MCP server has not exchanged it yet.
-    assert.equal((await mcpRequest(mcp(), introspected!, 'tools/list')).status, 200);
+    assert.equal(await checkTokenOnly(mcp(), introspected!), 405);
 
     for (const [mode, slowest] of [
       ['stall', INTROSPECTION_TIMEOUT_MS],

@@ -40,6 +40,17 @@ export async function mcpRequest(
   return { status: response.status, json, wwwAuthenticate: response.headers.get('www-authenticate'), ms: performance.now() - started };
 }
 
+/**
+ * Passes `token` through the gateway (which caches its introspection) and the MCP server's token
+ * check without starting a token exchange: a GET, which the stateless MCP server refuses with 405
+ * once the token is accepted, where any POST would start the exchange.
+ */
+export async function checkTokenOnly(url: string, token: string): Promise<number> {
+  const response = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(30_000) });
+  await response.body?.cancel();
+  return response.status;
+}
+
 export const callTool = (url: string, token: string, name: string, args: Record<string, unknown> = {}) =>
   mcpRequest(url, token, 'tools/call', { name, arguments: args });
 
