@@ -6,12 +6,12 @@
  * registered for.
  */
 import { timingSafeEqual } from 'node:crypto';
-import { parseBasicAuthorization } from '@mcp-secured-api/contracts';
+import { parseBasicAuthorization, tokenHash } from '@mcp-secured-api/contracts';
 import type { AuthorizationServerConfig } from './config.ts';
 import { isClientIdUrl, type ClientMetadataDocuments } from './client-metadata-document.ts';
 import type { TokenEndpointAuthMethod } from './client-rules.ts';
 import { OAuthError } from './errors.ts';
-import { tokenHash, type GrantType, type Store } from './store.ts';
+import { type GrantType, type Store } from './store.ts';
 
 export type Capability = 'authorization_code' | 'introspection' | 'token_exchange';
 

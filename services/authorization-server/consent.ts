@@ -4,7 +4,7 @@
  * forgets who signed in and starts again at the address.
  */
 import { randomBytes } from 'node:crypto';
-import { OFFLINE_ACCESS } from '@mcp-secured-api/contracts';
+import { OFFLINE_ACCESS, tokenHash } from '@mcp-secured-api/contracts';
 import { Hono } from 'hono';
 import { clientRedirect } from './authorize.ts';
 import type { ServerContext } from './context.ts';
@@ -14,7 +14,6 @@ import { consentPage } from './pages.ts';
 import { PAGES } from './paths.ts';
 import { consentPagePolicy } from './response-policy.ts';
 import type { SignInParts } from './sign-in-forms.ts';
-import { tokenHash } from './store.ts';
 import { clearTransactionCookie } from './transaction-cookie.ts';
 
 /** Authorization codes are short-lived (RFC 9700 §4.2). */

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { openDatabase, type Database } from './database.ts';
 import { withIssuedTokenIndex } from './issued-token-index.ts';
 import { migrate } from './migrate.ts';
-import { createStore, tokenHash, type AccessTokenRecord, type Store } from './store.ts';
+import { tokenHash } from '@mcp-secured-api/contracts';
+import { createStore, type AccessTokenRecord, type Store } from './store.ts';
 import { grant } from '../../test/support/store-records.ts';
 
 let embedded: Database;

@@ -12,7 +12,8 @@
  * a code nothing matches and the same counting, so no answer tells them apart.
  */
 import { randomInt, timingSafeEqual } from 'node:crypto';
-import { tokenHash, type SignInTransaction, type Store } from './store.ts';
+import { tokenHash } from '@mcp-secured-api/contracts';
+import { type SignInTransaction, type Store } from './store.ts';
 
 export const CODE_TTL_SECONDS = 300;
 /** Wrong tries before a code dies. */

@@ -10,9 +10,9 @@ import { bodyLimit } from 'hono/body-limit';
 import { validateClientMetadata } from './client-rules.ts';
 import type { ServerContext } from './context.ts';
 import { OAuthError } from './errors.ts';
-import { AS_PATHS } from '@mcp-secured-api/contracts';
+import { AS_PATHS, tokenHash } from '@mcp-secured-api/contracts';
 import { rateLimit } from './rate-limit.ts';
-import { tokenHash, type RegisteredClient } from './store.ts';
+import { type RegisteredClient } from './store.ts';
 import { randomToken } from './tokens.ts';
 
 export const REGISTRATION_TTL_SECONDS = 7 * 86_400;

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { openDatabase, parseDatabaseUrl, type Database } from './database.ts';
 import { KeyDecryptionError, KeyEncryption } from './key-encryption.ts';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JWK } from 'jose';
-import { TOKEN_SIGNING_ALGORITHMS, type TokenSigningAlgorithm } from '@mcp-secured-api/contracts';
+import { TOKEN_SIGNING_ALGORITHMS, type TokenSigningAlgorithm, tokenHash } from '@mcp-secured-api/contracts';
 import { SigningKeys } from './keys.ts';
 import { migrate, migrations, SchemaTooNewError } from './migrate.ts';
-import { createStore, tokenHash, type Store } from './store.ts';
+import { createStore, type Store } from './store.ts';
 import { grant } from '../../test/support/store-records.ts';
 
 let db: Database;

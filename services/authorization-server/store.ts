@@ -5,14 +5,8 @@
  * used and its successor stored). Methods that answer "is it still valid" take the server's
  * clock, so expired rows count as gone before the sweep removes them.
  */
-import { createHash } from 'node:crypto';
 import type { Database, Queryable } from './database.ts';
 import { withIssuedTokenIndex } from './issued-token-index.ts';
-
-/** SHA-256 of a bearer value, the only form in which secrets, codes and tokens are stored. */
-export function tokenHash(value: string): string {
-  return createHash('sha256').update(value, 'utf8').digest('base64url');
-}
 
 export type GrantType = 'authorization_code' | 'refresh_token';
 

@@ -9,9 +9,8 @@ import type { AuthenticatedClient } from './clients.ts';
 import type { ServerContext } from './context.ts';
 import { OAuthError } from './errors.ts';
 import { readForm } from './form.ts';
-import { AS_PATHS, GRANT_TYPE, TOKEN_TYPE } from '@mcp-secured-api/contracts';
+import { AS_PATHS, GRANT_TYPE, TOKEN_TYPE, tokenHash } from '@mcp-secured-api/contracts';
 import { verifierMatches } from './pkce.ts';
-import { tokenHash } from './store.ts';
 import type { IssuedToken } from './tokens.ts';
 
 const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };

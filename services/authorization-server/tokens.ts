@@ -14,13 +14,13 @@
  */
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { decodeJwt, type JWTPayload } from 'jose';
-import { OFFLINE_ACCESS } from '@mcp-secured-api/contracts';
+import { OFFLINE_ACCESS, tokenHash } from '@mcp-secured-api/contracts';
 import { LRUCache } from 'lru-cache';
 import type { AuthenticatedClient } from './clients.ts';
 import type { AuthorizationServerConfig } from './config.ts';
 import { OAuthError } from './errors.ts';
 import type { SigningKeys } from './keys.ts';
-import { tokenHash, type AccessTokenRecord, type Consent, type Grant, type RefreshTokenRecord, type Store } from './store.ts';
+import { type AccessTokenRecord, type Consent, type Grant, type RefreshTokenRecord, type Store } from './store.ts';
 
 export interface IssuedToken {
   accessToken: string;

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { authorizationServerMetadataUrl, basicAuthorization, parseBasicAuthorization, protectedResourceMetadataUrl } from './index.ts';
+import {
+  authorizationServerMetadataUrl,
+  basicAuthorization,
+  parseBasicAuthorization,
+  protectedResourceMetadataUrl,
+  tokenHash,
+} from './index.ts';
 
 describe('protectedResourceMetadataUrl', () => {
   it('drops the terminating slash of the resource (RFC 9728 §3.1)', () => {
@@ -49,5 +55,16 @@ describe('basicAuthorization', () => {
     assert.equal(parseBasicAuthorization('Basic !!!'), null);
     assert.equal(parseBasicAuthorization(`Basic ${Buffer.from('no-colon').toString('base64')}`), null);
     assert.equal(parseBasicAuthorization(`Basic ${Buffer.from('%E0%A4%A:x').toString('base64')}`), null);
+  });
+});
+
+describe('tokenHash', () => {
+  it('is SHA-256 in base64url, as the hashes already in databases were made (FIPS 180-2 vector "abc")', () => {
+    assert.equal(tokenHash('abc'), 'ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0');
+  });
+
+  it('hashes the UTF-8 bytes (not Latin-1), as the stored hashes of secrets outside ASCII were made', () => {
+    // SHA-256 of the bytes C3 A9, "é" in UTF-8.
+    assert.equal(tokenHash('é'), 'SplVfkAzw1Od4utlRyAXytX5VX96BiWgnxw_biumnEw');
   });
 });

@@ -4,9 +4,9 @@
  * Keys are hashes, so the cache never holds a usable opaque token. Only successes are stored, so a
  * flood of bogus tokens cannot grow it; concurrent misses for one token share one introspection.
  */
-import { createHash } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import { LRUCache } from 'lru-cache';
+import { tokenHash } from '@mcp-secured-api/contracts';
 import type { IntrospectionResult } from './introspection.ts';
 
 export interface TokenCacheOptions {
@@ -48,7 +48,7 @@ export class PhantomTokenCache {
     maxSeconds: number,
     introspect: () => Promise<IntrospectionResult>,
   ): Promise<IntrospectionResult> {
-    const key = createHash('sha256').update(scope).update('\n').update(token).digest('base64url');
+    const key = tokenHash(`${scope}\n${token}`);
     const jwt = this.#entries.get(key);
     if (jwt !== undefined) return { status: 200, jwt, maxAge: undefined };
     let pending = this.#inFlight.get(key);

@@ -7,11 +7,10 @@
  * bounded in number and dropped before they expire; concurrent misses for one subject token share
  * one exchange; failures are not cached.
  */
-import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { Pool } from 'undici';
 import { z } from 'zod';
-import { basicAuthorization, GRANT_TYPE, TOKEN_TYPE } from '@mcp-secured-api/contracts';
+import { basicAuthorization, GRANT_TYPE, TOKEN_TYPE, tokenHash } from '@mcp-secured-api/contracts';
 import type { AccessTokenClaims } from '@mcp-secured-api/security';
 
 /** Who the MCP server acts for: the verified token it received and its claims. */
@@ -176,7 +175,7 @@ export function createTokenExchanger(
   const keys = new WeakMap<Subject, string>();
   const keyOf = (subject: Subject) => {
     let key = keys.get(subject);
-    if (key === undefined) keys.set(subject, (key = hash(subject.token)));
+    if (key === undefined) keys.set(subject, (key = tokenHash(subject.token)));
     return key;
   };
   return {
@@ -198,8 +197,4 @@ export function createTokenExchanger(
       if (cache.has(key)) cache.delete(key);
     },
   };
-}
-
-function hash(token: string): string {
-  return createHash('sha256').update(token).digest('base64url');
 }

@@ -4,7 +4,7 @@
  * longer than its token lives and no longer than `maxAgeMs` (the key set's refresh interval, so
  * that a key withdrawn from the key set stops being trusted as it would without the cache).
  */
-import { createHash } from 'node:crypto';
+import { tokenHash } from '@mcp-secured-api/contracts';
 import { LRUCache } from 'lru-cache';
 import type { AccessTokenClaims } from './verify-access-token.ts';
 
@@ -20,17 +20,13 @@ export function createVerifiedTokenCache(maxEntries: number, maxAgeMs: number, n
   const cache = new LRUCache<string, AccessTokenClaims>({ max: maxEntries });
   return {
     get(token) {
-      const claims = cache.get(digest(token));
+      const claims = cache.get(tokenHash(token));
       // The cache's own expiry follows the machine's clock; this check follows the verifier's.
       return claims && claims.exp * 1000 > now() ? claims : undefined;
     },
     remember(token, claims) {
       const ttl = Math.min(claims.exp * 1000 - now(), maxAgeMs);
-      if (ttl > 0) cache.set(digest(token), claims, { ttl });
+      if (ttl > 0) cache.set(tokenHash(token), claims, { ttl });
     },
   };
-}
-
-function digest(token: string): string {
-  return createHash('sha256').update(token).digest('base64url');
 }

@@ -9,7 +9,8 @@
  */
 import { openDatabase, type Database } from '../../services/authorization-server/database.ts';
 import { AUTHORIZATION_CODE_TTL_SECONDS } from '../../services/authorization-server/consent.ts';
-import { createStore, tokenHash, type Consent } from '../../services/authorization-server/store.ts';
+import { tokenHash } from '@mcp-secured-api/contracts';
+import { createStore, type Consent } from '../../services/authorization-server/store.ts';
 
 /** What a sign-in that ended with consent leaves behind: the code's binding to client, PKCE, resource and user. */
 export type CompletedSignIn = Omit<Consent, 'offlineAccess'>;
