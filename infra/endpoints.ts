@@ -21,7 +21,7 @@ export function publicEndpoints(model: Model): PublicEndpoints {
     stocksApi: `${model.origins.api}/stocks`,
     issuer: model.issuer,
     authorizationServerMetadata: model.endpoints.metadata,
-    mailInbox: `${model.origins.mail}/`,
+    ...(model.config.mailInbox ? { mailInbox: `${model.origins.mail}/` } : {}),
     ...(model.config.authorizationServer === 'curity' ? { adminUi: `${model.origins.admin}/admin` } : {}),
   };
 }

@@ -10,11 +10,8 @@ import { readStackConfig } from './pulumi-config.ts';
 
 const { config, curityLicenseKey, smtpPassword } = readStackConfig();
 const model = buildModel(config);
-const args = { model, ...(curityLicenseKey ? { curityLicenseKey } : {}) };
-const stack =
-  config.target === 'kubernetes'
-    ? new KubernetesStack(PROJECT, { ...args, ...(smtpPassword ? { smtpPassword } : {}) })
-    : new McpSecuredApiStack(PROJECT, args);
+const args = { model, ...(curityLicenseKey ? { curityLicenseKey } : {}), ...(smtpPassword ? { smtpPassword } : {}) };
+const stack = config.target === 'kubernetes' ? new KubernetesStack(PROJECT, args) : new McpSecuredApiStack(PROJECT, args);
 
 export const target = config.target;
 export const authorizationServer = config.authorizationServer;

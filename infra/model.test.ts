@@ -111,11 +111,13 @@ for (const [name, change, key, fragment] of [
     'kubernetes.databaseUrl',
     'PostgreSQL URL',
   ],
+  ['no inbox and no relay', { mailInbox: false }, 'smtp', 'mail relay'],
+  ['no inbox by its older name and no relay', { kubernetes: { mailInbox: false } }, 'smtp', 'mail relay'],
   [
-    'no inbox and no relay',
-    { target: 'kubernetes', kubernetes: { imageRegistry: 'r.example/m', imageTag: '1', mailInbox: false } },
-    'smtp',
-    'mail relay',
+    'the inbox on by one name and off by the other',
+    { mailInbox: true, kubernetes: { mailInbox: false }, smtp: { host: 'smtp.example.com' } },
+    'kubernetes.mailInbox',
+    'older name of mailInbox',
   ],
   ['a relay password without a user', { smtp: { host: 'smtp.example.com' }, smtpPassword: 'p' }, 'smtp.user', 'smtpPassword'],
 ] as const) {
@@ -143,8 +145,8 @@ test('Kubernetes settings: defaults, one field of a size changed alone, values a
   assert.equal(config.target, 'docker');
   assert.equal(config.kubernetes.namespace, 'mcp-secured-api');
   assert.deepEqual(config.kubernetes.replicas, { gateway: 2, mcpServer: 2, stocksApi: 2, authorizationServer: 2 });
-  assert.equal(config.kubernetes.mailInbox, true);
-  const k = parseStackConfig({
+  assert.equal(config.mailInbox, true);
+  const older = parseStackConfig({
     ...valid,
     target: 'kubernetes',
     kubernetes: JSON.stringify({
@@ -155,9 +157,12 @@ test('Kubernetes settings: defaults, one field of a size changed alone, values a
       resources: { mcpServer: { limits: { memory: '1Gi' } } },
     }),
     smtp: JSON.stringify({ host: 'smtp.example.com' }),
-  }).kubernetes;
+  });
+  const k = older.kubernetes;
   assert.equal(k.replicas.mcpServer, 4);
-  assert.equal(k.mailInbox, false);
+  assert.equal(older.mailInbox, false, 'kubernetes.mailInbox, the older name, is still read');
+  assert.ok(!('mailInbox' in k), 'and read only as mailInbox');
+  assert.equal(parseStackConfig({ ...valid, mailInbox: 'false', smtp: JSON.stringify({ host: 'smtp.example.com' }) }).mailInbox, false);
   assert.deepEqual(k.resources.mcpServer, { requests: { cpu: '250m', memory: '192Mi' }, limits: { cpu: '1', memory: '1Gi' } });
 });
 

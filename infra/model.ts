@@ -130,8 +130,8 @@ const kubernetesSchema = z
       })
       .strict()
       .prefault({}),
-    /** The test mail inbox (maildev); production sends mail through `smtp` instead. */
-    mailInbox: flag.default(true),
+    /** The older name of the top-level `mailInbox`, still read. */
+    mailInbox: flag.optional(),
     /** Expose the gateway through an Ingress of this class instead of a LoadBalancer Service. */
     ingressClassName: k8sName('nginx').optional(),
     /**
@@ -239,6 +239,11 @@ export const stackConfigSchema = z
     /** Where `pulumi up` deploys: Docker on this machine, or the cluster of the current kubeconfig. */
     target: z.enum(['docker', 'kubernetes'], { message: 'must be "docker" or "kubernetes"' }).default('docker'),
     kubernetes: kubernetesSchema.prefault({}),
+    /**
+     * Run the test mail inbox (maildev), where one-time codes go; false sends them through `smtp`.
+     * Anyone who reaches the inbox reads every code: for demonstrations only. Default: true.
+     */
+    mailInbox: flag.optional(),
     /** A real mail relay for one-time codes; its password is the secret `smtpPassword`. */
     smtp: smtpSchema.optional(),
     smtpPassword: z.string().min(1, { message: 'must not be empty; remove the key when the relay needs no password' }).optional(),
@@ -247,6 +252,15 @@ export const stackConfigSchema = z
   .superRefine((config, ctx) => {
     const k = config.kubernetes;
     const issue = (path: string[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+    if (config.mailInbox !== undefined && k.mailInbox !== undefined && config.mailInbox !== k.mailInbox) {
+      issue(['kubernetes', 'mailInbox'], 'contradicts mailInbox: remove kubernetes.mailInbox, the older name of mailInbox');
+    }
+    if (!(config.mailInbox ?? k.mailInbox ?? true) && !config.smtp) {
+      issue(
+        ['smtp'],
+        'is required when mailInbox is false: name the mail relay that sends one-time codes, such as {host: smtp.example.com}',
+      );
+    }
     if (config.smtpPassword && !config.smtp?.user) {
       issue(['smtp', 'user'], 'is required with smtpPassword: name the account the relay knows');
     }
@@ -266,16 +280,15 @@ export const stackConfigSchema = z
         );
       }
     }
-    if (!k.mailInbox && !config.smtp) {
-      issue(
-        ['smtp'],
-        'is required when kubernetes.mailInbox is false: name the mail relay that sends one-time codes, such as {host: smtp.example.com}',
-      );
-    }
   });
 
 export type StackConfigInput = z.input<typeof stackConfigSchema>;
-export type StackConfig = z.output<typeof stackConfigSchema> & { authorizationServer: 'curity' | 'builtin' };
+type ParsedStackConfig = z.output<typeof stackConfigSchema>;
+export type StackConfig = Omit<ParsedStackConfig, 'mailInbox' | 'kubernetes'> & {
+  mailInbox: boolean;
+  kubernetes: Omit<ParsedStackConfig['kubernetes'], 'mailInbox'>;
+  authorizationServer: 'curity' | 'builtin';
+};
 
 /** A configuration problem, naming the key and the expected form. */
 export class StackConfigError extends Error {
@@ -354,7 +367,8 @@ export function parseStackConfig(raw: Record<string, unknown>): StackConfig {
       },
     ]);
   }
-  return { ...config, authorizationServer };
+  const { mailInbox: olderMailInbox, ...kubernetes } = config.kubernetes;
+  return { ...config, kubernetes, mailInbox: config.mailInbox ?? olderMailInbox ?? true, authorizationServer };
 }
 
 /**

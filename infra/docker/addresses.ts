@@ -5,6 +5,7 @@
 import { CONTAINER_PORTS } from '../container-ports.ts';
 import type { InternalAddresses } from '../environments.ts';
 import type { KongUpstreams } from '../kong/generate.ts';
+import { oneTimeCodeMailServer } from '../mail.ts';
 import { HOST_NAMES, type HostName, type Model } from '../model.ts';
 
 /** Network aliases: the hostnames containers use for each other. */
@@ -36,28 +37,35 @@ export const BUILTIN_AUTHORIZATION_SERVER: AuthorizationServerAddresses = {
   runtime: `http://${ALIASES.authorizationServer}:${PORTS.authorizationServer}`,
 };
 
-/** `mail`: where maildev serves its inbox, under its secret path (`Maildev.webUrl`). */
-export function dockerUpstreams(as: AuthorizationServerAddresses, mail: string): KongUpstreams {
+/** `mail`: where maildev serves its inbox, under its secret path (`Maildev.webUrl`); none without an inbox. */
+export function dockerUpstreams(as: AuthorizationServerAddresses, mail: string | undefined): KongUpstreams {
   return {
     api: `http://${ALIASES.stocksApi}:${PORTS.stocksApi}`,
     mcp: `http://${ALIASES.mcpServer}:${PORTS.mcpServer}`,
     login: as.runtime,
-    mail,
+    ...(mail ? { mail } : {}),
     ...(as.admin ? { admin: as.admin } : {}),
   };
 }
 
-export function dockerInternalAddresses(as: AuthorizationServerAddresses): InternalAddresses {
+/** The mail server one-time codes go to: the inbox's container, or the configured relay (its password aside). */
+export function dockerMailServer(model: Model): InternalAddresses['smtp'] {
+  return oneTimeCodeMailServer(model, { host: ALIASES.maildev, port: PORTS.maildevSmtp });
+}
+
+export function dockerInternalAddresses(model: Model, as: AuthorizationServerAddresses): InternalAddresses {
   return {
     authorizationServer: as.runtime,
     stocksApi: `http://${ALIASES.stocksApi}:${PORTS.stocksApi}`,
-    smtp: { host: ALIASES.maildev, port: PORTS.maildevSmtp },
+    smtp: dockerMailServer(model),
   };
 }
 
-/** The public hosts the gateway serves: the admin UI only when Curity runs. */
+/** The public hosts the gateway serves: the admin UI only when Curity runs, the inbox only when it runs. */
 export function servedHosts(model: Model): HostName[] {
-  return HOST_NAMES.filter((h) => h !== 'admin' || model.config.authorizationServer === 'curity');
+  return HOST_NAMES.filter(
+    (h) => (h !== 'admin' || model.config.authorizationServer === 'curity') && (h !== 'mail' || model.config.mailInbox),
+  );
 }
 
 /** The line users add to /etc/hosts so the public hosts reach the gateway on this machine. */

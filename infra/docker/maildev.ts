@@ -19,7 +19,6 @@ export interface MaildevArgs {
 export class Maildev extends pulumi.ComponentResource {
   /** Where the gateway reaches the inbox: maildev's port and the secret path (a secret). */
   readonly webUrl: pulumi.Output<string>;
-  readonly smtp = { host: ALIASES.maildev, port: PORTS.maildevSmtp };
 
   constructor(name: string, args: MaildevArgs, opts?: pulumi.ComponentResourceOptions) {
     super('mcp-secured-api:docker:Maildev', name, {}, opts);

@@ -32,6 +32,8 @@ export interface ConfidentialServiceArgs extends NodeServiceArgs {
 export interface BuiltinAuthorizationServerArgs extends ConfidentialServiceArgs {
   /** Its database; the container starts once the database exists. */
   database: DatabaseAccess;
+  /** The mail relay's password (a secret), when it needs one. */
+  smtpPassword?: pulumi.Input<string>;
 }
 
 /** The image and container of one service, parented to its component. */
@@ -109,11 +111,11 @@ export class BuiltinAuthorizationServer extends pulumi.ComponentResource {
     super('mcp-secured-api:docker:BuiltinAuthorizationServer', name, {}, opts);
     const { gatewayClientSecret, mcpClientSecret, cookieSecret, keyEncryptionKey } = args.secrets;
     const env = pulumi
-      .all([args.internal, gatewayClientSecret, mcpClientSecret, cookieSecret, keyEncryptionKey, args.database.url])
-      .apply(([internal, gateway, mcp, cookie, kek, databaseUrl]) =>
+      .all([args.internal, gatewayClientSecret, mcpClientSecret, cookieSecret, keyEncryptionKey, args.database.url, args.smtpPassword])
+      .apply(([internal, gateway, mcp, cookie, kek, databaseUrl, smtpPassword]) =>
         authorizationServerEnv(
           args.model,
-          internal,
+          smtpPassword ? { ...internal, smtp: { ...internal.smtp, password: smtpPassword } } : internal,
           { gatewayClientSecret: gateway, mcpClientSecret: mcp, cookieSecret: cookie, keyEncryptionKey: kek },
           PORTS.authorizationServer,
           { databaseUrl, trustedProxies: DOCKER_TRUSTED_PROXIES },

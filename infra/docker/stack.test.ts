@@ -44,9 +44,13 @@ interface ContainerInputs {
 }
 
 /** Deploys one configuration under its own name and returns what the engine received. */
-async function deploy(name: string, change: Partial<StackConfigInput> = {}, licence?: string) {
+async function deploy(name: string, change: Partial<StackConfigInput> = {}, given: { licence?: string; smtpPassword?: string } = {}) {
   const model = buildModel(parseStackConfig({ ...dev, ...change }));
-  const stack = new Stack(name, { model, ...(licence ? { curityLicenseKey: licence } : {}) });
+  const stack = new Stack(name, {
+    model,
+    ...(given.licence ? { curityLicenseKey: given.licence } : {}),
+    ...(given.smtpPassword ? { smtpPassword: given.smtpPassword } : {}),
+  });
   await settled();
   const resources = recorded.filter((r) => r.name === name || r.name.startsWith(`${name}-`));
   const ofType = (type: string) => resources.filter((r) => r.type === type);
@@ -193,7 +197,7 @@ test('each service gets the environment its entry point reads; secrets are rando
     cookieSecret: d.secret('cookieSecret'),
     keyEncryptionKey: d.secret('keyEncryptionKey'),
   };
-  const internal = dockerInternalAddresses(BUILTIN_AUTHORIZATION_SERVER);
+  const internal = dockerInternalAddresses(d.model, BUILTIN_AUTHORIZATION_SERVER);
   assert.deepEqual(d.env(ALIASES.stocksApi), stocksApiEnv(d.model, internal, 3000));
   assert.deepEqual(d.env(ALIASES.mcpServer), mcpServerEnv(d.model, internal, secrets, 3000));
   const databaseUrl = postgresUrl({
@@ -272,11 +276,44 @@ test('another domain, scope and users reach every container and output consisten
   assert.deepEqual(request?.inputs['dnsNames'], ['api.acme.test', 'mcp.acme.test', 'login.acme.test', 'mail.acme.test']);
 });
 
+test('mail through a relay: no inbox runs or is routed, and the authorization server sends to the relay with its password as a secret', async () => {
+  const relay = { mailInbox: false, smtp: { host: 'smtp.acme.test', port: 465, security: 'tls', user: 'codes' } } as const;
+  const d = await deploy('relay', relay, { smtpPassword: 'relay-password' });
+  assert.ok(!d.containers.has(ALIASES.maildev), 'no maildev container');
+  assert.equal(d.stack.endpoints.mailInbox, undefined);
+  assert.equal(d.stack.hostsLine, '127.0.0.1 api.demo.example mcp.demo.example login.demo.example');
+  const kong = parse(d.uploads(ALIASES.gateway).find((u) => u.file.endsWith('kong.yml'))!.content);
+  assert.deepEqual(
+    kong,
+    generateKongConfig(d.model, dockerUpstreams(BUILTIN_AUTHORIZATION_SERVER, undefined), {
+      gatewayClientSecret: d.secret('gatewayClientSecret'),
+    }),
+  );
+  assert.ok(!JSON.stringify(kong).includes('maildev'), 'the gateway knows no inbox');
+  const as = d.env(ALIASES.authorizationServer);
+  assert.equal(as['SMTP_HOST'], 'smtp.acme.test');
+  assert.equal(as['SMTP_PORT'], '465');
+  assert.equal(as['SMTP_SECURITY'], 'tls');
+  assert.equal(as['SMTP_USER'], 'codes');
+  assert.equal(as['SMTP_PASSWORD'], 'relay-password');
+  assert.ok(isSecretInput(d.container(ALIASES.authorizationServer).envs), "the relay's password travels as a secret");
+
+  // Curity's generated configuration names the relay instead of the inbox.
+  const curity = await deploy('relay-curity', { ...relay, curityLicenseKey: 'licence' }, { licence: 'licence' });
+  assert.ok(!curity.containers.has(ALIASES.maildev));
+  const files = curity
+    .uploads('curity')
+    .map((u) => u.content)
+    .join('\n');
+  assert.match(files, /smtp\.acme\.test/);
+  assert.doesNotMatch(files, /maildev/);
+});
+
 test('Curity: deployed in place of the built-in server, with the admin host routed', async () => {
   const model = buildModel(parseStackConfig({ ...dev, curityLicenseKey: 'licence' }));
   assert.throws(() => new Stack('no-licence', { model }), /no licence/);
 
-  const d = await deploy('curity', { curityLicenseKey: 'licence' }, 'licence');
+  const d = await deploy('curity', { curityLicenseKey: 'licence' }, { licence: 'licence' });
   assert.ok(!d.containers.has(ALIASES.authorizationServer), 'no built-in server beside Curity');
   assert.ok(d.containers.has('curity'));
   assert.equal(d.stack.hostsLine, '127.0.0.1 api.demo.example mcp.demo.example login.demo.example admin.demo.example mail.demo.example');
@@ -288,7 +325,7 @@ test('Curity: deployed in place of the built-in server, with the admin host rout
       gatewayClientSecret: d.secret('gatewayClientSecret'),
     }),
   );
-  const internal = dockerInternalAddresses({ runtime: 'http://curity:8443' });
+  const internal = dockerInternalAddresses(d.model, { runtime: 'http://curity:8443' });
   assert.deepEqual(d.env(ALIASES.stocksApi), stocksApiEnv(d.model, internal, 3000));
   assert.equal(d.env(ALIASES.mcpServer)['TOKEN_ENDPOINT'], 'http://curity:8443/oauth/v2/oauth-token');
   const [request] = d.ofType('tls:index/certRequest:CertRequest');
@@ -296,7 +333,7 @@ test('Curity: deployed in place of the built-in server, with the admin host rout
 });
 
 test('Curity: on PostgreSQL, its schema and users created by an init step that runs before it, its keys and secrets from Pulumi', async () => {
-  const d = await deploy('cpg', { curityLicenseKey: 'licence' }, 'licence');
+  const d = await deploy('cpg', { curityLicenseKey: 'licence' }, { licence: 'licence' });
   // PostgreSQL, with Curity's database (and not the built-in server's).
   assert.deepEqual(d.uploads(POSTGRES_INIT), [{ file: '/init/databases.sql', content: databaseInitScript([DATABASES.curity]) }]);
   const curityPassword = `random-cpg-postgres-${DATABASES.curity}-password`;

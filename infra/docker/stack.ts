@@ -10,6 +10,7 @@ import { DATABASES } from '../postgres.ts';
 import {
   BUILTIN_AUTHORIZATION_SERVER,
   dockerInternalAddresses,
+  dockerMailServer,
   dockerUpstreams,
   etcHostsLine,
   servedHosts,
@@ -28,6 +29,8 @@ export interface McpSecuredApiStackArgs {
   model: Model;
   /** Curity's licence, a Pulumi secret; required when the model's authorization server is Curity. */
   curityLicenseKey?: pulumi.Input<string>;
+  /** The mail relay's password, a Pulumi secret (used when no inbox runs). */
+  smtpPassword?: pulumi.Input<string>;
 }
 
 export class McpSecuredApiStack extends pulumi.ComponentResource {
@@ -46,7 +49,7 @@ export class McpSecuredApiStack extends pulumi.ComponentResource {
 
     const networkName = new StackNetwork(`${name}-network`, parent).name;
     const secrets = new StackSecrets(`${name}-secrets`, parent).values;
-    const maildev = new Maildev(`${name}-maildev`, { model, networkName }, parent);
+    const maildev = model.config.mailInbox ? new Maildev(`${name}-maildev`, { model, networkName }, parent) : undefined;
 
     // One PostgreSQL server, with the database of whichever authorization server runs.
     const database = model.config.authorizationServer === 'curity' ? DATABASES.curity : DATABASES.authorizationServer;
@@ -57,21 +60,35 @@ export class McpSecuredApiStack extends pulumi.ComponentResource {
       if (!args.curityLicenseKey) throw new Error('McpSecuredApiStack: Curity runs but no licence was given');
       curity = new CurityServer(
         `${name}-curity`,
-        { model, networkName, secrets, licenseKey: args.curityLicenseKey, smtp: maildev.smtp, database: postgres.access(DATABASES.curity) },
+        {
+          model,
+          networkName,
+          secrets,
+          licenseKey: args.curityLicenseKey,
+          smtp: dockerMailServer(model),
+          database: postgres.access(DATABASES.curity),
+        },
         parent,
       );
     }
     const authorizationServerAddresses: pulumi.Output<AuthorizationServerAddresses> = curity
       ? pulumi.all([curity.runtimeUrl, curity.adminUrl]).apply(([runtime, admin]) => ({ runtime, admin }))
       : pulumi.output(BUILTIN_AUTHORIZATION_SERVER);
-    const internal = authorizationServerAddresses.apply(dockerInternalAddresses);
+    const internal = authorizationServerAddresses.apply((as) => dockerInternalAddresses(model, as));
     let authorizationServer: pulumi.ComponentResource;
     if (curity) {
       authorizationServer = curity;
     } else {
       authorizationServer = new BuiltinAuthorizationServer(
         `${name}-authorization-server`,
-        { model, networkName, internal, secrets, database: postgres.access(DATABASES.authorizationServer) },
+        {
+          model,
+          networkName,
+          internal,
+          secrets,
+          database: postgres.access(DATABASES.authorizationServer),
+          ...(args.smtpPassword && !model.config.mailInbox ? { smtpPassword: args.smtpPassword } : {}),
+        },
         parent,
       );
     }
@@ -87,7 +104,7 @@ export class McpSecuredApiStack extends pulumi.ComponentResource {
           )
         : undefined;
     const configYaml = pulumi
-      .all([authorizationServerAddresses, secrets.gatewayClientSecret, maildev.webUrl])
+      .all([authorizationServerAddresses, secrets.gatewayClientSecret, maildev?.webUrl])
       .apply(([as, gatewayClientSecret, mail]) => kongConfigYaml(model, dockerUpstreams(as, mail), { gatewayClientSecret }));
     new KongGateway(
       `${name}-gateway`,
@@ -98,7 +115,7 @@ export class McpSecuredApiStack extends pulumi.ComponentResource {
         ...(certificate ? { tls: { certificatePem: certificate.certificatePem, privateKeyPem: certificate.privateKeyPem } } : {}),
       },
       // Started last, so the first requests find the services ready.
-      { parent: this, dependsOn: [authorizationServer, stocksApi, mcpServer, maildev] },
+      { parent: this, dependsOn: [authorizationServer, stocksApi, mcpServer, ...(maildev ? [maildev] : [])] },
     );
 
     this.endpoints = publicEndpoints(model);

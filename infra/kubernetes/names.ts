@@ -5,6 +5,7 @@
  */
 import { CONTAINER_PORTS } from '../container-ports.ts';
 import type { InternalAddresses } from '../environments.ts';
+import { oneTimeCodeMailServer } from '../mail.ts';
 import type { KongUpstreams } from '../kong/generate.ts';
 import { PROJECT, type Model } from '../model.ts';
 
@@ -70,22 +71,14 @@ export function kubernetesUpstreams(model: Model): KongUpstreams {
     api: `http://${PARTS.stocksApi}:${PORTS.stocksApi}`,
     mcp: `http://${PARTS.mcpServer}:${PORTS.mcpServer}`,
     login: as.runtime,
-    ...(model.config.kubernetes.mailInbox ? { mail: `http://${PARTS.maildev}:${PORTS.maildevWeb}` } : {}),
+    ...(model.config.mailInbox ? { mail: `http://${PARTS.maildev}:${PORTS.maildevWeb}` } : {}),
     ...(as.admin ? { admin: as.admin } : {}),
   };
 }
 
 /** The mail server one-time codes go to: the inbox in the namespace, or the configured relay (its password aside). */
 export function smtpServer(model: Model): InternalAddresses['smtp'] {
-  const relay = model.config.smtp;
-  if (model.config.kubernetes.mailInbox || !relay) return { host: PARTS.maildev, port: PORTS.maildevSmtp };
-  return {
-    host: relay.host,
-    port: relay.port,
-    security: relay.security,
-    ...(relay.user ? { user: relay.user } : {}),
-    ...(relay.from ? { from: relay.from } : {}),
-  };
+  return oneTimeCodeMailServer(model, { host: PARTS.maildev, port: PORTS.maildevSmtp });
 }
 
 export function kubernetesInternalAddresses(model: Model): InternalAddresses {

@@ -155,7 +155,8 @@ test('a mail relay and a database outside the cluster, at fixed addresses, behin
   assert.deepEqual(
     await allowedFlows('outside', {
       smtp: { host: '10.20.0.25', port: 587 },
-      kubernetes: { mailInbox: false, databaseUrl: 'postgresql://app:pw@10.20.0.40:6543/mcp', ingressClassName: 'nginx' },
+      mailInbox: false,
+      kubernetes: { databaseUrl: 'postgresql://app:pw@10.20.0.40:6543/mcp', ingressClassName: 'nginx' },
     }),
     [
       // Behind an Ingress, Kong serves plain HTTP to the controller.

@@ -68,7 +68,7 @@ export function networkFlows(model: Model): Flow[] {
     tcp(as, PUBLIC_INTERNET, 443),
   ];
   if (curity) flows.push(tcp(PARTS.gateway, PARTS.curity, PORTS.curityAdmin));
-  if (k.mailInbox) {
+  if (model.config.mailInbox) {
     flows.push(tcp(PARTS.gateway, PARTS.maildev, PORTS.maildevWeb), tcp(as, PARTS.maildev, PORTS.maildevSmtp));
   } else {
     const relay = smtpServer(model);

@@ -400,7 +400,8 @@ test('a real mail relay and an existing database: no inbox, no PostgreSQL pod, t
     {
       smtp: { host: 'smtp.example.com', port: 587, user: 'mailer', from: 'codes@example.com' },
       smtpPassword: 'relay-password-1',
-      kubernetes: { mailInbox: false, databaseUrl: url },
+      mailInbox: false,
+      kubernetes: { databaseUrl: url },
     },
     undefined,
     'relay-password-1',

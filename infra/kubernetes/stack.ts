@@ -32,17 +32,6 @@ export interface KubernetesStackArgs {
   smtpPassword?: pulumi.Input<string>;
 }
 
-/** The public URLs without the mail inbox when none runs. */
-export function kubernetesEndpoints(model: Model): PublicEndpoints {
-  const { mailInbox, ...rest } = publicEndpoints(model);
-  return model.config.kubernetes.mailInbox ? { ...rest, mailInbox } : rest;
-}
-
-/** The public hosts the gateway serves: the admin UI only with Curity, the inbox only when it runs. */
-export function kubernetesServedHosts(model: Model) {
-  return servedHosts(model).filter((h) => h !== 'mail' || model.config.kubernetes.mailInbox);
-}
-
 /** The /etc/hosts line for the public hosts; a load balancer known by name needs DNS records instead. */
 export function kubernetesHostsLine(hostnames: string[], address: string | undefined): string {
   const names = hostnames.join(' ');
@@ -66,7 +55,7 @@ export class KubernetesStack extends pulumi.ComponentResource {
     const k = model.config.kubernetes;
     const parent = { parent: this };
     const images = kubernetesImages(model);
-    const hosts = kubernetesServedHosts(model);
+    const hosts = servedHosts(model);
 
     const ns = new k8s.core.v1.Namespace(
       `${name}-namespace`,
@@ -109,7 +98,9 @@ export class KubernetesStack extends pulumi.ComponentResource {
       );
       database = postgres.url;
     }
-    const maildev = k.mailInbox ? new Maildev(`${name}-maildev`, { model, namespace, image: images.maildev }, inNamespace) : undefined;
+    const maildev = model.config.mailInbox
+      ? new Maildev(`${name}-maildev`, { model, namespace, image: images.maildev }, inNamespace)
+      : undefined;
 
     let authorizationServer: pulumi.Resource;
     if (model.config.authorizationServer === 'curity') {
@@ -136,7 +127,7 @@ export class KubernetesStack extends pulumi.ComponentResource {
           image: images.authorizationServer,
           secrets,
           databaseUrl: database,
-          ...(args.smtpPassword && !k.mailInbox ? { smtpPassword: args.smtpPassword } : {}),
+          ...(args.smtpPassword && !model.config.mailInbox ? { smtpPassword: args.smtpPassword } : {}),
         },
         { parent: this, dependsOn: [policies, ...(postgres ? [postgres] : [])] },
       );
@@ -179,7 +170,7 @@ export class KubernetesStack extends pulumi.ComponentResource {
       { parent: this, dependsOn: [policies, authorizationServer, stocksApi, mcpServer, ...(maildev ? [maildev] : [])] },
     );
 
-    this.endpoints = kubernetesEndpoints(model);
+    this.endpoints = publicEndpoints(model);
     this.publicAddress = gateway.publicAddress;
     this.hostsLine = gateway.publicAddress.apply((address) =>
       kubernetesHostsLine(
