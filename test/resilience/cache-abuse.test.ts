@@ -61,6 +61,15 @@ describe('thousands of invalid tokens', { timeout: 240_000 }, () => {
     return Object.fromEntries(Object.entries(result.statusCodeStats).map(([status, { count }]) => [status, count]));
   }
 
+  /** The stack's error lines, the last 20: what the parts logged when answers were not as expected. */
+  const errorLines = () =>
+    stack
+      .output()
+      .split('\n')
+      .filter((line) => /"level":"error"|introspection_failed/.test(line))
+      .slice(-20)
+      .join('\n');
+
   async function assertFlat(parts: PartName[], run: (amount: number) => Promise<void>, t: { diagnostic(message: string): void }) {
     await run(WARM_UP);
     const before = await stack.liveHeapKiB();
@@ -82,7 +91,11 @@ describe('thousands of invalid tokens', { timeout: 240_000 }, () => {
     const options: Options = { url: stack.model.mcpResource, headers: contentTypes, ...toolCall };
     await assertFlat(
       ['gateway', 'authorization-server'],
-      async (amount) => assert.deepEqual(await flood(options, amount, () => randomBytes(24).toString('base64url')), { 401: amount }),
+      async (amount) => {
+        const statuses = await flood(options, amount, () => randomBytes(24).toString('base64url'));
+        // A 500 is the gateway's answer when introspection fails: the stack's errors say why.
+        assert.deepEqual(statuses, { 401: amount }, `answers ${JSON.stringify(statuses)}; errors logged:\n${errorLines()}`);
+      },
       t,
     );
   });
