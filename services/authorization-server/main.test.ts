@@ -169,7 +169,9 @@ test('the entry point serves health and metadata, rotates its key on SIGUSR2 and
   try {
     const port = (await waitFor(/listening on port (\d+)/))[1];
     const url = `http://127.0.0.1:${port}`;
-    assert.deepEqual(await (await fetch(`${url}/health`)).json(), { status: 'ok' });
+    const health = await fetch(`${url}/health`);
+    assert.deepEqual(await health.json(), { status: 'ok' });
+    assert.equal(health.headers.get('keep-alive'), 'timeout=65', "kept-alive connections outlive the callers' idle time");
     const metadata = (await (await fetch(`${url}/.well-known/oauth-authorization-server${AS_PATHS.issuer}`)).json()) as {
       issuer: string;
       token_endpoint: string;

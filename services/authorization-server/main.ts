@@ -4,6 +4,7 @@
  * listens on LISTEN_ADDRESS (default every interface) and PORT, rotates the signing key on SIGUSR2, and stops on SIGTERM or SIGINT.
  * A database it cannot reach at start, or cannot use, stops it with a message saying why.
  */
+import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import { createLogger } from '@mcp-secured-api/contracts';
 import { createAuthorizationServer, type AuthorizationServer } from './app.ts';
@@ -35,7 +36,10 @@ async function start(): Promise<void> {
   log.info(`state in ${server.databaseLocation}`);
   const http = serve({ fetch: server.app.fetch, port, hostname: listenAddress ?? '0.0.0.0' }, (info) => {
     log.info(`issuer ${config.issuer}, listening on port ${info.port}`);
-  });
+  }) as Server;
+  // Longer than the gateway's and the MCP server's idle time: with Node's 5 s, a kept-alive
+  // connection could close just as the gateway reused it for an introspection (a 500 to its client).
+  http.keepAliveTimeout = 65_000;
 
   process.on('SIGUSR2', () => {
     server.rotateSigningKey().then(

@@ -48,7 +48,9 @@ describe('MCP server entry point', () => {
   it('starts with the environment of infra/environments.ts, answers /health and publishes its metadata', async () => {
     const service = await startEntryPoint(main, env);
     try {
-      assert.deepEqual(await (await fetch(`${service.url}/health`)).json(), { status: 'ok' });
+      const health = await fetch(`${service.url}/health`);
+      assert.deepEqual(await health.json(), { status: 'ok' });
+      assert.equal(health.headers.get('keep-alive'), 'timeout=65', "kept-alive connections outlive the gateway's idle time");
       // Reached by its loopback address, not the public host: refused.
       assert.equal((await fetch(`${service.url}/.well-known/oauth-protected-resource`)).status, 403);
     } finally {

@@ -29,6 +29,7 @@ describe('stocks API entry point', () => {
     try {
       const res = await fetch(`${service.url}/health`);
       assert.deepEqual(await res.json(), { status: 'ok' });
+      assert.equal(res.headers.get('keep-alive'), 'timeout=65', "kept-alive connections outlive the callers' idle time");
       assert.equal((await fetch(`${service.url}/stocks`)).status, 401);
     } finally {
       assert.equal(await service.stop(), 0);
