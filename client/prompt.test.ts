@@ -24,9 +24,10 @@ before(async () => {
   session = await McpSession.connect({ serverUrl: new URL(server.mcpUrl), provider, progress: silent });
 });
 after(async () => {
-  await session.close();
-  await callback.close();
-  await server.close();
+  // Each only if `before` got that far, so that a failed start still closes what it opened.
+  await session?.close();
+  await callback?.close();
+  await server?.close();
 });
 
 /** Types `lines` at the prompt and returns what it printed after each command, in order. */

@@ -37,6 +37,9 @@ export function listen(
           }),
       });
     }) as Server;
+    // As the product's servers: Node's 5 s could close a kept-alive connection just as a client
+    // on a loaded machine reuses it, failing a request that never reached the server.
+    server.keepAliveTimeout = 65_000;
     server.once('error', reject);
   });
 }
