@@ -11,7 +11,7 @@ import type { AuthorizationServerConfig } from './config.ts';
 import { isClientIdUrl, type ClientMetadataDocuments } from './client-metadata-document.ts';
 import type { TokenEndpointAuthMethod } from './client-rules.ts';
 import { OAuthError } from './errors.ts';
-import { type GrantType, type Store } from './store.ts';
+import type { GrantType, Store } from './store.ts';
 
 export type Capability = 'authorization_code' | 'introspection' | 'token_exchange';
 

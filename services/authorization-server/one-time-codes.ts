@@ -13,7 +13,7 @@
  */
 import { randomInt, timingSafeEqual } from 'node:crypto';
 import { tokenHash } from '@mcp-secured-api/contracts';
-import { type SignInTransaction, type Store } from './store.ts';
+import type { SignInTransaction, Store } from './store.ts';
 
 export const CODE_TTL_SECONDS = 300;
 /** Wrong tries before a code dies. */

@@ -12,7 +12,7 @@ import type { ServerContext } from './context.ts';
 import { OAuthError } from './errors.ts';
 import { AS_PATHS, tokenHash } from '@mcp-secured-api/contracts';
 import { rateLimit } from './rate-limit.ts';
-import { type RegisteredClient } from './store.ts';
+import type { RegisteredClient } from './store.ts';
 import { randomToken } from './tokens.ts';
 
 export const REGISTRATION_TTL_SECONDS = 7 * 86_400;

@@ -20,7 +20,7 @@ import type { AuthenticatedClient } from './clients.ts';
 import type { AuthorizationServerConfig } from './config.ts';
 import { OAuthError } from './errors.ts';
 import type { SigningKeys } from './keys.ts';
-import { type AccessTokenRecord, type Consent, type Grant, type RefreshTokenRecord, type Store } from './store.ts';
+import type { AccessTokenRecord, Consent, Grant, RefreshTokenRecord, Store } from './store.ts';
 
 export interface IssuedToken {
   accessToken: string;
