@@ -5,6 +5,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { basicAuthorization } from '@mcp-secured-api/contracts';
+import { KEEP_ALIVE } from './keep-alive.ts';
 
 export interface IntrospectionRequest {
   endpoint: string;
@@ -27,10 +28,10 @@ const MAX_RESPONSE_BYTES = 256 * 1024;
 
 /** Connections kept alive to introspection endpoints; `destroy()` closes them. */
 export class IntrospectionAgents {
-  readonly http = new http.Agent({ keepAlive: true, maxSockets: 64 });
-  readonly https = new https.Agent({ keepAlive: true, maxSockets: 64 });
+  readonly http = new http.Agent({ ...KEEP_ALIVE, maxSockets: 64 });
+  readonly https = new https.Agent({ ...KEEP_ALIVE, maxSockets: 64 });
   // `verify_ssl: false` in the plugin's configuration: TLS without certificate checks.
-  readonly httpsUnverified = new https.Agent({ keepAlive: true, maxSockets: 64, rejectUnauthorized: false });
+  readonly httpsUnverified = new https.Agent({ ...KEEP_ALIVE, maxSockets: 64, rejectUnauthorized: false });
 
   destroy(): void {
     this.http.destroy();

@@ -10,6 +10,7 @@ import { Readable, Transform } from 'node:stream';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { KongService } from './config.ts';
 import { endToEndFromRaw } from './http-headers.ts';
+import { KEEP_ALIVE } from './keep-alive.ts';
 import { KONG_MESSAGES, kongError } from './kong-errors.ts';
 import { PayloadTooLargeError, type ProxyRequest } from './pipeline.ts';
 import type { Upstream } from './router.ts';
@@ -64,7 +65,7 @@ export function deliver(response: Response, outgoing?: http.ServerResponse): Res
 }
 
 export function createAgent(upstream: Upstream): http.Agent {
-  const options = { keepAlive: true, maxSockets: 256, maxFreeSockets: 64, scheduling: 'lifo' as const, noDelay: true };
+  const options = { ...KEEP_ALIVE, maxSockets: 256, maxFreeSockets: 64, scheduling: 'lifo' as const, noDelay: true };
   return upstream.protocol === 'https:' ? new https.Agent(options) : new http.Agent(options);
 }
 
