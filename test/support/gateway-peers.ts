@@ -7,32 +7,10 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
-import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
 import { SignJWT } from 'jose';
 import { basicAuthorization } from '@mcp-secured-api/contracts';
-
-export interface Started {
-  url: string;
-  port: number;
-  close(): Promise<void>;
-}
-
-export function listen(app: { fetch: (req: Request, env?: unknown) => Response | Promise<Response> }): Promise<Started> {
-  return new Promise((resolve) => {
-    const server: ServerType = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
-      resolve({
-        url: `http://127.0.0.1:${info.port}`,
-        port: info.port,
-        close: () =>
-          new Promise<void>((done) => {
-            server.close(() => done());
-            (server as http.Server).closeAllConnections();
-          }),
-      });
-    });
-  });
-}
+import { listen } from './listen.ts';
 
 /** A port nothing listens on. */
 export async function closedPort(): Promise<number> {
