@@ -20,7 +20,7 @@ before(async () => {
   work = await mkdtemp(join(tmpdir(), 'mcp-client-tokens-'));
 });
 after(async () => {
-  await server.close();
+  await server?.close();
   await rm(work, { recursive: true, force: true });
 });
 

@@ -50,9 +50,9 @@ before(async () => {
 });
 
 after(async () => {
-  await cimdHost.close();
-  await as.close();
-  await mail.close();
+  await cimdHost?.close();
+  await as?.close();
+  await mail?.close();
 });
 
 async function authorizeAndRedeem(clientId: string, redirectUri: string, email = 'john.doe@demo.example') {

@@ -42,8 +42,8 @@ before(async () => {
   plain = await register(['authorization_code']);
 });
 after(async () => {
-  await as.close();
-  await mail.close();
+  await as?.close();
+  await mail?.close();
 });
 
 const authorization = (clientId: string, scope = `${TEST_SCOPE} ${OFFLINE_ACCESS}`, server = as) =>

@@ -22,8 +22,8 @@ before(async () => {
   as = await startTestAuthorizationServer({ smtp: mail.smtp });
 });
 after(async () => {
-  await as.close();
-  await mail.close();
+  await as?.close();
+  await mail?.close();
 });
 
 test("the MCP SDK's OAuth client discovers, registers, authorizes and gets a token", async () => {

@@ -37,8 +37,8 @@ before(async () => {
   clientId = registration.body.client_id;
 });
 after(async () => {
-  await as.close();
-  await mail.close();
+  await as?.close();
+  await mail?.close();
 });
 
 const start = () => codeRequest(as.url, clientId, 'https://agent.example/cb', { state: 's1' }).url;

@@ -39,8 +39,8 @@ before(async () => {
   confidential = { id: reg.body.client_id, secret: reg.body.client_secret };
 });
 after(async () => {
-  await as.close();
-  await mail.close();
+  await as?.close();
+  await mail?.close();
 });
 
 async function getCode(clientId: string) {

@@ -45,7 +45,7 @@ describe('gateway main', () => {
     upstream = await startUpstream('mail');
   });
   after(async () => {
-    await upstream.close();
+    await upstream?.close();
     await rm(dir, { recursive: true, force: true });
   });
 

@@ -123,8 +123,8 @@ describe('MCP server and stocks API chain', () => {
   });
   after(async () => {
     for (const s of servers) await s.close();
-    await api.close();
-    await issuer.close();
+    await api?.close();
+    await issuer?.close();
   });
   beforeEach(() => {
     issuer.behaviour = { exchangeDelayMs: 0, exchangeFailureStatus: undefined, exchangedClaims: undefined, jwksDown: false };

@@ -36,8 +36,8 @@ describe('bearerAuth', () => {
     server = await listen(app);
   });
   after(async () => {
-    await server.close();
-    await issuer.close();
+    await server?.close();
+    await issuer?.close();
   });
 
   const call = (authorization?: string, path = '/protected') =>

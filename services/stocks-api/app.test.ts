@@ -27,8 +27,8 @@ describe('stocks API', () => {
     api = await listen(app);
   });
   after(async () => {
-    await api.close();
-    await issuer.close();
+    await api?.close();
+    await issuer?.close();
   });
 
   const get = async (path: string, token?: string) => {

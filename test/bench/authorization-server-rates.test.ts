@@ -12,7 +12,7 @@ before(async () => {
   maildev = await startMaildev();
 });
 after(async () => {
-  await maildev.close();
+  await maildev?.close();
 });
 
 test('measures issuance, introspection and exchange on the embedded database', { timeout: 60_000 }, async () => {
