@@ -5,12 +5,12 @@
  * `client_secret_post`, or `none` for public clients, each client only with the method it is
  * registered for.
  */
-import { timingSafeEqual } from 'node:crypto';
 import { parseBasicAuthorization, tokenHash } from '@mcp-secured-api/contracts';
 import type { AuthorizationServerConfig } from './config.ts';
 import { isClientIdUrl, type ClientMetadataDocuments } from './client-metadata-document.ts';
 import type { TokenEndpointAuthMethod } from './client-rules.ts';
 import { OAuthError } from './errors.ts';
+import { sameText } from './same-text.ts';
 import type { GrantType, Store } from './store.ts';
 
 export type Capability = 'authorization_code' | 'introspection' | 'token_exchange';
@@ -30,7 +30,7 @@ export interface AuthorizingClient {
 }
 
 function secretMatches(presented: string, expectedHash: string): boolean {
-  return timingSafeEqual(Buffer.from(tokenHash(presented)), Buffer.from(expectedHash));
+  return sameText(tokenHash(presented), expectedHash);
 }
 
 const AGENT: ReadonlySet<Capability> = new Set(['authorization_code']);

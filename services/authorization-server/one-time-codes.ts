@@ -11,8 +11,9 @@
  * never refused, while a guesser, who never has the code, is. Addresses that may not sign in get
  * a code nothing matches and the same counting, so no answer tells them apart.
  */
-import { randomInt, timingSafeEqual } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import { tokenHash } from '@mcp-secured-api/contracts';
+import { sameText } from './same-text.ts';
 import type { SignInTransaction, Store } from './store.ts';
 
 export const CODE_TTL_SECONDS = 300;
@@ -52,12 +53,6 @@ export type CheckResult =
 
 /** What the code page can offer: a field for the code, a new code, or nothing more in this sign-in. */
 export type CodeState = 'enter' | 'code-locked' | 'no-more-codes';
-
-function sameHash(entered: string, codeHash: string): boolean {
-  const x = Buffer.from(tokenHash(entered));
-  const y = Buffer.from(codeHash);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
 
 export class OneTimeCodes {
   constructor(
@@ -105,7 +100,7 @@ export class OneTimeCodes {
     const code = await tx.oneTimeCodes.get(txn.id);
     if (!code) return 'invalidated';
     if (code.usableUntil <= this.now()) return 'expired';
-    if (code.codeHash && /^\d{6}$/.test(entered) && sameHash(entered, code.codeHash)) {
+    if (code.codeHash && /^\d{6}$/.test(entered) && sameText(tokenHash(entered), code.codeHash)) {
       // Deleting it spends it; false when the user's other sign-ins' wrong codes killed it meanwhile.
       if (!(await tx.oneTimeCodes.delete(txn.id))) return 'invalidated';
       await tx.rateLimits.refund(FROM_ADDRESS, `${code.requestedBy} ${code.email}`);

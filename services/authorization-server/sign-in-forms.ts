@@ -4,21 +4,15 @@
  * transaction inside one database transaction that holds it locked, so concurrent posts (to any
  * instance) cannot both spend the same try.
  */
-import { timingSafeEqual } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { AuthorizationServerConfig } from './config.ts';
 import { PageError } from './errors.ts';
 import { readForm } from './form.ts';
 import type { OneTimeCodes } from './one-time-codes.ts';
 import { returnLink } from './page-views.ts';
+import { sameText } from './same-text.ts';
 import type { SignInTransaction, Store } from './store.ts';
 import { readTransactionCookie } from './transaction-cookie.ts';
-
-function sameText(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
 
 const expired = () =>
   new PageError(

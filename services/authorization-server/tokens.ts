@@ -12,13 +12,14 @@
  * Everything a response reports is committed before it is sent; the JWT is signed before the
  * transaction, so a slow signature never holds a lock.
  */
-import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { decodeJwt, type JWTPayload } from 'jose';
 import { OFFLINE_ACCESS, tokenHash } from '@mcp-secured-api/contracts';
 import { LRUCache } from 'lru-cache';
 import type { AuthenticatedClient } from './clients.ts';
 import type { AuthorizationServerConfig } from './config.ts';
 import { OAuthError } from './errors.ts';
+import { sameText } from './same-text.ts';
 import type { SigningKeys } from './keys.ts';
 import type { AccessTokenRecord, Consent, Grant, RefreshTokenRecord, Store } from './store.ts';
 
@@ -40,12 +41,6 @@ function unverifiedClaims(token: string): JWTPayload | undefined {
   } catch {
     return undefined;
   }
-}
-
-function sameText(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 const revokedGrant = () => new OAuthError('invalid_grant', 'The refresh token has been revoked; sign in again');
