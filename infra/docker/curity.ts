@@ -66,7 +66,7 @@ export class CurityServer extends pulumi.ComponentResource {
     const { model, database } = args;
 
     // Curity's key material and secrets, generated once and kept in the stack's encrypted state.
-    const keys = curityKeyMaterial(this, name, args.secrets, model.jwt.algorithms[0]);
+    const keys = curityKeyMaterial(this, name, args.secrets, model.config.tokenSigningAlgorithm);
     const { signingPems } = keys;
 
     const image = new docker.RemoteImage(`${name}-image`, { name: model.images.curity, keepLocally: true }, parent);

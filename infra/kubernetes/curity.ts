@@ -65,7 +65,7 @@ export class CurityServer extends pulumi.ComponentResource {
     const { model, namespace } = args;
     const k = model.config.kubernetes;
     const version = imageVersion(args.image);
-    const keys = curityKeyMaterial(this, name, args.secrets, model.jwt.algorithms[0]);
+    const keys = curityKeyMaterial(this, name, args.secrets, model.config.tokenSigningAlgorithm);
     const db = pulumi.secret(pulumi.output(args.databaseUrl).apply(curityDatabase));
 
     /** A ConfigMap of generated files, and how a container mounts each of them at its path. */
