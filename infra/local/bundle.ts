@@ -7,7 +7,7 @@
  * reads beside its code (migrations, the stylesheet) is found as before. The deployments do not
  * change: their images run the TypeScript through tsx.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -65,16 +65,18 @@ export const BUNDLE_OPTIONS = {
 
 /**
  * Bundles `entry` (a path from the repository's root, e.g. services/mcp-server/main.ts) and gives
- * the bundle's path. Bundles are named by their content, so stacks starting at once share them.
+ * the bundle's path. Bundles are named by their content, so stacks starting at once share them;
+ * each writer writes its own partial file first (stacks of one process start at once too), and a
+ * rename, atomic, puts it in place.
  */
-export async function bundleService(entry: string): Promise<string> {
+export async function bundleService(entry: string, outDir = OUT_DIR): Promise<string> {
   const result = await build({ ...BUNDLE_OPTIONS, entryPoints: [join(ROOT, entry)], write: false });
   const code = result.outputFiles[0]!.contents;
   const name = `${entry.replace(/\.ts$/, '').replaceAll('/', '-')}-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`;
-  const file = join(OUT_DIR, name);
+  const file = join(outDir, name);
   if (!(await exists(file))) {
-    await mkdir(OUT_DIR, { recursive: true });
-    const partial = `${file}.${process.pid}.partial`;
+    await mkdir(outDir, { recursive: true });
+    const partial = `${file}.${randomUUID()}.partial`;
     await writeFile(partial, code);
     await rename(partial, file);
   }
