@@ -5,11 +5,16 @@
  *
  * Creating an empty cluster (initdb) takes seconds; the first one is kept as a tarball next to
  * the installed packages and copied for every later new database, which then opens in about one.
+ * A damaged tarball is never loaded: the next new database initialises and keeps a new one.
  */
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
 import { PGlite } from '@electric-sql/pglite';
 import type { Database, Queryable } from './database.ts';
 
@@ -33,9 +38,30 @@ async function isNew(dataDir: string | undefined): Promise<boolean> {
   }
 }
 
-async function readCache(path: string): Promise<Blob | undefined> {
+/**
+ * The kept cluster, if it is whole: gzip's checksum and length prove it is the tarball as written
+ * (PGlite would fail on a damaged one outside any promise the server could catch). Checked once
+ * per process (about 0.1 s); a cluster this process keeps later is checked when next read.
+ */
+const wholeTarballs = new Map<string, Promise<Blob | undefined>>();
+function readCache(path: string): Promise<Blob | undefined> {
+  let read = wholeTarballs.get(path);
+  if (!read) {
+    read = readWholeTarball(path);
+    wholeTarballs.set(path, read);
+    // None kept yet, or a damaged one: look again next time (this process may keep one meanwhile).
+    void read.then((tarball) => {
+      if (!tarball) wholeTarballs.delete(path);
+    });
+  }
+  return read;
+}
+
+async function readWholeTarball(path: string): Promise<Blob | undefined> {
   try {
-    return new Blob([await readFile(path)]);
+    const tarball = await readFile(path);
+    await pipeline(Readable.from([tarball]), createGunzip(), new Writable({ write: (_chunk, _enc, done) => done() }));
+    return new Blob([tarball]);
   } catch {
     return undefined;
   }
@@ -46,9 +72,11 @@ async function writeCache(db: PGlite, path: string): Promise<void> {
   try {
     const dump = await db.dumpDataDir('gzip');
     await mkdir(dirname(path), { recursive: true });
-    const partial = `${path}.${process.pid}.partial`;
+    // Its own partial file: databases of one process may be created at once.
+    const partial = `${path}.${randomUUID()}.partial`;
     await writeFile(partial, Buffer.from(await dump.arrayBuffer()));
     await rename(partial, path);
+    wholeTarballs.delete(path);
   } catch {
     // not cached: the next new database initialises again
   }
@@ -66,9 +94,9 @@ function wrap(q: Pick<PGlite, 'query' | 'exec'>): Queryable {
   };
 }
 
-export async function openPglite(dataDir: string | undefined): Promise<Database> {
+export async function openPglite(dataDir: string | undefined, options: { templateCache?: string } = {}): Promise<Database> {
   const fresh = await isNew(dataDir);
-  const cache = emptyClusterCache();
+  const cache = options.templateCache ?? emptyClusterCache();
   const template = fresh ? await readCache(cache) : undefined;
   if (dataDir) await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const db = await PGlite.create(dataDir ?? 'memory://', {
