@@ -13,6 +13,10 @@
  *   6 mcp-cold               a new token's first call (introspection and exchange both miss), one
  *                            at a time, compared with the same token's second call
  *
+ * Variants 2 and 3 then run once more at the same fixed rate, half what variant 3 reached: what
+ * security costs in CPU per call when both carry equal load (at full load a slower chain also
+ * batches less, so every process's CPU per call grows with the gap).
+ *
  * Then the secured chain with 1, 1,000 and 10,000 users' tokens in rotation (calls/s and resident
  * memory per process), and once more beyond the caches' bound. First of all, what signing and
  * verifying a token costs with PS256, ES256 and EdDSA; last, the built-in authorization server's
@@ -138,7 +142,7 @@ async function main(): Promise<void> {
 
   say('Signing algorithms: CPU per signature and verification (jose, this process)…');
   const signing = await measureSigning();
-  const { samples, secondCalls } = await measureVariants(config);
+  const { samples, secondCalls, equalLoad } = await measureVariants(config);
   await stopAll();
   const scale = settings.users.length
     ? await measureScale({
@@ -187,6 +191,7 @@ async function main(): Promise<void> {
   if (scale) say(`\n${scale.report}`);
   if (authorizationServer) say(`\nThe built-in authorization server, in process, by database:\n${ratesTable(authorizationServer)}`);
   say(`\n${variantTable(variants)}\n`);
+  say(`${equalLoadTable(equalLoad)}\n`);
   say(
     barChart(
       VARIANTS.filter((v) => v !== 'mcp-cold').map((v, i) => ({
@@ -213,6 +218,7 @@ async function main(): Promise<void> {
     settings,
     variants,
     secondCallP50: median(secondCalls),
+    equalLoad,
     ratios,
     ratiosPerRound: perRound,
     mcpServerCpuMsPerCall,
@@ -229,7 +235,9 @@ async function main(): Promise<void> {
  * Variants 1–6: the four chains started side by side, a test user signed in, the load variants
  * alternated over the rounds, then the first calls.
  */
-async function measureVariants(config: StackConfig): Promise<{ samples: Record<Variant, Sample[]>; secondCalls: number[] }> {
+async function measureVariants(
+  config: StackConfig,
+): Promise<{ samples: Record<Variant, Sample[]>; secondCalls: number[]; equalLoad: EqualLoad }> {
   const user = config.users[0]!;
   const region = stocksInRegion(user.region).map((s) => s.id);
   say('Starting the local stack, one without the exchange cache, the chain without security and the plain chain…');
@@ -272,6 +280,7 @@ async function measureVariants(config: StackConfig): Promise<{ samples: Record<V
   };
   const samples = Object.fromEntries(VARIANTS.map((v) => [v, [] as Sample[]])) as Record<Variant, Sample[]>;
   await runRounds(variants, verifyBody, samples);
+  const equalLoad = await atEqualLoad(variants, Math.round(median(samples['mcp-insecure'].map((x) => x.requests / x.seconds)) / 2));
 
   // First calls one after another, as when new users keep arriving: the code only a first call
   // runs (introspection, verification, exchange, signing) is measured once the JIT has seen it,
@@ -286,8 +295,41 @@ async function measureVariants(config: StackConfig): Promise<{ samples: Record<V
     secondCalls.push(sample.secondP50);
     say(`p50 ${sample.p50} ms, p99 ${sample.p99} ms (second call p50 ${sample.secondP50} ms), ${sample.errors} errors`);
   }
-  return { samples, secondCalls };
+  return { samples, secondCalls, equalLoad };
 }
+
+type EqualLoad = { perSecond: number; cpuMsPerCall: Record<'mcp-secured' | 'mcp-insecure', Record<string, number>>; securityCpuMs: number };
+
+/** Variants 2 and 3 at `perSecond` calls per second each, alternated over the rounds: CPU per call. */
+async function atEqualLoad(
+  variants: Record<LoadVariant, { load: Options; processes: Record<string, number | undefined> }>,
+  perSecond: number,
+): Promise<EqualLoad> {
+  const pair = ['mcp-secured', 'mcp-insecure'] as const;
+  const samples = { 'mcp-secured': [] as Sample[], 'mcp-insecure': [] as Sample[] };
+  for (let round = 1; round <= settings.rounds; round++) {
+    for (const variant of round % 2 ? pair : [...pair].reverse()) {
+      process.stdout.write(`Equal load ${round}/${settings.rounds} · ${variant.padEnd(14)} ${fmt(perSecond, 0)} calls/s… `);
+      const { value: result, cpuMs } = await measureCpu(variants[variant].processes, () =>
+        load(variants[variant].load, settings.connections, { seconds: settings.durationSeconds, perSecond }),
+      );
+      const sample = { ...fromAutocannon(result), cpuMs };
+      samples[variant].push(sample);
+      say(
+        `${fmt(sample.requests / sample.seconds, 0)} calls/s, ${fmt(cpuSum(cpuMs) / sample.requests, 2)} ms CPU per call, ${sample.errors} errors`,
+      );
+    }
+  }
+  const cpuMsPerCall = {
+    'mcp-secured': summarise(samples['mcp-secured']).cpuMsPerCall,
+    'mcp-insecure': summarise(samples['mcp-insecure']).cpuMsPerCall,
+  };
+  return { perSecond, cpuMsPerCall, securityCpuMs: round3(cpuSum(cpuMsPerCall['mcp-secured']) - cpuSum(cpuMsPerCall['mcp-insecure'])) };
+}
+
+const round3 = (n: number) => Math.round(n * 1000) / 1000;
+/** CPU of all processes together. */
+const cpuSum = (byProcess: Record<string, number>) => Object.values(byProcess).reduce((a, b) => a + b, 0);
 
 /** One check that each variant answers, a second of warm-up each, then the rounds. */
 async function runRounds(
@@ -384,15 +426,7 @@ function variantTable(variants: Record<Variant, Summary>): string {
     const ms = variants[v].cpuMsPerCall[name];
     return ms === undefined ? '' : fmt(ms, 2);
   };
-  const total = (v: Variant) => {
-    const all = Object.values(variants[v].cpuMsPerCall);
-    return all.length
-      ? fmt(
-          all.reduce((a, b) => a + b, 0),
-          2,
-        )
-      : '';
-  };
+  const total = (v: Variant) => (Object.keys(variants[v].cpuMsPerCall).length ? fmt(cpuSum(variants[v].cpuMsPerCall), 2) : '');
   return table(
     ['#', 'variant', 'req/s', 'p50 ms', 'p99 ms', 'errors', ...CHAIN.map((n) => `${n} cpu ms`), 'cpu ms/call'],
     VARIANTS.map((v, i) => [
@@ -407,6 +441,21 @@ function variantTable(variants: Record<Variant, Summary>): string {
     ]),
     2,
   );
+}
+
+function equalLoadTable({ perSecond, cpuMsPerCall, securityCpuMs }: EqualLoad): string {
+  const parts = CHAIN.filter((n) => n in cpuMsPerCall['mcp-secured'] || n in cpuMsPerCall['mcp-insecure']);
+  const row = (v: 'mcp-secured' | 'mcp-insecure') => [
+    v,
+    ...parts.map((n) => (cpuMsPerCall[v][n] === undefined ? '' : fmt(cpuMsPerCall[v][n]!, 3))),
+    fmt(cpuSum(cpuMsPerCall[v]), 3),
+  ];
+  const secured = cpuSum(cpuMsPerCall['mcp-secured']);
+  return [
+    `Variants 2 and 3 at the same ${fmt(perSecond, 0)} calls/s (CPU ms per call):`,
+    table(['variant', ...parts, 'all'], [row('mcp-secured'), row('mcp-insecure')]),
+    `Security at equal load: ${fmt(securityCpuMs, 3)} ms of CPU per call (${fmt((100 * securityCpuMs) / secured, 0)} % of a secured call).`,
+  ].join('\n');
 }
 
 /**

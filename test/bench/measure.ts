@@ -64,10 +64,18 @@ export async function measureCpu<T>(
   return { value, cpuMs: used };
 }
 
-/** Load for `seconds` (or `amount` requests), answers checked by the options' `verifyBody`. */
-export function load(options: Options, connections: number, run: { seconds: number } | { amount: number }): Promise<Result> {
+/**
+ * Load for `seconds` (or `amount` requests), answers checked by the options' `verifyBody`; as fast
+ * as the chain answers, or at `perSecond` calls per second in all.
+ */
+export function load(
+  options: Options,
+  connections: number,
+  run: ({ seconds: number } | { amount: number }) & { perSecond?: number },
+): Promise<Result> {
   const limit = 'seconds' in run ? { duration: run.seconds } : { amount: run.amount, connections: Math.min(connections, run.amount) };
-  return Promise.resolve(autocannon({ connections, timeout: 10, ...options, ...limit }));
+  const rate = run.perSecond === undefined ? {} : { overallRate: run.perSecond };
+  return Promise.resolve(autocannon({ connections, timeout: 10, ...options, ...limit, ...rate }));
 }
 
 export function fromAutocannon(r: Result): Sample {
