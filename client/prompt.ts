@@ -51,6 +51,10 @@ export async function runPrompt(session: ToolSession, io: PromptIO): Promise<voi
   });
   // Ctrl+C leaves like quit (readline would otherwise only pause the input).
   rl.on('SIGINT', () => rl.close());
+  // Piped input ends, and readline closes, while lines read before the end still run: their
+  // prompts are written directly (readline's prompt() throws once closed, from Node 24 on).
+  let closed = false;
+  rl.once('close', () => (closed = true));
   const print = (text: string): void => {
     io.output.write(`${text}\n`);
   };
@@ -65,7 +69,8 @@ export async function runPrompt(session: ToolSession, io: PromptIO): Promise<voi
     } catch (err) {
       print(err instanceof UsageError ? err.message : `Error: ${(err as Error).message}`);
     }
-    rl.prompt();
+    if (closed) io.output.write(rl.getPrompt());
+    else rl.prompt();
   }
   rl.close();
 

@@ -82,8 +82,10 @@ if (failed.length) {
       'node --import tsx --test <file>.test.ts runs one file from its TypeScript.\n',
   );
 }
+// The runner's summary: "# pass 511" from the TAP reporter (Node 20's default without a terminal),
+// "ℹ pass 511" from the spec reporter (the default from Node 23 on).
 const count = (what: string) =>
-  results.reduce((sum, r) => sum + Number([...r.output.matchAll(new RegExp(`^# ${what} (\\d+)$`, 'gm'))].at(-1)?.[1] ?? 0), 0);
+  results.reduce((sum, r) => sum + Number([...r.output.matchAll(new RegExp(`^(?:#|ℹ) ${what} (\\d+)$`, 'gm'))].at(-1)?.[1] ?? 0), 0);
 process.stdout.write(`tests: ${count('pass')} passed, ${count('fail') + count('cancelled')} failed\n`);
 process.exit(failed.length ? 1 : 0);
 
