@@ -34,7 +34,7 @@ test('a kept cluster that is cut short or damaged is made again, never loaded', 
   const inFolder = await openPglite(join(dir, 'data'), { templateCache });
   await answers(inFolder);
   await inFolder.close();
-  assert.equal((await stat(templateCache)).size > whole.length >> 1, true, 'the kept cluster is whole again');
+  assert.ok((await stat(templateCache)).size > whole.length >> 1, 'the kept cluster is whole again');
 
   await writeFile(templateCache, Buffer.alloc(4096));
   const inMemory = await openPglite(undefined, { templateCache });
