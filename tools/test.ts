@@ -12,7 +12,7 @@
  * The whole-system tests' output is shown as it comes; the others' each in one piece when they
  * end, so that lines never mix. The last line counts every test. Exits non-zero on any failure.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readdir, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
@@ -146,10 +146,10 @@ function execute(run: Run): Promise<{ title: string; ok: boolean; output: string
     running.add(child.pid!);
     const kept: Buffer[] = [];
     let heard = Date.now();
-    let hung = false;
+    let hung: string[] | undefined;
     const watch = setInterval(() => {
       if (Date.now() - heard < SILENCE_LIMIT_MS) return;
-      hung = true;
+      hung = filesStillRunning(child.pid!);
       stopGroup(child.pid!, 'SIGKILL');
     }, 5_000);
     for (const stream of [child.stdout, child.stderr]) {
@@ -164,7 +164,9 @@ function execute(run: Run): Promise<{ title: string; ok: boolean; output: string
       running.delete(child.pid!);
       const ok = code === 0;
       const stalled = hung
-        ? `\nNothing printed for ${SILENCE_LIMIT_MS / 60_000} minutes: a test file did not end (a server its hooks left open?), so the run was stopped.\n`
+        ? `\nNothing printed for ${SILENCE_LIMIT_MS / 60_000} minutes, so the run was stopped: ${
+            hung.length ? hung.join(', ') : 'a test file'
+          } did not end (a server its hooks left open?).\n`
         : '';
       const output = Buffer.concat(kept).toString() + stalled;
       if (!run.live) process.stdout.write(`\n── ${run.title} ──\n${output}`);
@@ -173,6 +175,21 @@ function execute(run: Run): Promise<{ title: string; ok: boolean; output: string
       resolve({ title: run.title, ok, output });
     });
   });
+}
+
+/** The test files whose processes are still running in process group `group`, as source paths. */
+function filesStillRunning(group: number): string[] {
+  try {
+    const lines = execFileSync('ps', ['-eo', 'pid=,pgid=,args='], { encoding: 'utf8' }).split('\n');
+    // The runner itself (the group's leader) names every file; each file runs in a process of its own.
+    const files = lines
+      .map((line) => line.trim().split(/\s+/))
+      .filter(([pid, pgid]) => Number(pgid) === group && Number(pid) !== group)
+      .flatMap((args) => args.filter((a) => a.startsWith(BUNDLES) && a.endsWith('.test.mjs')));
+    return [...new Set(files)].map((f) => relative(BUNDLES, f).replace(/\.mjs$/, '.ts'));
+  } catch {
+    return [];
+  }
 }
 
 function stopGroup(group: number, signal: NodeJS.Signals): void {
