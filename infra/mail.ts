@@ -18,3 +18,8 @@ export function oneTimeCodeMailServer(model: Model, inbox: { host: string; port:
     ...(relay.from ? { from: relay.from } : {}),
   };
 }
+
+/** The relay's password for the authorization server, when codes go to the relay rather than the inbox. */
+export function relayPassword<T>(model: Model, password: T | undefined): { smtpPassword?: T } {
+  return password !== undefined && !model.config.mailInbox ? { smtpPassword: password } : {};
+}

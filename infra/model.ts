@@ -255,7 +255,7 @@ export const stackConfigSchema = z
     if (config.mailInbox !== undefined && k.mailInbox !== undefined && config.mailInbox !== k.mailInbox) {
       issue(['kubernetes', 'mailInbox'], 'contradicts mailInbox: remove kubernetes.mailInbox, the older name of mailInbox');
     }
-    if (!(config.mailInbox ?? k.mailInbox ?? true) && !config.smtp) {
+    if (!mailInboxOf(config) && !config.smtp) {
       issue(
         ['smtp'],
         'is required when mailInbox is false: name the mail relay that sends one-time codes, such as {host: smtp.example.com}',
@@ -281,6 +281,11 @@ export const stackConfigSchema = z
       }
     }
   });
+
+/** `mailInbox`, else its older name `kubernetes.mailInbox`, else on. */
+function mailInboxOf(config: { mailInbox?: boolean; kubernetes: { mailInbox?: boolean } }): boolean {
+  return config.mailInbox ?? config.kubernetes.mailInbox ?? true;
+}
 
 export type StackConfigInput = z.input<typeof stackConfigSchema>;
 type ParsedStackConfig = z.output<typeof stackConfigSchema>;
@@ -367,8 +372,8 @@ export function parseStackConfig(raw: Record<string, unknown>): StackConfig {
       },
     ]);
   }
-  const { mailInbox: olderMailInbox, ...kubernetes } = config.kubernetes;
-  return { ...config, kubernetes, mailInbox: config.mailInbox ?? olderMailInbox ?? true, authorizationServer };
+  const { mailInbox: _olderName, ...kubernetes } = config.kubernetes;
+  return { ...config, kubernetes, mailInbox: mailInboxOf(config), authorizationServer };
 }
 
 /**

@@ -18,6 +18,7 @@ import {
 } from './addresses.ts';
 import { CurityServer } from './curity.ts';
 import { KongGateway } from './kong.ts';
+import { relayPassword } from '../mail.ts';
 import { Maildev } from './maildev.ts';
 import { StackNetwork } from './network.ts';
 import { BuiltinAuthorizationServer, McpServer, StocksApi } from './node-services.ts';
@@ -87,7 +88,7 @@ export class McpSecuredApiStack extends pulumi.ComponentResource {
           internal,
           secrets,
           database: postgres.access(DATABASES.authorizationServer),
-          ...(args.smtpPassword && !model.config.mailInbox ? { smtpPassword: args.smtpPassword } : {}),
+          ...relayPassword(model, args.smtpPassword),
         },
         parent,
       );

@@ -17,6 +17,7 @@ import { DATABASES } from '../postgres.ts';
 import { CurityServer } from './curity.ts';
 import { KongGateway } from './gateway.ts';
 import { kubernetesImages } from './images.ts';
+import { relayPassword } from '../mail.ts';
 import { Maildev } from './maildev.ts';
 import { kubernetesUpstreams, PARTS } from './names.ts';
 import { NetworkPolicies } from './network-policies.ts';
@@ -127,7 +128,7 @@ export class KubernetesStack extends pulumi.ComponentResource {
           image: images.authorizationServer,
           secrets,
           databaseUrl: database,
-          ...(args.smtpPassword && !model.config.mailInbox ? { smtpPassword: args.smtpPassword } : {}),
+          ...relayPassword(model, args.smtpPassword),
         },
         { parent: this, dependsOn: [policies, ...(postgres ? [postgres] : [])] },
       );
