@@ -4,6 +4,7 @@
  */
 import type { EventEmitter } from 'node:events';
 import open from 'open';
+import { resendOnReset } from './connection-reset.ts';
 import type { Progress } from './progress.ts';
 
 export const AUTHORIZE_MODES = ['browser', 'print', 'http'] as const;
@@ -61,18 +62,14 @@ export function authorizer(mode: AuthorizeMode, redirectUrl: string, progress: P
   }
 }
 
+const send = resendOnReset();
+
 /**
  * Follows the authorization URL and its redirects over HTTP until they return to the redirect
  * URI, for authorization servers that approve without a person (automation, test suites).
  */
 export async function followOverHttp(authorizationUrl: URL, redirectUrl: string): Promise<void> {
-  const follow = () => fetch(authorizationUrl, { redirect: 'follow', signal: AbortSignal.timeout(HTTP_FOLLOW_TIMEOUT_MS) });
-  // A kept-alive connection the server closed just as it was reused fails with ECONNRESET before the
-  // request reached the server: asked once more on a new connection.
-  const response = await follow().catch((err: unknown) => {
-    if (connectionReset(err)) return follow();
-    throw err;
-  });
+  const response = await send(authorizationUrl, { redirect: 'follow', signal: AbortSignal.timeout(HTTP_FOLLOW_TIMEOUT_MS) });
   await response.body?.cancel();
   const ended = new URL(response.url);
   if (`${ended.origin}${ended.pathname}` !== redirectUrl) {
@@ -83,9 +80,4 @@ export async function followOverHttp(authorizationUrl: URL, redirectUrl: string)
   }
   // The callback keeps the reason of a refusal (state, issuer, or the server's error) for the client.
   if (!response.ok) throw new Error(`The client's callback refused the authorization response (HTTP ${response.status}).`);
-}
-
-function connectionReset(err: unknown): boolean {
-  const code = (err as { cause?: { code?: unknown } } | undefined)?.cause?.code;
-  return code === 'ECONNRESET' || code === 'UND_ERR_SOCKET';
 }

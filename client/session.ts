@@ -18,8 +18,12 @@ import {
   type FetchLike,
   type Tool,
 } from '@modelcontextprotocol/client';
+import { resendOnReset } from './connection-reset.ts';
 import type { ConsoleOAuthProvider } from './oauth-provider.ts';
 import type { Progress } from './progress.ts';
+
+/** The session's requests, sent again when a reused connection turns out closed. */
+const send = resendOnReset();
 
 export const CLIENT_INFO = { name: 'mcp-secured-api-console-client', version: '0.1.0' };
 
@@ -101,7 +105,7 @@ export class McpSession {
    * (2.4.0) leaves this to the host by design ("the SDK does not invoke that scope itself").
    */
   private readonly rediscoverOnRefusal: FetchLike = async (url, init) => {
-    const response = await fetch(url, init);
+    const response = await send(url, init);
     if (response.status === 401 && String(url) === this.options.serverUrl.href && new Headers(init?.headers).has('authorization')) {
       this.options.progress('The server refused the access token.');
       await this.options.provider.invalidateCredentials('discovery');
