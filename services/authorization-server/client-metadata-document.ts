@@ -12,6 +12,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
 import { LRUCache } from 'lru-cache';
+import { LRU_CLOCK_EVERY_TIME } from '@mcp-secured-api/contracts';
 import { addressProblem, classifyAddress, type AddressPolicy } from './address-policy.ts';
 import { validateClientMetadata, type ClientMetadata } from './client-rules.ts';
 import { OAuthError } from './errors.ts';
@@ -86,6 +87,7 @@ export function createClientMetadataDocuments(options: ClientMetadataDocumentOpt
   // slot is taken for the caller whose request starts the load.
   const cache = new LRUCache<string, ClientMetadata, { source: string }>({
     max: options.cacheEntries ?? 1_000,
+    ttlResolution: LRU_CLOCK_EVERY_TIME,
     fetchMethod: async (clientId, _stale, { options: entry, context }) => {
       const url = checkUrl(clientId, options);
       const release = slots.take(context.source, url.hostname);

@@ -10,7 +10,7 @@
 import { LRUCache } from 'lru-cache';
 import { Pool } from 'undici';
 import { z } from 'zod';
-import { basicAuthorization, GRANT_TYPE, TOKEN_TYPE, tokenHash } from '@mcp-secured-api/contracts';
+import { basicAuthorization, GRANT_TYPE, LRU_CLOCK_EVERY_TIME, TOKEN_TYPE, tokenHash } from '@mcp-secured-api/contracts';
 import type { AccessTokenClaims } from '@mcp-secured-api/security';
 
 /** Who the MCP server acts for: the verified token it received and its claims. */
@@ -160,6 +160,7 @@ export function createTokenExchanger(
   // successes; each entry lives until the exchanged or the subject token expires, less the margin.
   const cache = new LRUCache<string, string, Subject>({
     max: maxEntries,
+    ttlResolution: LRU_CLOCK_EVERY_TIME,
     fetchMethod: async (_key, _stale, { options: entry, context: subject }) => {
       const { token, expiresInMs } = await exchange(subject.token);
       const now = Date.now();
@@ -171,18 +172,24 @@ export function createTokenExchanger(
   });
 
   const cacheable = (subject: Subject) => subject.claims.exp * 1000 - marginMs > Date.now();
-  // One request asks for its subject's key up to three times (prefetch, tokenFor, invalidate): hashed once.
-  const keys = new WeakMap<Subject, string>();
-  const keyOf = (subject: Subject) => {
-    let key = keys.get(subject);
-    if (key === undefined) keys.set(subject, (key = tokenHash(subject.token)));
+  // A token's key is hashed once, not on each of its calls: the verifier hands out one claims
+  // object per token it remembers, so the key is kept with that object, next to the token it
+  // was hashed from (compared, so that a claims object shared by two tokens cannot mix them up).
+  const keys = new WeakMap<Subject['claims'], { token: string; key: string }>();
+  const keyOf = ({ token, claims }: Subject) => {
+    const known = keys.get(claims);
+    if (known?.token === token) return known.key;
+    const key = tokenHash(token);
+    keys.set(claims, { token, key });
     return key;
   };
   return {
     async tokenFor(subject) {
       // A subject token within the margin of its expiry gets an exchange of its own, never cached.
       if (!cacheable(subject)) return (await exchange(subject.token)).token;
-      return cache.fetch(keyOf(subject), { context: subject });
+      const key = keyOf(subject);
+      // A hit needs none of fetch's bookkeeping; a miss, or an exchange under way, goes through it.
+      return cache.get(key) ?? cache.fetch(key, { context: subject });
     },
     prefetch(subject) {
       // Only a miss needs starting early (a token cached already is the common case); shared with

@@ -4,7 +4,7 @@
  * longer than its token lives and no longer than `maxAgeMs` (the key set's refresh interval, so
  * that a key withdrawn from the key set stops being trusted as it would without the cache).
  */
-import { tokenHash } from '@mcp-secured-api/contracts';
+import { LRU_CLOCK_EVERY_TIME, tokenHash } from '@mcp-secured-api/contracts';
 import { LRUCache } from 'lru-cache';
 import type { AccessTokenClaims } from './verify-access-token.ts';
 
@@ -17,7 +17,7 @@ export interface VerifiedTokenCache {
 /** A cache of at most `maxEntries` tokens; 0 remembers nothing. */
 export function createVerifiedTokenCache(maxEntries: number, maxAgeMs: number, now: () => number = Date.now): VerifiedTokenCache {
   if (maxEntries === 0) return { get: () => undefined, remember: () => {} };
-  const cache = new LRUCache<string, AccessTokenClaims>({ max: maxEntries });
+  const cache = new LRUCache<string, AccessTokenClaims>({ max: maxEntries, ttlResolution: LRU_CLOCK_EVERY_TIME });
   return {
     get(token) {
       const claims = cache.get(tokenHash(token));

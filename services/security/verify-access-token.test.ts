@@ -120,6 +120,22 @@ describe('createAccessTokenVerifier', () => {
     await assert.rejects(remembering(shortLived), { reason: 'ERR_JWT_EXPIRED' });
   });
 
+  it('finds a remembered token without starting a timer (a busy verifier would otherwise start one every millisecond)', async (t) => {
+    const verify = createAccessTokenVerifier({
+      issuer: issuer.issuer,
+      audience: AUDIENCE,
+      jwks: createLocalJWKSet({ keys: [issuer.publicJwk] }),
+    });
+    const token = await issuer.issue(user);
+    await verify(token);
+    const timers = t.mock.method(globalThis, 'setTimeout');
+    for (let i = 0; i < 20; i++) {
+      assert.equal((await verify(token)).sub, user.email);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.equal(timers.mock.callCount(), 0);
+  });
+
   it('never remembers a refused token', async () => {
     const local = createLocalJWKSet({ keys: [issuer.publicJwk] });
     let keyLookups = 0;
