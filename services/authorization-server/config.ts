@@ -47,6 +47,12 @@ export const authorizationServerConfigSchema = z
      */
     introspectionCacheSeconds: z.number().int().min(1).max(300).default(30),
     /**
+     * API tokens kept per subject token and scope, so that exchanging the same token again hands
+     * out the one signed before (and a new token's first exchange finds one signed at issuance).
+     * 0 signs a new API token at every exchange, as an authorization server that keeps none does.
+     */
+    exchangedTokenEntries: z.number().int().min(0).max(1_000_000).default(10_000),
+    /**
      * The algorithm of the keys this server makes and signs with. Keys made earlier for another
      * algorithm keep verifying until their tokens expire; opening with a new one rotates the key.
      */

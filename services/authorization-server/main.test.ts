@@ -87,6 +87,8 @@ test('bad variables are named', () => {
   assert.match(problems({ TRUSTED_PROXIES: 'http://gateway' }), /TRUSTED_PROXIES must be an IP address/);
   assert.match(problems({ LISTEN_ADDRESS: 'localhost' }), /LISTEN_ADDRESS must be an IP address/);
   assert.match(problems({ INTROSPECTION_CACHE_SECONDS: '0' }), /INTROSPECTION_CACHE_SECONDS/);
+  assert.match(problems({ EXCHANGED_TOKEN_ENTRIES: '-1' }), /EXCHANGED_TOKEN_ENTRIES/);
+  assert.equal(configFromEnv({ ...env, EXCHANGED_TOKEN_ENTRIES: '0' }).config.exchangedTokenEntries, 0);
   assert.match(problems({ SIGNING_ALGORITHM: 'RS256' }), /SIGNING_ALGORITHM must be "ES256", "EdDSA" or "PS256"/);
 });
 

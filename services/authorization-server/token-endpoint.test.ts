@@ -212,6 +212,51 @@ test('token exchange refuses subject tokens that are not MCP-audience JWTs of th
   await oauthError(await exchange(jwt, { subject_token_type: 'urn:ietf:params:oauth:token-type:id_token' }), 400, 'invalid_request');
 });
 
+test('exchanging the same token again hands out the API token kept; with none kept, a new one each time', async () => {
+  const apiTokenOf = async (response: Response) => {
+    assert.equal(response.status, 200);
+    return ((await response.json()) as { access_token: string }).access_token;
+  };
+  const { jwt } = await agentJwt();
+  const kept = await apiTokenOf(await exchange(jwt));
+  assert.equal(await apiTokenOf(await exchange(jwt)), kept);
+
+  const keepsNone = await startTestAuthorizationServer({
+    smtp: mail.smtp,
+    config: { exchangedTokenEntries: 0 },
+    deps: { limits: { signInPostsPerMinute: 1_000, registrationsPerMinute: 1_000 } },
+  });
+  try {
+    const client = (await registerClient(keepsNone.url, { redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none' })).body.client_id;
+    const request = codeRequest(keepsNone.url, client, REDIRECT, { resource: MCP_RESOURCE });
+    const { code } = await signIn({ authorizeUrl: request.url, email: 'john.doe@demo.example', mailApi: mail.apiUrl });
+    assert.ok(code);
+    const endpoint = `${keepsNone.url}${AS_PATHS.token}`;
+    const grant = { grant_type: 'authorization_code', client_id: client, code, redirect_uri: REDIRECT, code_verifier: request.verifier };
+    const opaque = ((await (await postForm(endpoint, grant)).json()) as { access_token: string }).access_token;
+    const subject = await (
+      await postForm(
+        `${keepsNone.url}${AS_PATHS.introspect}`,
+        { token: opaque },
+        { authorization: basicAuthorization(GATEWAY_CLIENT.id, GATEWAY_CLIENT.secret), accept: 'application/jwt' },
+      )
+    ).text();
+    const exchangeThere = () =>
+      postForm(
+        endpoint,
+        { grant_type: GRANT_TYPE.tokenExchange, subject_token: subject, subject_token_type: TOKEN_TYPE.accessToken },
+        { authorization: basicAuthorization(MCP_CLIENT.id, MCP_CLIENT.secret) },
+      );
+    const first = decodeJwt(await apiTokenOf(await exchangeThere()));
+    const second = decodeJwt(await apiTokenOf(await exchangeThere()));
+    assert.notEqual(first.jti, second.jti);
+    assert.equal(second.sub, first.sub);
+    assert.equal(second.aud, API_AUDIENCE);
+  } finally {
+    await keepsNone.close();
+  }
+});
+
 test('token exchange never widens scope, never targets another audience, never outlives the subject token', async () => {
   const { jwt } = await agentJwt();
   await oauthError(await exchange(jwt, { scope: `${TEST_SCOPE} stocks/write` }), 400, 'invalid_scope');

@@ -6,15 +6,16 @@
  * every token issued from it. Token exchange (RFC 8693) turns an MCP-audience JWT into an
  * API-audience one: same subject and claims, never a wider scope or a longer life, with `act`
  * naming the MCP server. As a new token's first tool call asks for that exchange at once, its API
- * token is signed at issuance beside it; API tokens are kept in memory (bounded) per subject token
- * and scope until shortly before they expire, and the exchange hands out the one kept.
+ * token is signed at issuance beside it; API tokens are kept in memory (`exchangedTokenEntries`)
+ * per subject token and scope until shortly before they expire, and the exchange hands out the one
+ * kept. Configured to keep none, every exchange signs a new one.
  *
  * Everything a response reports is committed before it is sent; the JWT is signed before the
  * transaction, so a slow signature never holds a lock.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { decodeJwt, type JWTPayload } from 'jose';
-import { OFFLINE_ACCESS, tokenHash } from '@mcp-secured-api/contracts';
+import { LRU_CLOCK_EVERY_TIME, OFFLINE_ACCESS, tokenHash } from '@mcp-secured-api/contracts';
 import { LRUCache } from 'lru-cache';
 import type { AuthenticatedClient } from './clients.ts';
 import type { AuthorizationServerConfig } from './config.ts';
@@ -47,7 +48,8 @@ const revokedGrant = () => new OAuthError('invalid_grant', 'The refresh token ha
 
 export class Tokens {
   readonly #regions: Map<string, string>;
-  readonly #exchanged = new LRUCache<string, { jwt: string; exp: number }>({ max: 10_000 });
+  /** Undefined when configured to keep none. */
+  readonly #exchanged: LRUCache<string, { jwt: string; exp: number }> | undefined;
 
   constructor(
     private readonly config: AuthorizationServerConfig,
@@ -56,6 +58,8 @@ export class Tokens {
     private readonly now: () => number,
   ) {
     this.#regions = new Map(config.users.map((u) => [u.email, u.region]));
+    const max = config.exchangedTokenEntries;
+    this.#exchanged = max > 0 ? new LRUCache({ max, ttlResolution: LRU_CLOCK_EVERY_TIME }) : undefined;
   }
 
   /** The claims a user's tokens carry; refused once the user is no longer configured. */
@@ -84,7 +88,7 @@ export class Tokens {
       client_id: grant.clientId,
       ...grant.claims,
     };
-    const [jwt] = await Promise.all([this.keys.sign(claims), this.#apiToken(claims, scope, iat)]);
+    const [jwt] = await Promise.all([this.keys.sign(claims), this.#exchanged && this.#apiToken(claims, scope, iat)]);
     const { jti, exp } = claims;
     const opaque = randomToken();
     return { opaque, record: { tokenHash: tokenHash(opaque), jti, grantId: grant.id, clientId: grant.clientId, jwt, expiresAt: exp } };
@@ -245,7 +249,7 @@ export class Tokens {
    */
   async #apiToken(subject: JWTPayload, scope: string, now: number): Promise<{ jwt: string; exp: number }> {
     const key = `${subject.jti} ${scope}`;
-    const cached = this.#exchanged.get(key);
+    const cached = this.#exchanged?.get(key);
     if (cached && cached.exp - now > 5) return cached;
     const exp = Math.min(subject.exp!, now + this.config.accessTokenTtlSeconds);
     const { iss, sub, client_id, region, client_type, client_assurance_level } = subject;
@@ -264,7 +268,7 @@ export class Tokens {
       client_assurance_level,
       act: { sub: this.config.clients.mcpServer.id },
     });
-    this.#exchanged.set(key, { jwt, exp }, { ttl: Math.max(1, exp - now - 5) * 1000 });
+    this.#exchanged?.set(key, { jwt, exp }, { ttl: Math.max(1, exp - now - 5) * 1000 });
     return { jwt, exp };
   }
 }

@@ -9,7 +9,8 @@
  *   3 mcp-insecure           the same chain with security taken out (benchmark-only composition)
  *   4 plain-chain            the same gateway and hops with a plain HTTP service in the MCP server's
  *                            place, no security: what the hops cost without MCP
- *   5 mcp-exchange-uncached  the secured chain with the MCP server's exchange cache off
+ *   5 mcp-exchange-uncached  the secured chain with no exchanged token kept: an exchange, and a new
+ *                            API token signed, on every call
  *   6 mcp-cold               a new token's first call (introspection and exchange both miss), one
  *                            at a time, compared with the same token's second call
  *
@@ -61,6 +62,14 @@ const TARGETS = {
   scaleRetention: { atLeast: 0.7 },
   mcpServerCpuMsPerCall: { atMost: 0.4 },
 } as const;
+/**
+ * Variant 5: no exchanged token kept anywhere, neither by the MCP server nor by the authorization
+ * server, which then signs a new API token at every exchange, as one that keeps none does.
+ */
+const EXCHANGE_ON_EVERY_CALL = {
+  'mcp-server': { EXCHANGE_CACHE_ENTRIES: '0' },
+  'authorization-server': { EXCHANGED_TOKEN_ENTRIES: '0' },
+};
 /** New tokens whose first calls are not measured: they warm up the code only a first call runs. */
 const COLD_WARM_UP = 20;
 
@@ -240,10 +249,10 @@ async function measureVariants(
 ): Promise<{ samples: Record<Variant, Sample[]>; secondCalls: number[]; equalLoad: EqualLoad }> {
   const user = config.users[0]!;
   const region = stocksInRegion(user.region).map((s) => s.id);
-  say('Starting the local stack, one without the exchange cache, the chain without security and the plain chain…');
+  say('Starting the local stack, one that keeps no exchanged token, the chain without security and the plain chain…');
   const [secured, uncached, insecure, plain] = await Promise.all([
     onFreePorts(() => startLocalStack({ config, basePort: 0, log })),
-    onFreePorts(() => startLocalStack({ config, basePort: 0, log, env: { 'mcp-server': { EXCHANGE_CACHE_ENTRIES: '0' } } })),
+    onFreePorts(() => startLocalStack({ config, basePort: 0, log, env: EXCHANGE_ON_EVERY_CALL })),
     onFreePorts(() => startInsecureChain({ config, user, log })),
     onFreePorts(() => startInsecureChain({ config, user, log, hop: 'plain-hop' })),
   ]);
