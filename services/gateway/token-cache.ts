@@ -13,13 +13,14 @@ import type { IntrospectionResult } from './introspection.ts';
  * What the plugin acts on: the introspection's refusal or failure as it came, or the JWT with its
  * scope claim read once, when it was introspected, rather than on every request that presents it.
  */
-export type ResolvedToken =
-  | Exclude<IntrospectionResult, { status: 200 }>
-  | {
-      status: 200;
-      jwt: string;
-      /** The JWT's `scope` claim, split; undefined when it has none or cannot be read. */ scopes?: ReadonlySet<string>;
-    };
+export type ResolvedToken = Exclude<IntrospectionResult, { status: 200 }> | ActiveToken;
+
+export interface ActiveToken {
+  status: 200;
+  jwt: string;
+  /** The JWT's `scope` claim, split; undefined when it has none or cannot be read. */
+  scopes?: ReadonlySet<string>;
+}
 
 /** The parts of a JWT the cache and the plugin use, read without checking (the services verify it). */
 function readJwt(jwt: string): { exp?: unknown; scopes?: ReadonlySet<string> } {

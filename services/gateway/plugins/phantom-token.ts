@@ -32,7 +32,7 @@ const forbidden = (method: string) => refusal(method, 403, 'forbidden', 'The tok
 const serverError = (method: string) => refusal(method, 500, 'server_error', 'Problem encountered authorizing the HTTP request');
 
 export function phantomToken(conf: PhantomTokenConfig, deps: PhantomTokenDeps): Plugin {
-  // Every one in the JWT's `scope` claim, checked on every request, cached or not.
+  // Each must be in the JWT's `scope` claim, checked on every request, whether the JWT was cached or not.
   const requiredScopes = conf.scope?.split(/\s+/).filter(Boolean) ?? [];
   const cacheScope = `${conf.introspection_endpoint}\n${conf.client_id}`;
 
