@@ -1,13 +1,15 @@
 /**
  * `npm start`: runs the whole stack on this machine from a stack's configuration file
  * (Pulumi.dev.yaml by default), keeping its data in `.data/<stack>/` between starts, and prints
- * where the data lives, its URLs and test users, and a `ready <json>` line.
+ * where the data lives, its URLs and test users, and a `ready <json>` line. It stops the stack on
+ * Ctrl-C, SIGTERM or SIGHUP, and when npm, having started it, has ended.
  */
 import { parseArgs } from 'node:util';
 import { protectedResourceMetadataUrl } from '@mcp-secured-api/contracts';
 import { DEFAULT_BASE_PORT, startLocalStack, type LocalStack } from './stack.ts';
 import { readStackFile } from './stack-file.ts';
 import { stackDataFolder } from './data-folder.ts';
+import { npmLaunchers, watchLaunchers } from './launchers.ts';
 
 const USAGE = `Usage: npm start -- [--stack NAME] [--base-port PORT] [--fresh] [--quiet]
 
@@ -55,8 +57,10 @@ async function main(): Promise<void> {
     console.log('Stopped.');
     process.exit(0);
   };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void shutdown(signal));
+  // Whoever read our output may have gone with npm: stopping the stack must not fail on that.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
+  watchLaunchers(npmLaunchers(), (pid) => void shutdown(`npm (or its shell, process ${pid}) has ended`));
 
   try {
     stack = await startLocalStack({
