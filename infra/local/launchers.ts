@@ -46,10 +46,10 @@ export function npmLaunchers(env: NodeJS.ProcessEnv = process.env, parent = proc
 
 /**
  * Calls `onGone` once, with the pid, when one of `launchers` has ended (checked every
- * `intervalMs`). The watch never keeps the process alive; the returned function ends it.
+ * `intervalMs`). The watch never keeps the process alive.
  */
-export function watchLaunchers(launchers: number[], onGone: (pid: number) => void, intervalMs = 1_000): () => void {
-  if (launchers.length === 0) return () => {};
+export function watchLaunchers(launchers: number[], onGone: (pid: number) => void, intervalMs = 1_000): void {
+  if (launchers.length === 0) return;
   const timer = setInterval(() => {
     const gone = launchers.find((pid) => !isRunning(pid));
     if (gone === undefined) return;
@@ -57,5 +57,4 @@ export function watchLaunchers(launchers: number[], onGone: (pid: number) => voi
     onGone(gone);
   }, intervalMs);
   timer.unref();
-  return () => clearInterval(timer);
 }

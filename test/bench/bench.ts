@@ -319,13 +319,10 @@ async function atEqualLoad(
   for (let round = 1; round <= settings.rounds; round++) {
     for (const variant of round % 2 ? pair : [...pair].reverse()) {
       process.stdout.write(`Equal load ${round}/${settings.rounds} · ${variant.padEnd(14)} ${fmt(perSecond, 0)} calls/s… `);
-      const { value: result, cpuMs } = await measureCpu(variants[variant].processes, () =>
-        load(variants[variant].load, settings.connections, { seconds: settings.durationSeconds, perSecond }),
-      );
-      const sample = { ...fromAutocannon(result), cpuMs };
+      const sample = await measureLoad(variants[variant], perSecond);
       samples[variant].push(sample);
       say(
-        `${fmt(sample.requests / sample.seconds, 0)} calls/s, ${fmt(cpuSum(cpuMs) / sample.requests, 2)} ms CPU per call, ${sample.errors} errors`,
+        `${fmt(sample.requests / sample.seconds, 0)} calls/s, ${fmt(cpuSum(sample.cpuMs) / sample.requests, 2)} ms CPU per call, ${sample.errors} errors`,
       );
     }
   }
@@ -334,6 +331,17 @@ async function atEqualLoad(
     'mcp-insecure': summarise(samples['mcp-insecure']).cpuMsPerCall,
   };
   return { perSecond, cpuMsPerCall, securityCpuMs: round3(cpuSum(cpuMsPerCall['mcp-secured']) - cpuSum(cpuMsPerCall['mcp-insecure'])) };
+}
+
+/** One load of `settings.durationSeconds` (as fast as the chain answers, or at `perSecond`), with each process's CPU. */
+async function measureLoad(
+  variant: { load: Options; processes: Record<string, number | undefined> },
+  perSecond?: number,
+): Promise<Sample & { cpuMs: Record<string, number> }> {
+  const { value: result, cpuMs } = await measureCpu(variant.processes, () =>
+    load(variant.load, settings.connections, { seconds: settings.durationSeconds, ...(perSecond === undefined ? {} : { perSecond }) }),
+  );
+  return { ...fromAutocannon(result), cpuMs };
 }
 
 const round3 = (n: number) => Math.round(n * 1000) / 1000;
@@ -367,10 +375,7 @@ async function runRounds(
     const first = (round - 1) % order.length;
     for (const variant of [...order.slice(first), ...order.slice(0, first)]) {
       process.stdout.write(`Round ${round}/${settings.rounds} · ${variant.padEnd(22)} ${settings.durationSeconds} s… `);
-      const { value: result, cpuMs } = await measureCpu(variants[variant].processes, () =>
-        load(variants[variant].load, settings.connections, { seconds: settings.durationSeconds }),
-      );
-      const sample = { ...fromAutocannon(result), cpuMs };
+      const sample = await measureLoad(variants[variant]);
       samples[variant].push(sample);
       say(`${fmt(sample.requests / sample.seconds, 0)} req/s, p50 ${sample.p50} ms, p99 ${sample.p99} ms, ${sample.errors} errors`);
     }
